@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/**
+ * The one configuration schema (DESIGN.md "External contracts → Config"; STYLE.md rule 6).
+ * Every key has a description and a default, so `slipway up` runs with no file at all. Objects are
+ * strict: an unknown key is an error that names its path, never silently ignored.
+ */
+
+const duration = (fallback: string, description: string) =>
+  z
+    .union([z.number().int().nonnegative(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      if (typeof value === 'number') return value;
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: write it like 500ms, 60s, 5m, 72h or 1h30m` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`${description} (a duration such as 60s; milliseconds internally)`);
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'write it as host:port, e.g. 127.0.0.1:8080');
+
+const name = z
+  .string()
+  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
+
+const repoSpec = z
+  .string()
+  .regex(/^(github|gitlab):[^\s:]+\/[^\s:]+$/, 'write it as github:owner/name or gitlab:group/project');
+
+const serverSchema = z
+  .strictObject({
+    listen: hostPort.default('127.0.0.1:8080').describe('Address the HTTP server (webhooks, API) listens on.'),
+    publicUrl: z.url().default('http://127.0.0.1:8080').describe('URL users and forges reach the server at; used in links.'),
+    webhookBodyLimit: z
+      .number()
+      .int()
+      .positive()
+      .default(25 * 1024 * 1024)
+      .describe('Largest webhook body accepted, in bytes (GitHub caps payloads at 25 MB).'),
+  })
+  .prefault({})
+  .describe('The HTTP server.');
+
+const registrySchema = z
+  .strictObject({
+    url: z.url().default('http://127.0.0.1:5000').describe('OCI registry images are pushed to.'),
+    namespace: z.string().default('slipway').describe('Repository prefix: images go to <url>/<namespace>/<app>.'),
+  })
+  .prefault({})
+  .describe('The OCI registry.');
+
+const signingSchema = z
+  .strictObject({
+    key: z.string().default('.slipway/cosign.key').describe('Encrypted cosign private key used to sign images.'),
+    passwordEnv: z
+      .string()
+      .default('SLIPWAY_KEY_PASSWORD')
+      .describe('Name of the environment variable holding the key password (never the password itself).'),
+    trustedKeys: z.array(z.string()).default(['.slipway/cosign.pub']).describe('Public keys the promote gate trusts.'),
+  })
+  .prefault({})
+  .describe('Image signing.');
+
+const apiSchema = z
+  .strictObject({
+    tokens: z
+      .array(
+        z.strictObject({
+          name: z.string().describe('Who holds the token (shown in audit records).'),
+          sha256: z.string().regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token as 64 lower-case hex digits').describe('SHA-256 of the token; the token itself is never stored.'),
+        }),
+      )
+      .default([])
+      .describe('Static bearer tokens for the write API.'),
+    oidc: z
+      .strictObject({
+        issuer: z.url().default('https://token.actions.githubusercontent.com').describe('OIDC issuer accepted for GitHub Actions tokens.'),
+        audience: z.string().default('slipway').describe('Expected `aud` of OIDC tokens.'),
+      })
+      .optional()
+      .describe('GitHub Actions OIDC authentication.'),
+  })
+  .prefault({})
+  .describe('API authentication.');
+
+const githubSchema = z
+  .strictObject({
+    webhookSecret: z.string().min(1).optional().describe('Secret for X-Hub-Signature-256. Without it GitHub webhooks are refused (401).'),
+    token: z.string().min(1).optional().describe('Token for statuses, comments and deployments.'),
+    apiUrl: z.url().default('https://api.github.com').describe('GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+    app: z
+      .strictObject({
+        id: z.union([z.number().int(), z.string()]).describe('GitHub App id.'),
+        privateKey: z.string().describe('GitHub App private key (PEM).'),
+      })
+      .optional()
+      .describe('Authenticate as a GitHub App instead of a token.'),
+  })
+  .prefault({})
+  .describe('GitHub.');
+
+const gitlabSchema = z
+  .strictObject({
+    webhookToken: z.string().min(1).optional().describe('Expected X-Gitlab-Token. Without it GitLab webhooks are refused (401).'),
+    token: z.string().min(1).optional().describe('Token for commit statuses, notes and environments.'),
+    apiUrl: z.url().default('https://gitlab.com/api/v4').describe('GitLab REST API v4 base URL.'),
+  })
+  .prefault({})
+  .describe('GitLab.');
+
+const localTargetSchema = z.strictObject({
+  kind: z.literal('local'),
+  listen: hostPort.default('127.0.0.1:8081').describe('Address the router listens on.'),
+  domain: z.string().default('localhost').describe('Apps are served at <app>.<domain>.'),
+  idleTimeout: duration('60s', 'Idle time before a revision scales to zero'),
+});
+
+const knativeTargetSchema = z.strictObject({
+  kind: z.literal('knative'),
+  kubeconfig: z.string().default('~/.kube/config').describe('Path to the kubeconfig.'),
+  context: z.string().optional().describe('kubeconfig context to use.'),
+  namespace: z.string().default('default').describe('Namespace Knative Services are created in.'),
+  domain: z.string().describe('Domain Knative routes apps under.'),
+});
+
+const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);
+
+const appSchema = z.strictObject({
+  name: name.describe('App name: a DNS label, used in URLs and revision names.'),
+  repo: repoSpec.describe('Where pushes come from: github:owner/name or gitlab:group/project.'),
+  cloneUrl: z.string().min(1).optional().describe('Fetch from here instead of the URL in the event (mirrors; tests: a local bare repository path).'),
+  dockerfile: z.string().default('Dockerfile').describe('Dockerfile path within the context.'),
+  context: z.string().default('.').describe('Build context directory within the repository.'),
+  branches: z.record(z.string(), name).default({}).describe('Branch → target: pushes to these branches build and promote.'),
+  tags: z.record(z.string(), name).default({}).describe('Tag glob → target (e.g. "v*": prod): tag pushes build and promote.'),
+  previews: z
+    .strictObject({
+      target: name.describe('Target previews are served on.'),
+      ttl: duration('72h', 'How long an idle preview lives'),
+    })
+    .optional()
+    .describe('Pull/merge request previews.'),
+});
+
+const buildsSchema = z
+  .strictObject({
+    concurrency: z.number().int().min(1).max(64).default(2).describe('Builds one worker runs at once.'),
+    attempts: z.number().int().min(1).max(20).default(3).describe('Tries per build for retryable failures (backoff between).'),
+    backoff: duration('5s', 'First retry delay; doubles each try'),
+    workspace: z.string().default('.slipway/workspaces').describe('Directory for per-build source checkouts (removed after each build).'),
+    lockDuration: duration('30s', 'How long a worker holds a build before another may take it over if the worker died'),
+    stalledInterval: duration('15s', 'How often workers look for builds whose worker died'),
+    fetchTimeout: duration('10m', 'Longest a git fetch may take'),
+  })
+  .prefault({})
+  .describe('Build execution.');
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level.'),
+  })
+  .prefault({})
+  .describe('Logging.');
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    redis: z.string().regex(/^rediss?:\/\//, 'write it as redis://host:port').default('redis://127.0.0.1:6379').describe('Redis URL for the build queue.'),
+    database: z
+      .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'write it as sqlite:PATH or postgres://user@host/db')
+      .default('sqlite:.slipway/slipway.db')
+      .describe('Database: sqlite:PATH (embedded default) or postgres://… (production).'),
+    buildkit: z
+      .string()
+      .regex(/^(docker|unix|tcp):\/\//, 'write it as docker:///var/run/docker.sock, unix:///run/buildkit/buildkitd.sock or tcp://host:port')
+      .default('docker:///var/run/docker.sock')
+      .describe('BuildKit address.'),
+    registry: registrySchema,
+    signing: signingSchema,
+    policies: z.string().default('policies/').describe('Directory of policy files.'),
+    api: apiSchema,
+    github: githubSchema,
+    gitlab: gitlabSchema,
+    targets: z
+      .record(name, targetSchema)
+      .prefault({ local: { kind: 'local' } })
+      .describe('Serving targets by name.'),
+    apps: z.array(appSchema).default([]).describe('Apps Slipway builds.'),
+    builds: buildsSchema,
+    log: logSchema,
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.apps.forEach((app, index) => {
+      if (seen.has(app.name)) ctx.addIssue({ code: 'custom', path: ['apps', index, 'name'], message: `app "${app.name}" is defined twice` });
+      seen.add(app.name);
+      const check = (target: string, path: (string | number)[]) => {
+        if (!(target in config.targets)) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `target "${target}" is not defined under targets (defined: ${Object.keys(config.targets).join(', ') || 'none'})`,
+          });
+        }
+      };
+      for (const [branch, target] of Object.entries(app.branches)) check(target, ['apps', index, 'branches', branch]);
+      for (const [tag, target] of Object.entries(app.tags)) check(target, ['apps', index, 'tags', tag]);
+      if (app.previews) check(app.previews.target, ['apps', index, 'previews', 'target']);
+    });
+  });
+
+export type SlipwayConfig = z.output<typeof configSchema>;
+export type AppConfig = SlipwayConfig['apps'][number];
+export type TargetConfig = SlipwayConfig['targets'][string];
+
+/**
+ * Paths whose values are secrets: redacted when the effective config is logged or shown.
+ * URL-valued keys (database, redis) are redacted by masking their password instead.
+ */
+export const SECRET_PATHS = [
+  'github.webhookSecret',
+  'github.token',
+  'github.app.privateKey',
+  'gitlab.webhookToken',
+  'gitlab.token',
+] as const;
+export const URL_PATHS_WITH_CREDENTIALS = ['database', 'redis'] as const;

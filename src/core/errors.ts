@@ -1,0 +1,74 @@
+/**
+ * The error catalog (DESIGN.md, "Errors"). Every failure Slipway reports has a stable `code`, the HTTP
+ * status the API renders it with, and whether retrying can help. Code branches on `code` or class,
+ * never on message text. Messages say what to fix, in the spirit of Fastify's FST_ERR_* catalog.
+ */
+
+export interface SlipwayErrorOptions {
+  cause?: unknown;
+  /** Extra fields shown in problem+json (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+interface CatalogEntry {
+  httpStatus: number;
+  retryable: boolean;
+  title: string;
+}
+
+const CATALOG = {
+  // Configuration
+  SLW_CONFIG_INVALID: { httpStatus: 500, retryable: false, title: 'Invalid configuration' },
+  SLW_CONFIG_FILE: { httpStatus: 500, retryable: false, title: 'Configuration file unreadable' },
+  // Webhooks
+  SLW_WEBHOOK_SIGNATURE: { httpStatus: 401, retryable: false, title: 'Webhook signature or token invalid' },
+  SLW_WEBHOOK_NOT_CONFIGURED: { httpStatus: 401, retryable: false, title: 'Webhook secret not configured' },
+  SLW_WEBHOOK_MALFORMED: { httpStatus: 400, retryable: false, title: 'Malformed webhook payload' },
+  SLW_WEBHOOK_TOO_LARGE: { httpStatus: 413, retryable: false, title: 'Webhook payload too large' },
+  SLW_WEBHOOK_MEDIA_TYPE: { httpStatus: 415, retryable: false, title: 'Unsupported webhook content type' },
+  // API
+  SLW_NOT_FOUND: { httpStatus: 404, retryable: false, title: 'Not found' },
+  SLW_BAD_REQUEST: { httpStatus: 400, retryable: false, title: 'Bad request' },
+  SLW_UNAVAILABLE: { httpStatus: 503, retryable: true, title: 'Dependency unavailable' },
+  // Store / queue
+  SLW_STORE: { httpStatus: 503, retryable: true, title: 'Database error' },
+  SLW_QUEUE: { httpStatus: 503, retryable: true, title: 'Queue error' },
+  // Pipeline
+  SLW_FETCH_FAILED: { httpStatus: 502, retryable: true, title: 'Fetching the source failed' },
+  SLW_FETCH_COMMIT_MISSING: { httpStatus: 422, retryable: false, title: 'Commit not found in repository' },
+  SLW_BUILD_CANCELED: { httpStatus: 409, retryable: false, title: 'Build canceled' },
+  SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: 'App not configured' },
+  SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type ErrorCode = keyof typeof CATALOG;
+
+export class SlipwayError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+  readonly title: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SlipwayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SlipwayError';
+    const entry: CatalogEntry = CATALOG[code];
+    this.code = code;
+    this.httpStatus = entry.httpStatus;
+    this.retryable = entry.retryable;
+    this.title = entry.title;
+    this.details = options.details;
+  }
+}
+
+export function isSlipwayError(err: unknown, code?: ErrorCode): err is SlipwayError {
+  return err instanceof SlipwayError && (code === undefined || err.code === code);
+}
+
+/** Wraps anything thrown into a SlipwayError, keeping the original as `cause`. */
+export function toSlipwayError(err: unknown, fallback: ErrorCode = 'SLW_INTERNAL'): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SlipwayError(fallback, message, { cause: err });
+}

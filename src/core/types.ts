@@ -1,0 +1,111 @@
+/**
+ * Domain types shared by every module. This file imports nothing internal: it is the bottom of the
+ * dependency graph (DESIGN.md, "Modules").
+ */
+
+/** Forge ids: string-literal union so a typo is a compile error, not a runtime miss. */
+export type ForgeId = 'github' | 'gitlab';
+
+/** `sha256:<64 hex>`; content addresses are the only way images are promoted or signed. */
+export type Digest = `sha256:${string}`;
+
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+export function isDigest(value: string): value is Digest {
+  return DIGEST_RE.test(value);
+}
+
+/** The repository an event came from, as Slipway's config names it (`github:octo/hello`). */
+export interface RepoRef {
+  forge: ForgeId;
+  /** `owner/name` on GitHub, `group/subgroup/project` on GitLab. */
+  fullName: string;
+  /** Where `git fetch` reaches the repository (an app's `cloneUrl` overrides it). */
+  cloneUrl: string;
+  /** Human page of the repository, for links. */
+  webUrl: string;
+}
+
+interface ForgeEventBase {
+  forge: ForgeId;
+  /** The forge's delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`): the dedupe key. */
+  deliveryId: string;
+  repo: RepoRef;
+  /** Login / username of who caused the event. */
+  sender: string;
+}
+
+/** A push that moved a branch to a commit. */
+export interface PushEvent extends ForgeEventBase {
+  kind: 'push';
+  /** Full ref, `refs/heads/main`. */
+  ref: string;
+  branch: string;
+  /** Commit sha the branch now points at (40 hex). */
+  commit: string;
+  /** Commit the branch pointed at before (all zeros for a new branch). */
+  before: string;
+  /** GitHub says so; GitLab does not tell (false). */
+  forced: boolean;
+}
+
+/** A tag pushed (created or moved). */
+export interface TagEvent extends ForgeEventBase {
+  kind: 'tag';
+  ref: string;
+  tag: string;
+  commit: string;
+}
+
+export type ChangeRequestAction = 'opened' | 'synchronize' | 'reopened' | 'closed';
+
+/** A GitHub pull request or GitLab merge request. GitLab actions are mapped onto GitHub's words. */
+export interface ChangeRequestEvent extends ForgeEventBase {
+  kind: 'change_request';
+  action: ChangeRequestAction;
+  /** PR number (GitHub) or MR iid (GitLab). */
+  number: number;
+  /** True when closed by merging. */
+  merged: boolean;
+  /** True when the head lives in another repository than the base (no secrets, no preview without approval). */
+  fork: boolean;
+  headRef: string;
+  headSha: string;
+  /** Where the head commit can be fetched (the fork's URL for fork PRs). */
+  headCloneUrl: string;
+  baseRef: string;
+  title: string;
+  webUrl: string;
+}
+
+/** GitHub `ping` / a GitLab test hook: proves the hook works, builds nothing. */
+export interface PingEvent extends ForgeEventBase {
+  kind: 'ping';
+}
+
+export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent;
+
+/**
+ * Build states (DESIGN.md, "The flow"). `fetched` is where the pipeline rests while later stages
+ * (build, policy, inject, sign, promote) do not exist yet: a build ends in the last state its stages
+ * reached, and never pretends to have run a stage.
+ */
+export const ACTIVE_BUILD_STATES = [
+  'queued',
+  'fetching',
+  'building',
+  'checking',
+  'injecting',
+  'signing',
+  'promoting',
+] as const;
+export const TERMINAL_BUILD_STATES = ['fetched', 'ready', 'failed', 'rejected', 'canceled'] as const;
+export const BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+
+export function isTerminalState(state: BuildState): boolean {
+  return (TERMINAL_BUILD_STATES as readonly string[]).includes(state);
+}
+
+/** What caused a build. */
+export type BuildTrigger = 'push' | 'tag' | 'change_request' | 'upload' | 'git' | 'cli';

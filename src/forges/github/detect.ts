@@ -1,0 +1,193 @@
+import type { z } from 'zod';
+import { SlipwayError } from '../../core/errors.js';
+import type { ChangeRequestAction, ChangeRequestEvent, PingEvent, RepoRef } from '../../core/types.js';
+import type { DetectResult, WebhookHeaders, WebhookRequest } from '../types.js';
+import {
+  pingPayload,
+  pullRequestAction,
+  pullRequestPayload,
+  pushPayload,
+  type PingPayload,
+  type PullRequestPayload,
+  type PushPayload,
+} from './schemas.js';
+
+/**
+ * GitHub deliveries → ForgeEvent. Header names and content types: docs.github.com, "Webhook events and
+ * payloads" ("Delivery headers"). Ignore reasons are data shown to users; their wording follows
+ * Pipelines-as-Code (`pull_request: unsupported action "labeled"`).
+ */
+
+/** PR actions that change what a preview should run; the rest (labeled, assigned, …) build nothing. */
+const PR_ACTIONS: ReadonlySet<string> = new Set<ChangeRequestAction>(['opened', 'synchronize', 'reopened', 'closed']);
+
+const BRANCH_PREFIX = 'refs/heads/';
+const TAG_PREFIX = 'refs/tags/';
+
+/** All-zero object id: 40 digits (SHA-1 repos) or 64 (SHA-256 repos). */
+const ZERO_SHA = /^0+$/;
+
+type BodyFormat = 'json' | 'form';
+
+export function detectGithub(req: WebhookRequest): DetectResult {
+  const event = single(req.headers, 'x-github-event');
+  if (event === undefined) return { kind: 'foreign' };
+  const deliveryId = single(req.headers, 'x-github-delivery');
+  if (deliveryId === undefined || deliveryId === '') {
+    throw new SlipwayError(
+      'SLW_WEBHOOK_MALFORMED',
+      `GitHub "${event}" delivery has no X-GitHub-Delivery header: send deliveries from GitHub itself, or add the header when replaying one`,
+      { details: { event } },
+    );
+  }
+  const format = bodyFormat(req.headers, event);
+
+  switch (event) {
+    case 'push':
+      return fromPush(parse(pushPayload, decode(req.rawBody, format, event), event), deliveryId);
+    case 'pull_request': {
+      const body = decode(req.rawBody, format, event);
+      const { action } = parse(pullRequestAction, body, event);
+      if (!isPrAction(action)) return ignored(deliveryId, `pull_request: unsupported action "${action}"`);
+      return { kind: 'accepted', event: fromPullRequest(parse(pullRequestPayload, body, event), action, deliveryId) };
+    }
+    case 'ping':
+      return { kind: 'accepted', event: fromPing(parse(pingPayload, decode(req.rawBody, format, event), event), deliveryId) };
+    default:
+      // Not parsed: an event Slipway does not use cannot make the delivery malformed.
+      return ignored(deliveryId, `unsupported event "${event}"`);
+  }
+}
+
+function ignored(deliveryId: string, reason: string): DetectResult {
+  return { kind: 'ignored', reason, deliveryId };
+}
+
+function isPrAction(action: string): action is ChangeRequestAction {
+  return PR_ACTIONS.has(action);
+}
+
+function fromPush(p: PushPayload, deliveryId: string): DetectResult {
+  // `deleted` is GitHub's flag; the all-zero `after` is what git itself sends for a deletion.
+  const deleted = p.deleted === true || ZERO_SHA.test(p.after);
+  const base = { forge: 'github' as const, deliveryId, repo: repoRef(p.repository), sender: p.sender.login, ref: p.ref };
+  if (p.ref.startsWith(BRANCH_PREFIX)) {
+    const branch = p.ref.slice(BRANCH_PREFIX.length);
+    if (deleted) return ignored(deliveryId, `push: branch "${branch}" deleted`);
+    return {
+      kind: 'accepted',
+      event: { ...base, kind: 'push', branch, commit: p.after, before: p.before, forced: p.forced ?? false },
+    };
+  }
+  if (p.ref.startsWith(TAG_PREFIX)) {
+    const tag = p.ref.slice(TAG_PREFIX.length);
+    if (deleted) return ignored(deliveryId, `push: tag "${tag}" deleted`);
+    // For an annotated tag `after` is the tag object, not a commit; head_commit is the commit it points at
+    // (GitHub changelog 2021-10-01). `after` remains right for lightweight tags when head_commit is absent.
+    return { kind: 'accepted', event: { ...base, kind: 'tag', tag, commit: p.head_commit?.id ?? p.after } };
+  }
+  // GitHub only sends branch and tag pushes today; anything else (refs/notes/…) builds nothing.
+  return ignored(deliveryId, `push: ref "${p.ref}" is neither a branch nor a tag`);
+}
+
+function fromPullRequest(p: PullRequestPayload, action: ChangeRequestAction, deliveryId: string): ChangeRequestEvent {
+  const pr = p.pull_request;
+  const head = pr.head.repo;
+  const base = pr.base.repo;
+  // A deleted fork leaves head.repo null: still a fork (its commits were never vetted as the base's).
+  // Ids survive renames, names catch the rest.
+  const fork = head === null || head.id !== base.id || head.full_name !== base.full_name;
+  return {
+    forge: 'github',
+    kind: 'change_request',
+    deliveryId,
+    repo: repoRef(p.repository),
+    sender: p.sender.login,
+    action,
+    number: pr.number,
+    merged: action === 'closed' && pr.merged === true,
+    fork,
+    headRef: pr.head.ref,
+    headSha: pr.head.sha,
+    // With the fork deleted, GitHub still serves the head commit from the base repository
+    // (refs/pull/<n>/head), so fetching headSha from the base clone URL works.
+    headCloneUrl: head?.clone_url ?? base.clone_url,
+    baseRef: pr.base.ref,
+    title: pr.title,
+    webUrl: pr.html_url,
+  };
+}
+
+/**
+ * Organization and GitHub App hooks ping without a `repository`. Such a ping concerns no repository, so
+ * the repo is the owner alone: `fullName` is the organization login (or "" for an App hook), which no
+ * app's `owner/name` can match, and the URLs are "" because there is nothing to clone or link.
+ */
+function fromPing(p: PingPayload, deliveryId: string): PingEvent {
+  const repo: RepoRef = p.repository
+    ? repoRef(p.repository)
+    : { forge: 'github', fullName: p.organization?.login ?? '', cloneUrl: '', webUrl: '' };
+  return { forge: 'github', kind: 'ping', deliveryId, repo, sender: p.sender?.login ?? '' };
+}
+
+function repoRef(r: { full_name: string; clone_url: string; html_url: string }): RepoRef {
+  return { forge: 'github', fullName: r.full_name, cloneUrl: r.clone_url, webUrl: r.html_url };
+}
+
+/** GitHub offers exactly these two content types on a webhook ("Creating webhooks": Content type). */
+function bodyFormat(headers: WebhookHeaders, event: string): BodyFormat {
+  const raw = single(headers, 'content-type');
+  const type = raw?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === 'application/x-www-form-urlencoded') return 'form';
+  throw new SlipwayError(
+    'SLW_WEBHOOK_MEDIA_TYPE',
+    `GitHub "${event}" delivery has content type ${raw === undefined ? '(none)' : JSON.stringify(raw)}: set the webhook's content type to application/json`,
+    { details: { event } },
+  );
+}
+
+/** The form format carries the same JSON in a `payload` field. */
+function decode(rawBody: Buffer, format: BodyFormat, event: string): unknown {
+  let text = rawBody.toString('utf8');
+  if (format === 'form') {
+    const payload = new URLSearchParams(text).get('payload');
+    if (payload === null) {
+      throw new SlipwayError(
+        'SLW_WEBHOOK_MALFORMED',
+        `GitHub "${event}" delivery is form-encoded but has no "payload" field: set the webhook's content type to application/json`,
+        { details: { event } },
+      );
+    }
+    text = payload;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new SlipwayError('SLW_WEBHOOK_MALFORMED', `GitHub "${event}" delivery body is not valid JSON (${why})`, {
+      cause,
+      details: { event },
+    });
+  }
+}
+
+/** Schema failures name the first failing field, so the message says where the payload differs. */
+function parse<S extends z.ZodType>(schema: S, body: unknown, event: string): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
+  throw new SlipwayError(
+    'SLW_WEBHOOK_MALFORMED',
+    `GitHub "${event}" payload is not what Slipway expects at ${field}: ${issue?.message ?? 'invalid'}`,
+    { cause: result.error, details: { event, field } },
+  );
+}
+
+/** A repeated header is ambiguous, so it counts as absent. */
+function single(headers: WebhookHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
+  return value;
+}

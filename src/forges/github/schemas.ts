@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * Only the fields Slipway reads from GitHub's payloads (docs.github.com, "Webhook events and payloads").
+ * Objects are loose: GitHub adds fields often, and an extra field must never reject a delivery.
+ */
+
+const user = z.looseObject({ login: z.string() });
+
+const repository = z.looseObject({
+  id: z.number(),
+  full_name: z.string(),
+  clone_url: z.string(),
+  html_url: z.string(),
+});
+
+export const pushPayload = z.looseObject({
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  deleted: z.boolean().optional(),
+  forced: z.boolean().optional(),
+  // Null when a ref is deleted; present on tag creation since 2021-10-01
+  // (github.blog/changelog/2021-10-01-the-push-webhook-payload-provides-a-consistent-head_commit-on-tag-creation).
+  head_commit: z.looseObject({ id: z.string() }).nullish(),
+  repository,
+  sender: user,
+});
+export type PushPayload = z.infer<typeof pushPayload>;
+
+/** Read first, so actions Slipway ignores are not held to the full schema. */
+export const pullRequestAction = z.looseObject({ action: z.string() });
+
+export const pullRequestPayload = z.looseObject({
+  action: z.string(),
+  pull_request: z.looseObject({
+    number: z.number(),
+    title: z.string(),
+    html_url: z.string(),
+    // Documented as nullable in @octokit/webhooks-types; only meaningful once closed.
+    merged: z.boolean().nullish(),
+    head: z.looseObject({
+      ref: z.string(),
+      sha: z.string(),
+      // Null when the fork the PR came from has been deleted.
+      repo: repository.nullable(),
+    }),
+    base: z.looseObject({ ref: z.string(), repo: repository }),
+  }),
+  repository,
+  sender: user,
+});
+export type PullRequestPayload = z.infer<typeof pullRequestPayload>;
+
+/** Repository hooks carry `repository`; organization and GitHub App hooks do not. */
+export const pingPayload = z.looseObject({
+  hook_id: z.number().optional(),
+  hook: z.looseObject({ type: z.string() }).optional(),
+  repository: repository.optional(),
+  organization: z.looseObject({ login: z.string() }).optional(),
+  sender: user.optional(),
+});
+export type PingPayload = z.infer<typeof pingPayload>;

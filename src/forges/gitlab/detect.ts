@@ -1,0 +1,222 @@
+import type { z } from 'zod';
+import { SlipwayError } from '../../core/errors.js';
+import type { ChangeRequestAction, ChangeRequestEvent, RepoRef } from '../../core/types.js';
+import type { DetectResult, WebhookHeaders, WebhookRequest } from '../types.js';
+import {
+  mergeRequestAction,
+  mergeRequestPayload,
+  pushPayload,
+  tagPushPayload,
+  type MergeRequestPayload,
+  type PushPayload,
+  type TagPushPayload,
+} from './schemas.js';
+
+/**
+ * GitLab deliveries → ForgeEvent (docs.gitlab.com, "Webhook events"; headers from "Webhooks: delivery
+ * headers"). GitLab has no ping: its "Test" button sends an ordinary Push Hook, handled like any other.
+ * MR actions are mapped onto GitHub's words so the pipeline sees one vocabulary. Ignore reasons are
+ * prefixed with GitLab's `object_kind`, as GitHub's are with the event name.
+ */
+
+/** All-zero object id: 40 digits (SHA-1 repos) or 64 (SHA-256 repos). */
+const ZERO_SHA = /^0+$/;
+const BRANCH_PREFIX = 'refs/heads/';
+const TAG_PREFIX = 'refs/tags/';
+
+export function detectGitlab(req: WebhookRequest): DetectResult {
+  const event = single(req.headers, 'x-gitlab-event');
+  if (event === undefined) return { kind: 'foreign' };
+  // X-Gitlab-Event-UUID is the event's id (GitLab reuses it for every hook the same event triggers, so two
+  // hooks pointing at Slipway dedupe to one build); X-Gitlab-Webhook-UUID (gitlab-org/gitlab!125338) is
+  // unique per delivery and serves when the first is absent.
+  const deliveryId = nonEmpty(single(req.headers, 'x-gitlab-event-uuid')) ?? nonEmpty(single(req.headers, 'x-gitlab-webhook-uuid'));
+  if (deliveryId === undefined) {
+    throw new SlipwayError(
+      'SLW_WEBHOOK_MALFORMED',
+      `GitLab "${event}" delivery has neither X-Gitlab-Event-UUID nor X-Gitlab-Webhook-UUID: send deliveries from GitLab itself, or add the header when replaying one`,
+      { details: { event } },
+    );
+  }
+  requireJson(req.headers, event);
+
+  switch (event) {
+    case 'Push Hook':
+      return fromPush(parse(pushPayload, decode(req.rawBody, event), event), deliveryId);
+    case 'Tag Push Hook':
+      return fromTagPush(parse(tagPushPayload, decode(req.rawBody, event), event), deliveryId);
+    case 'Merge Request Hook':
+      return fromMergeRequest(decode(req.rawBody, event), event, deliveryId);
+    default:
+      // Not parsed: an event Slipway does not use (Note Hook, Pipeline Hook, …) cannot make the delivery malformed.
+      return ignored(deliveryId, `unsupported event "${event}"`);
+  }
+}
+
+function ignored(deliveryId: string, reason: string): DetectResult {
+  return { kind: 'ignored', reason, deliveryId };
+}
+
+function fromPush(p: PushPayload, deliveryId: string): DetectResult {
+  if (!p.ref.startsWith(BRANCH_PREFIX)) return ignored(deliveryId, `push: ref "${p.ref}" is not a branch`);
+  const branch = p.ref.slice(BRANCH_PREFIX.length);
+  if (ZERO_SHA.test(p.after)) return ignored(deliveryId, `push: branch "${branch}" deleted`);
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'gitlab',
+      kind: 'push',
+      deliveryId,
+      repo: repoRef(p.project),
+      sender: sender(p),
+      ref: p.ref,
+      branch,
+      // For a branch `after` and checkout_sha agree; `after` is the ref's new value by definition.
+      commit: p.after,
+      before: p.before,
+      // GitLab's push payload does not say whether the push was forced.
+      forced: false,
+    },
+  };
+}
+
+function fromTagPush(p: TagPushPayload, deliveryId: string): DetectResult {
+  if (!p.ref.startsWith(TAG_PREFIX)) return ignored(deliveryId, `tag_push: ref "${p.ref}" is not a tag`);
+  const tag = p.ref.slice(TAG_PREFIX.length);
+  if (ZERO_SHA.test(p.after)) return ignored(deliveryId, `tag_push: tag "${tag}" deleted`);
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'gitlab',
+      kind: 'tag',
+      deliveryId,
+      repo: repoRef(p.project),
+      sender: sender(p),
+      ref: p.ref,
+      tag,
+      // For an annotated tag `after` is the tag object; checkout_sha is the commit it points at.
+      commit: p.checkout_sha ?? p.after,
+    },
+  };
+}
+
+/**
+ * GitLab's `user_username` is the login. The docs' own tag push example omits it (webhook_events.md),
+ * so a missing one becomes "" (unknown) rather than the display name `user_name`, which could
+ * collide with someone else's login.
+ */
+function sender(p: { user_username?: string | undefined }): string {
+  return p.user_username ?? '';
+}
+
+/** MR actions (webhook_events.md): open|close|reopen|update|approved|unapproved|approval|unapproval|merge. */
+function fromMergeRequest(body: unknown, event: string, deliveryId: string): DetectResult {
+  const { action, oldrev } = parse(mergeRequestAction, body, event).object_attributes;
+  let mapped: ChangeRequestAction;
+  let merged = false;
+  switch (action) {
+    case 'open':
+      mapped = 'opened';
+      break;
+    case 'reopen':
+      mapped = 'reopened';
+      break;
+    case 'close':
+      mapped = 'closed';
+      break;
+    case 'merge':
+      mapped = 'closed';
+      merged = true;
+      break;
+    case 'update':
+      // `oldrev` appears only when the update pushed new commits; otherwise it was a title, label or
+      // description edit, which changes nothing to build.
+      if (oldrev === undefined || oldrev === null || oldrev === '') {
+        return ignored(deliveryId, 'merge_request: update without new commits');
+      }
+      mapped = 'synchronize';
+      break;
+    default:
+      return ignored(deliveryId, `merge_request: unsupported action "${action}"`);
+  }
+  return { kind: 'accepted', event: changeRequest(parse(mergeRequestPayload, body, event), mapped, merged, deliveryId) };
+}
+
+function changeRequest(
+  p: MergeRequestPayload,
+  action: ChangeRequestAction,
+  merged: boolean,
+  deliveryId: string,
+): ChangeRequestEvent {
+  const mr = p.object_attributes;
+  return {
+    forge: 'gitlab',
+    kind: 'change_request',
+    deliveryId,
+    repo: repoRef(p.project),
+    sender: p.user.username,
+    action,
+    number: mr.iid,
+    merged,
+    fork: mr.source_project_id !== mr.target_project_id,
+    headRef: mr.source_branch,
+    headSha: mr.last_commit.id,
+    // With the source project deleted, the target still holds the commits under
+    // refs/merge-requests/<iid>/head, so fetching headSha from the target works.
+    headCloneUrl: mr.source?.git_http_url ?? p.project.git_http_url,
+    baseRef: mr.target_branch,
+    title: mr.title,
+    webUrl: mr.url,
+  };
+}
+
+function repoRef(project: { path_with_namespace: string; git_http_url: string; web_url: string }): RepoRef {
+  return { forge: 'gitlab', fullName: project.path_with_namespace, cloneUrl: project.git_http_url, webUrl: project.web_url };
+}
+
+/** GitLab always sends JSON. */
+function requireJson(headers: WebhookHeaders, event: string): void {
+  const raw = single(headers, 'content-type');
+  if (raw?.split(';')[0]?.trim().toLowerCase() === 'application/json') return;
+  throw new SlipwayError(
+    'SLW_WEBHOOK_MEDIA_TYPE',
+    `GitLab "${event}" delivery has content type ${raw === undefined ? '(none)' : JSON.stringify(raw)}: GitLab sends application/json; check what sits between GitLab and Slipway`,
+    { details: { event } },
+  );
+}
+
+function decode(rawBody: Buffer, event: string): unknown {
+  try {
+    return JSON.parse(rawBody.toString('utf8')) as unknown;
+  } catch (cause) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new SlipwayError('SLW_WEBHOOK_MALFORMED', `GitLab "${event}" delivery body is not valid JSON (${why})`, {
+      cause,
+      details: { event },
+    });
+  }
+}
+
+/** Schema failures name the first failing field, so the message says where the payload differs. */
+function parse<S extends z.ZodType>(schema: S, body: unknown, event: string): z.output<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
+  throw new SlipwayError(
+    'SLW_WEBHOOK_MALFORMED',
+    `GitLab "${event}" payload is not what Slipway expects at ${field}: ${issue?.message ?? 'invalid'}`,
+    { cause: result.error, details: { event, field } },
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
+/** A repeated header is ambiguous, so it counts as absent. */
+function single(headers: WebhookHeaders, name: string): string | undefined {
+  const value = headers[name];
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
+  return value;
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * Only the fields Slipway reads from GitLab's payloads (docs.gitlab.com, "Webhook events";
+ * gitlabhq doc/user/project/integrations/webhook_events.md). Objects are loose: extra fields are fine.
+ */
+
+const project = z.looseObject({
+  path_with_namespace: z.string(),
+  git_http_url: z.string(),
+  web_url: z.string(),
+});
+
+/** `Push Hook` and `Tag Push Hook` share one shape (Gitlab::DataBuilder::Push). */
+const pushShape = {
+  ref: z.string(),
+  before: z.string(),
+  after: z.string(),
+  // The commit the ref points at; for an annotated tag `after` is the tag object, this is its commit.
+  checkout_sha: z.string().nullish(),
+  // Absent from the docs' tag push example, present in what GitLab sends; see detect.ts.
+  user_username: z.string().optional(),
+  project,
+};
+
+export const pushPayload = z.looseObject({ object_kind: z.literal('push'), ...pushShape });
+export type PushPayload = z.infer<typeof pushPayload>;
+
+export const tagPushPayload = z.looseObject({ object_kind: z.literal('tag_push'), ...pushShape });
+export type TagPushPayload = z.infer<typeof tagPushPayload>;
+
+/** Read first, so actions Slipway ignores are not held to the full schema. */
+export const mergeRequestAction = z.looseObject({
+  object_kind: z.literal('merge_request'),
+  object_attributes: z.looseObject({
+    action: z.string(),
+    // Present only when an update carries new commits (webhook_events.md, "Merge request events").
+    oldrev: z.string().nullish(),
+  }),
+});
+
+export const mergeRequestPayload = z.looseObject({
+  object_kind: z.literal('merge_request'),
+  user: z.looseObject({ username: z.string() }),
+  project,
+  object_attributes: z.looseObject({
+    iid: z.number(),
+    title: z.string(),
+    url: z.string(),
+    action: z.string(),
+    source_branch: z.string(),
+    target_branch: z.string(),
+    source_project_id: z.number(),
+    target_project_id: z.number(),
+    // Null when the source project has been deleted.
+    source: z.looseObject({ git_http_url: z.string() }).nullish(),
+    last_commit: z.looseObject({ id: z.string() }),
+  }),
+});
+export type MergeRequestPayload = z.infer<typeof mergeRequestPayload>;

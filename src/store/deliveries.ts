@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { Database, DeliveryRow } from './schema.js';
+
+export interface NewDelivery {
+  forge: string;
+  deliveryId: string;
+  event: string;
+  repo: string | null;
+  receivedAt: string;
+  outcome: 'accepted' | 'ignored';
+  reason: string | null;
+}
+
+/** Records a delivery; false when the forge already delivered this id (dedupe by primary key). */
+export async function insertDelivery(db: Kysely<Database>, d: NewDelivery): Promise<boolean> {
+  const row = await db
+    .insertInto('deliveries')
+    .values({
+      forge: d.forge,
+      delivery_id: d.deliveryId,
+      event: d.event,
+      repo: d.repo,
+      received_at: d.receivedAt,
+      outcome: d.outcome,
+      reason: d.reason,
+      build_ids: '[]',
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returning('delivery_id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function setDeliveryBuilds(db: Kysely<Database>, forge: string, deliveryId: string, buildIds: string[], reason: string | null): Promise<void> {
+  await db
+    .updateTable('deliveries')
+    .set({ build_ids: JSON.stringify(buildIds), reason, outcome: buildIds.length > 0 ? 'accepted' : 'ignored' })
+    .where('forge', '=', forge)
+    .where('delivery_id', '=', deliveryId)
+    .execute();
+}
+
+export async function getDelivery(db: Kysely<Database>, forge: string, deliveryId: string): Promise<DeliveryRow | undefined> {
+  return db.selectFrom('deliveries').selectAll().where('forge', '=', forge).where('delivery_id', '=', deliveryId).executeTakeFirst();
+}
+
+export const deliveryBuildIds = (row: DeliveryRow): string[] => JSON.parse(row.build_ids) as string[];

@@ -1,0 +1,129 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Migrations are code in this file, ordered by name, applied at start by Kysely's Migrator (which
+ * takes a lock, so two processes starting together do not race). Never edit a shipped migration:
+ * add the next one.
+ */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  // SQLite's rowid alias vs PostgreSQL's identity column: the only per-dialect difference.
+  const serial = (db: Kysely<unknown>, table: string) =>
+    db.schema
+      .createTable(table)
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (col) =>
+        dialect === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey(),
+      );
+
+  const migrations: Record<string, Migration> = {
+    '0001_backbone': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('forge', 'text', (c) => c.notNull())
+          .addColumn('delivery_id', 'text', (c) => c.notNull())
+          .addColumn('event', 'text', (c) => c.notNull())
+          .addColumn('repo', 'text')
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('build_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addPrimaryKeyConstraint('deliveries_pk', ['forge', 'delivery_id'])
+          .execute();
+
+        await db.schema
+          .createTable('builds')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('commit_sha', 'text', (c) => c.notNull())
+          .addColumn('ref', 'text', (c) => c.notNull())
+          .addColumn('scope', 'text', (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('forge', 'text')
+          .addColumn('delivery_id', 'text')
+          .addColumn('repo', 'text')
+          .addColumn('clone_url', 'text', (c) => c.notNull())
+          .addColumn('fork', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('pr_number', 'integer')
+          .addColumn('sender', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('stage', 'text')
+          .addColumn('digest', 'text')
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('dedupe_key', 'text', (c) => c.notNull())
+          .addColumn('superseded_by', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text')
+          .addColumn('finished_at', 'text')
+          .execute();
+        // The same (app, target, commit) makes one build, unless that build was canceled (a later push
+        // of the same commit after it was superseded must build again).
+        await db.schema
+          .createIndex('builds_dedupe')
+          .on('builds')
+          .column('dedupe_key')
+          .unique()
+          .where(sql.ref('state'), '<>', 'canceled')
+          .execute();
+        await db.schema.createIndex('builds_app_created').on('builds').columns(['app', 'created_at']).execute();
+        await db.schema.createIndex('builds_scope').on('builds').columns(['app', 'target', 'scope', 'state']).execute();
+        await db.schema.createIndex('builds_state').on('builds').columns(['state', 'created_at']).execute();
+
+        await db.schema
+          .createTable('build_stages')
+          .addColumn('build_id', 'text', (c) => c.notNull())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .addColumn('duration_ms', 'integer')
+          .addColumn('output', 'text')
+          .addPrimaryKeyConstraint('build_stages_pk', ['build_id', 'stage'])
+          .execute();
+
+        await serial(db, 'build_logs')
+          .addColumn('build_id', 'text', (c) => c.notNull())
+          .addColumn('ts', 'text', (c) => c.notNull())
+          .addColumn('stage', 'text')
+          .addColumn('level', 'text', (c) => c.notNull())
+          .addColumn('line', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('build_logs_build').on('build_logs').columns(['build_id', 'id']).execute();
+
+        await serial(db, 'audit_decisions')
+          .addColumn('build_id', 'text')
+          .addColumn('gate', 'text', (c) => c.notNull())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('rule_index', 'integer')
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('audit_decisions_build').on('audit_decisions').columns(['build_id', 'id']).execute();
+
+        await db.schema
+          .createTable('revisions')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .addColumn('build_id', 'text')
+          .addColumn('commit_sha', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('revisions_pk', ['app', 'name'])
+          .addUniqueConstraint('revisions_app_n', ['app', 'n'])
+          .execute();
+      },
+    },
+  };
+  return { getMigrations: async () => migrations };
+}

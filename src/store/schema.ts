@@ -1,0 +1,117 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table shapes. Timestamps are ISO-8601 UTC strings and booleans are 0/1 integers in both SQLite
+ * and PostgreSQL: one representation means one set of queries and no per-dialect parsing.
+ */
+
+export interface DeliveriesTable {
+  forge: string;
+  delivery_id: string;
+  event: string;
+  repo: string | null;
+  received_at: string;
+  /** `accepted` (builds made), `ignored` (reason says why). */
+  outcome: string;
+  reason: string | null;
+  /** JSON array of build ids created for this delivery. */
+  build_ids: string;
+}
+
+export interface BuildsTable {
+  id: string;
+  app: string;
+  target: string;
+  commit_sha: string;
+  ref: string;
+  /** What cancel-in-progress groups by: `branch:main`, `tag:v1`, `pr:12`. */
+  scope: string;
+  trigger: string;
+  forge: string | null;
+  delivery_id: string | null;
+  repo: string | null;
+  clone_url: string;
+  fork: number;
+  pr_number: number | null;
+  sender: string | null;
+  state: string;
+  /** Stage running now, or the last one that ran. */
+  stage: string | null;
+  digest: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  /** `app:target:commit[:extra]`; unique among builds that were not canceled. */
+  dedupe_key: string;
+  superseded_by: string | null;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface BuildStagesTable {
+  build_id: string;
+  stage: string;
+  /** `running` | `done` | `failed` | `canceled` */
+  state: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  /** JSON: what the stage produced; the checkpoint a resumed build starts from. */
+  output: string | null;
+}
+
+export interface BuildLogsTable {
+  id: Generated<number>;
+  build_id: string;
+  ts: string;
+  stage: string | null;
+  /** `info` | `warn` | `error` */
+  level: string;
+  line: string;
+}
+
+export interface AuditDecisionsTable {
+  id: Generated<number>;
+  build_id: string | null;
+  gate: string;
+  policy: string;
+  rule_index: number | null;
+  mode: string;
+  /** `allow` | `deny` | `warn` */
+  outcome: string;
+  message: string;
+  subject: string | null;
+  created_at: string;
+}
+
+export interface RevisionsTable {
+  name: string;
+  app: string;
+  target: string;
+  n: number;
+  digest: string;
+  build_id: string | null;
+  commit_sha: string | null;
+  state: string;
+  created_at: string;
+}
+
+export interface Database {
+  deliveries: DeliveriesTable;
+  builds: BuildsTable;
+  build_stages: BuildStagesTable;
+  build_logs: BuildLogsTable;
+  audit_decisions: AuditDecisionsTable;
+  revisions: RevisionsTable;
+}
+
+export type BuildRow = Selectable<BuildsTable>;
+export type NewBuildRow = Insertable<BuildsTable>;
+export type BuildPatch = Updateable<BuildsTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type BuildLogRow = Selectable<BuildLogsTable>;
+export type BuildStageRow = Selectable<BuildStagesTable>;
+export type AuditDecisionRow = Selectable<AuditDecisionsTable>;
+export type RevisionRow = Selectable<RevisionsTable>;

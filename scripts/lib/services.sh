@@ -118,10 +118,16 @@ _docker_answers() {
   curl -fsS -m 3 --unix-socket "$SLIPWAY_DOCKER_SOCK" http://localhost/_ping >/dev/null 2>&1
 }
 
+# A live process (not a zombie: PID 1 on these VMs reaps orphans only now and then).
+_alive() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null) && [[ -n $st && $st != Z* ]]
+}
+
 _dockerd_pid() {
   local pid
   pid=$(cat /var/run/docker.pid 2>/dev/null) || return 1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [[ -n $pid ]] && _alive "$pid" && echo "$pid"
 }
 
 # _wait_for_docker SECONDS PID — 0 when the socket answers; 1 on timeout or when PID died.
@@ -129,7 +135,7 @@ _wait_for_docker() {
   local timeout=$1 pid=${2:-} start=$SECONDS
   while ((SECONDS - start < timeout)); do
     _docker_answers && return 0
-    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then return 1; fi
+    if [[ -n $pid ]] && ! _alive "$pid"; then return 1; fi
     sleep 0.5
   done
   return 1
@@ -141,12 +147,23 @@ _start_dockerd() {
   # No bridge networking on these machines: no docker0, no iptables/NAT rules, no ip_forward sysctl change.
   local args=(--iptables=false --ip6tables=false --bridge=none --ip-forward=false --ip-masq=false)
   [[ -n $driver ]] && args+=("--storage-driver=$driver")
+  # dockerd starts and supervises its own containerd (/var/run/docker/containerd/containerd.sock) unless a
+  # system containerd answers on /run/containerd/containerd.sock. After a `kill -9` of dockerd, that containerd
+  # dies too but stays a zombie until PID 1 reaps it; dockerd then takes it for alive ("containerd is still
+  # running"), waits for its socket and gives up after ~10 s. Drop a pid file that names no live process.
+  local cpid
+  cpid=$(cat /var/run/docker/containerd/containerd.pid 2>/dev/null) || cpid=""
+  if [[ -n $cpid ]] && ! _alive "$cpid"; then rm -f /var/run/docker/containerd/containerd.pid; fi
+  rm -f /var/run/docker.pid # stale: its process is gone (checked by the caller)
   mkdir -p "$(dirname "$SLIPWAY_DOCKERD_LOG")"
   printf '\n==== %s slipway: dockerd %s\n' "$(date -Is)" "${args[*]}" >>"$SLIPWAY_DOCKERD_LOG"
-  # dockerd starts and supervises its own containerd (/var/run/docker/containerd/containerd.sock)
-  # unless a system containerd answers on /run/containerd/containerd.sock.
   setsid nohup dockerd "${args[@]}" </dev/null >>"$SLIPWAY_DOCKERD_LOG" 2>&1 9>&- &
   echo $!
+}
+
+# The dockerd log written since the last "==== … slipway: dockerd" marker.
+_dockerd_log_since_start() {
+  awk '/^==== .* slipway: dockerd /{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$SLIPWAY_DOCKERD_LOG" 2>/dev/null
 }
 
 _buildkit_probe() {
@@ -177,21 +194,20 @@ _ensure_docker() {
     }
     what="was starting (pid $pid)"
   else
-    rm -f /var/run/docker.pid # stale: its process is gone
     local driver=${SLIPWAY_DOCKER_STORAGE_DRIVER:-}
     pid=$(_start_dockerd "$driver")
     if ! _wait_for_docker 60 "$pid"; then
       # overlay2 can fail on some filesystems (overlay-on-overlay, some FUSE mounts): fall back to vfs.
-      if [[ -z $driver ]] && ! kill -0 "$pid" 2>/dev/null \
-        && tail -n 40 "$SLIPWAY_DOCKERD_LOG" | grep -qiE 'graphdriver|storage.driver|overlay'; then
+      if [[ -z $driver ]] && ! _alive "$pid" \
+        && _dockerd_log_since_start | grep -qiE 'level=(error|fatal).*(graphdriver|storage.driver|overlay)|error initializing graphdriver'; then
         _say "docker: default storage driver failed, retrying with --storage-driver=vfs"
         driver=vfs
         pid=$(_start_dockerd vfs)
       fi
       if ! _wait_for_docker 60 "$pid"; then
-        tail -n 30 "$SLIPWAY_DOCKERD_LOG" >&2
+        _dockerd_log_since_start | grep -v '\[core\]' | tail -n 30 >&2
         kill "$pid" 2>/dev/null || true
-        _fail "docker: dockerd did not answer on $SLIPWAY_DOCKER_SOCK within 60 s (log $SLIPWAY_DOCKERD_LOG)"
+        _fail "docker: dockerd exited or did not answer on $SLIPWAY_DOCKER_SOCK within 60 s (log $SLIPWAY_DOCKERD_LOG)"
         return 1
       fi
     fi
@@ -263,7 +279,7 @@ _ensure_registry() {
   setsid nohup docker-registry serve "$SLIPWAY_REGISTRY_CONFIG" </dev/null >>"$SLIPWAY_REGISTRY_LOG" 2>&1 9>&- &
   local pid=$! start=$SECONDS
   until _registry_answers; do
-    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS - start >= 30)); then
+    if ! _alive "$pid" || ((SECONDS - start >= 30)); then
       tail -n 20 "$SLIPWAY_REGISTRY_LOG" >&2
       kill "$pid" 2>/dev/null || true
       _fail "registry: http://$SLIPWAY_REGISTRY_ADDR/v2/ does not answer (log $SLIPWAY_REGISTRY_LOG)"

@@ -1,0 +1,31 @@
+import { loadConfig, type LoadedConfig } from '../config/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { ApiClient } from './api-client.js';
+
+/** What every command gets from the entry point: the process env (read only there), streams, options. */
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+  cwd: string;
+}
+
+export interface GlobalOptions {
+  config?: string;
+  server?: string;
+}
+
+export function loadCliConfig(ctx: CliContext, opts: GlobalOptions): LoadedConfig {
+  return loadConfig({ file: opts.config, env: ctx.env, cwd: ctx.cwd });
+}
+
+export function processLogger(ctx: CliContext, level: string): Logger {
+  // People read a terminal; machines read JSON (DESIGN.md "Errors, config, logs").
+  return createLogger({ level, pretty: Boolean(ctx.stdout.isTTY) && ctx.env.SLIPWAY_LOG_FORMAT !== 'json' });
+}
+
+/** The server a client command talks to: --server, then SLIPWAY_SERVER, then server.publicUrl of the config. */
+export function apiClient(ctx: CliContext, opts: GlobalOptions): ApiClient {
+  const url = opts.server ?? ctx.env.SLIPWAY_SERVER ?? loadCliConfig(ctx, opts).config.server.publicUrl;
+  return new ApiClient(url, ctx.env.SLIPWAY_TOKEN);
+}

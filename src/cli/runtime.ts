@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { redactConfig, type SlipwayConfig } from '../config/index.js';
+import { SlipwayError } from '../core/errors.js';
+import type { ForgeId } from '../core/types.js';
+import { createForge, forgeIds } from '../forges/registry.js';
+import type { Forge } from '../forges/types.js';
+import { createMetrics, type Logger, type Metrics } from '../log/index.js';
+import { BuildEvents, BuildQueue, createRedis, DEFAULT_PREFIX } from '../queue/index.js';
+import { buildServer } from '../server/index.js';
+import { openStore, type Store } from '../store/index.js';
+import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
+
+export interface RuntimeOptions {
+  config: SlipwayConfig;
+  logger: Logger;
+  /** Which parts run in this process: `slipway up` runs both. */
+  server: boolean;
+  worker: boolean;
+  /** BullMQ key prefix. Default `slipway`; tests use their own. */
+  prefix?: string;
+  cwd?: string;
+  /** Listen on this port instead of server.listen's (tests pass 0). */
+  listenPort?: number;
+}
+
+export interface Runtime {
+  config: SlipwayConfig;
+  store: Store;
+  queue: BuildQueue;
+  events: BuildEvents;
+  metrics: Metrics;
+  server: FastifyInstance | undefined;
+  worker: BuildWorker | undefined;
+  /** http://host:port the server listens on, when it runs. */
+  address: string | undefined;
+  close(): Promise<void>;
+}
+
+function forgesFrom(config: SlipwayConfig): Map<ForgeId, Forge> {
+  const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
+  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id] })]));
+}
+
+async function connectRedis(url: string, name: string): Promise<Redis> {
+  const redis = createRedis(url, name);
+  try {
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw new SlipwayError('SLW_UNAVAILABLE', `cannot reach Redis at ${url.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}; start it (scripts/setup.sh does) or set redis in the config`, { cause: err });
+  }
+  return redis;
+}
+
+/**
+ * Composes a Slipway process from its config: store (migrated), queue, live events, and the server
+ * and/or the build worker. Everything is made here and passed down; nothing is a module global.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = options;
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  logger.info({ config: redactConfig(config) }, 'effective configuration');
+
+  const closers: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while shutting down'));
+  };
+  try {
+    const store = await openStore({ url: config.database, ...(options.cwd ? { cwd: options.cwd } : {}) });
+    closers.push(() => store.close());
+    const redis = await connectRedis(config.redis, 'queue');
+    closers.push(() => redis.quit());
+    const subscriber = await connectRedis(config.redis, 'events');
+    closers.push(() => subscriber.quit());
+    const queue = new BuildQueue(redis, { prefix, attempts: config.builds.attempts, backoffMs: config.builds.backoff });
+    closers.push(() => queue.close());
+    const events = new BuildEvents(redis, subscriber, prefix);
+    const metrics = createMetrics({ defaultMetrics: true });
+
+    let worker: BuildWorker | undefined;
+    if (options.worker) {
+      worker = await startBuildWorker({
+        deps: { config, store, events, logger, metrics, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        queue,
+        redisUrl: config.redis,
+        prefix,
+      });
+      closers.push(() => worker!.close());
+    }
+
+    let server: FastifyInstance | undefined;
+    let address: string | undefined;
+    if (options.server) {
+      server = await buildServer({ config, store, queue, events, forges: forgesFrom(config), logger, metrics, redis });
+      closers.push(() => server!.close());
+      const [host, port] = splitHostPort(config.server.listen);
+      address = await server.listen({ host, port: options.listenPort ?? port });
+      logger.info({ address }, 'server listening');
+    }
+    return { config, store, queue, events, metrics, server, worker, address, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
+}

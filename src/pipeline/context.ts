@@ -1,0 +1,47 @@
+import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import type { Logger, Metrics } from '../log/index.js';
+import type { BuildEvents } from '../queue/index.js';
+import type { BuildRow, LogLevel, Store } from '../store/index.js';
+
+/** What the pipeline needs from the process that runs it. */
+export interface PipelineDeps {
+  config: SlipwayConfig;
+  store: Store;
+  events: BuildEvents;
+  logger: Logger;
+  metrics?: Metrics | undefined;
+  /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
+  cwd?: string;
+}
+
+/** What one stage sees of its build. */
+export interface StageContext {
+  build: BuildRow;
+  app: AppConfig;
+  config: SlipwayConfig;
+  store: Store;
+  /** Aborted when the build is canceled (superseded, `/cancel`) or the worker shuts down. */
+  signal: AbortSignal;
+  /** Per-build directory, removed when the pipeline ends. */
+  workspace: string;
+  /** Outputs of the stages that completed before this one. */
+  outputs: Record<string, unknown>;
+  /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */
+  log(line: string, level?: LogLevel): Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * A pipeline stage. Stages are idempotent: a stage whose checkpoint is `done` and still `valid` is
+ * skipped when a build resumes after a crash; otherwise it runs again from scratch.
+ */
+export interface Stage<Output = unknown> {
+  name: string;
+  /** State the build shows while the stage runs. */
+  running: import('../core/types.js').BuildState;
+  /** State the build ends in when this is the last stage configured. */
+  reached: import('../core/types.js').BuildState;
+  run(ctx: StageContext): Promise<Output>;
+  /** Whether a stored checkpoint still holds (e.g. the workspace it wrote is still there). Default: yes. */
+  valid?(ctx: StageContext, output: Output): Promise<boolean>;
+}

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface GitResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunGitOptions {
+  cwd: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called with each line git prints on stderr (progress), as it comes. */
+  onLine?: (line: string) => void;
+}
+
+/**
+ * Runs git with an argument array (never a shell), no stdin, and no credential prompt: a build must
+ * fail fast on an auth problem, not wait for a terminal that is not there.
+ */
+export function runGit(args: string[], options: RunGitOptions): Promise<GitResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    // git writes progress with \r; split on both so each update is one line.
+    const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });
+    lines.on('line', (raw) => {
+      for (const part of raw.split('\r')) {
+        const line = part.trim();
+        if (!line) continue;
+        stderr += `${line}\n`;
+        options.onLine?.(line);
+      }
+    });
+    child.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error('git is not installed: install it (apt-get install git)'));
+      else if (err.name === 'AbortError') resolvePromise({ code: null, signal: 'SIGKILL', stdout, stderr });
+      else reject(err);
+    });
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Hides credentials in a clone URL before it is logged (`https://user:tok@host/…` → `https://***@host/…`). */
+export function redactGitUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i, '$1***@');
+}

@@ -1,0 +1,4 @@
+export { runBuild, type RunBuildOptions, type RunBuildResult } from './runner.js';
+export type { PipelineDeps, Stage, StageContext } from './context.js';
+export { DEFAULT_STAGES } from './stages/index.js';
+export { fetchStage, fetchUrl, type FetchOutput } from './stages/fetch.js';

@@ -1,0 +1,152 @@
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { SlipwayError, toSlipwayError } from '../core/errors.js';
+import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/types.js';
+import { buildLogger } from '../log/index.js';
+import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type BuildRow, type LogLevel } from '../store/index.js';
+import type { PipelineDeps, Stage, StageContext } from './context.js';
+import { DEFAULT_STAGES } from './stages/index.js';
+
+export interface RunBuildOptions {
+  signal: AbortSignal;
+  /** 1-based try number, and how many tries the queue allows: the last try fails the build for good. */
+  attempt: number;
+  maxAttempts: number;
+  stages?: readonly Stage[];
+}
+
+export type RunBuildResult =
+  | { outcome: 'finished'; state: BuildState }
+  /** A retryable error on a try that is not the last: the queue should try again later. */
+  | { outcome: 'retry'; error: SlipwayError }
+  /** Failed for good; the build row says why. */
+  | { outcome: 'failed'; error: SlipwayError };
+
+const ACTIVE = [...ACTIVE_BUILD_STATES] as BuildState[];
+
+/**
+ * Runs (or resumes) one build through its stages. Each stage: compare-and-set the state, checkpoint
+ * row, run, checkpoint done. Stages done before (a crashed worker's progress) are skipped when their
+ * checkpoint still holds. The end state is set by compare-and-set too, so a build finishes exactly
+ * once however many workers raced over it.
+ */
+export async function runBuild(buildId: string, deps: PipelineDeps, options: RunBuildOptions): Promise<RunBuildResult> {
+  const stages = options.stages ?? DEFAULT_STAGES;
+  const { store } = deps;
+  const initial = await getBuild(store.db, buildId);
+  if (!initial) return { outcome: 'failed', error: new SlipwayError('SLW_NOT_FOUND', `build ${buildId} does not exist`) };
+  if (isTerminalState(initial.state as BuildState)) return { outcome: 'finished', state: initial.state as BuildState };
+
+  const logger = buildLogger(deps.logger, { build: buildId, app: initial.app, ...(initial.delivery_id ? { delivery: initial.delivery_id } : {}) });
+  const workspace = resolve(deps.cwd ?? process.cwd(), deps.config.builds.workspace, buildId);
+  let currentStage: string | null = null;
+
+  const log = async (line: string, level: LogLevel = 'info') => {
+    const row = await appendLog(store.db, { buildId, stage: currentStage, level, line });
+    await deps.events.publish({ type: 'log', buildId, id: Number(row.id), ts: row.ts, stage: row.stage, level: row.level, line: row.line });
+  };
+  const publishState = (state: BuildState) => deps.events.publish({ type: 'state', buildId, state, terminal: isTerminalState(state) });
+
+  const app = deps.config.apps.find((a) => a.name === initial.app);
+  if (!app) {
+    const error = new SlipwayError('SLW_BUILD_UNKNOWN_APP', `app "${initial.app}" is no longer configured; add it under apps in the config to build it`);
+    await fail(initial, error);
+    return { outcome: 'failed', error };
+  }
+
+  await updateBuild(store.db, buildId, { attempts: options.attempt, ...(initial.started_at ? {} : { started_at: new Date().toISOString() }) });
+  if (options.attempt > 1) await log(`resuming (try ${options.attempt} of ${options.maxAttempts})`);
+
+  const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
+  const outputs: Record<string, unknown> = {};
+  let build: BuildRow = initial;
+
+  try {
+    for (const stage of stages) {
+      if (options.signal.aborted) return await canceled();
+      const ctx: StageContext = { build, app, config: deps.config, store, signal: options.signal, workspace, outputs, logger, log };
+      const checkpoint = checkpoints.get(stage.name);
+      if (checkpoint?.state === 'done') {
+        const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);
+        if (!stage.valid || (await stage.valid(ctx, output))) {
+          outputs[stage.name] = output;
+          await log(`${stage.name}: done on an earlier try, skipped`);
+          continue;
+        }
+      }
+
+      const moved = await transitionBuild(store.db, buildId, ACTIVE, stage.running, { stage: stage.name });
+      if (!moved) return await canceled();
+      build = moved;
+      await publishState(stage.running);
+      currentStage = stage.name;
+      await beginStage(store.db, buildId, stage.name);
+      await log(`▶ ${stage.name}`);
+      const started = performance.now();
+      try {
+        outputs[stage.name] = await stage.run({ ...ctx, build });
+      } catch (err) {
+        const seconds = (performance.now() - started) / 1000;
+        const outcome = options.signal.aborted ? 'canceled' : 'failed';
+        await finishStage(store.db, buildId, stage.name, outcome, seconds * 1000);
+        deps.metrics?.stageDuration.observe({ stage: stage.name, outcome }, seconds);
+        throw err;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await finishStage(store.db, buildId, stage.name, 'done', seconds * 1000, outputs[stage.name] ?? null);
+      deps.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'done' }, seconds);
+      await log(`✓ ${stage.name} (${seconds.toFixed(2)}s)`);
+      currentStage = null;
+    }
+
+    const last = stages[stages.length - 1];
+    const endState: BuildState = last ? last.reached : 'ready';
+    const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finished_at: new Date().toISOString() });
+    if (!done) return await canceled();
+    await log(`build ${endState}`);
+    await publishState(endState);
+    logger.info({ state: endState }, 'build finished');
+    return { outcome: 'finished', state: endState };
+  } catch (err) {
+    if (options.signal.aborted) return await canceled();
+    const error = toSlipwayError(err);
+    if (error.retryable && options.attempt < options.maxAttempts) {
+      await log(`${currentStage ?? 'build'} failed: ${error.message}; will try again`, 'warn');
+      logger.warn({ err: error, code: error.code }, 'build try failed, will retry');
+      return { outcome: 'retry', error };
+    }
+    await fail(build, error);
+    return { outcome: 'failed', error };
+  } finally {
+    // The checkout is needed only while stages run; keep no source on disk afterwards.
+    await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  async function fail(row: BuildRow, error: SlipwayError): Promise<void> {
+    const moved = await transitionBuild(store.db, row.id, ACTIVE, 'failed', {
+      error_code: error.code,
+      error_message: error.message,
+      finished_at: new Date().toISOString(),
+    });
+    if (!moved) return;
+    await log(`✗ ${currentStage ?? 'build'} failed [${error.code}]: ${error.message}`, 'error');
+    await publishState('failed');
+    logger.error({ code: error.code, err: error }, 'build failed');
+  }
+
+  async function canceled(): Promise<RunBuildResult> {
+    const moved = await transitionBuild(store.db, buildId, ACTIVE, 'canceled', {
+      error_code: 'SLW_BUILD_CANCELED',
+      error_message: 'canceled',
+      finished_at: new Date().toISOString(),
+    });
+    const row = await getBuild(store.db, buildId);
+    const reason = row?.error_message ?? 'canceled';
+    if (moved || row?.state === 'canceled') {
+      await log(`build canceled: ${reason}`, 'warn');
+      await publishState('canceled');
+    }
+    logger.info({ reason }, 'build canceled');
+    return { outcome: 'finished', state: (row?.state as BuildState | undefined) ?? 'canceled' };
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SlipwayError } from '../../core/errors.js';
+import type { Stage, StageContext } from '../context.js';
+import { redactGitUrl, runGit } from '../git.js';
+
+export interface FetchOutput {
+  commit: string;
+  /** Where the source is checked out. */
+  dir: string;
+}
+
+/** A local path becomes a file:// URL: git ignores --depth for plain paths but honours it for file://. */
+export function fetchUrl(cloneUrl: string): string {
+  return isAbsolute(cloneUrl) ? pathToFileURL(cloneUrl).href : cloneUrl;
+}
+
+// git's wording when the remote does not have the object we asked for (upload-pack, protocol v0/v2).
+const MISSING_COMMIT_RE = /not our ref|couldn't find remote ref|no such remote ref|unadvertised object|does not appear to be a git repository|repository .* not found/i;
+
+async function headCommit(dir: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    await stat(`${dir}/.git`);
+  } catch {
+    return undefined;
+  }
+  const head = await runGit(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: dir, signal });
+  return head.code === 0 ? head.stdout.trim() : undefined;
+}
+
+/**
+ * `fetch`: `git fetch --depth 1` of exactly the build's commit into the build's workspace
+ * (issue 2). Only that commit: the branch may have moved on since the push, and the build must be
+ * of what was pushed.
+ */
+export const fetchStage: Stage<FetchOutput> = {
+  name: 'fetch',
+  running: 'fetching',
+  reached: 'fetched',
+
+  async valid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
+    return (await headCommit(output.dir, ctx.signal)) === ctx.build.commit_sha;
+  },
+
+  async run(ctx: StageContext): Promise<FetchOutput> {
+    const { build, workspace, signal } = ctx;
+    const dir = workspace;
+    // A half-written workspace from a worker that died is worth nothing: start clean.
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const url = fetchUrl(build.clone_url);
+    await ctx.log(`fetching ${build.commit_sha} from ${redactGitUrl(build.clone_url)}`);
+
+    const init = await runGit(['init', '-q'], { cwd: dir, signal });
+    if (init.code !== 0) throw new SlipwayError('SLW_FETCH_FAILED', `git init failed in ${dir}: ${init.stderr.trim()}`);
+
+    const timeoutMs = ctx.config.builds.fetchTimeout;
+    const pending: Promise<void>[] = [];
+    const fetched = await runGit(['fetch', '--depth', '1', '--no-tags', '--progress', url, build.commit_sha], {
+      cwd: dir,
+      signal,
+      timeoutMs,
+      onLine: (line) => pending.push(ctx.log(`git: ${redactGitUrl(line)}`)),
+    });
+    await Promise.all(pending);
+    if (signal.aborted) throw signal.reason ?? new SlipwayError('SLW_BUILD_CANCELED', 'build canceled');
+    if (fetched.code !== 0) {
+      const detail = redactGitUrl(fetched.stderr.trim().split('\n').slice(-3).join(' / ')) || `exit ${fetched.code ?? fetched.signal}`;
+      if (fetched.signal && fetched.code === null) {
+        throw new SlipwayError('SLW_FETCH_FAILED', `git fetch did not finish within ${Math.round(timeoutMs / 1000)}s (builds.fetchTimeout); is ${redactGitUrl(build.clone_url)} reachable?`);
+      }
+      if (MISSING_COMMIT_RE.test(fetched.stderr)) {
+        throw new SlipwayError(
+          'SLW_FETCH_COMMIT_MISSING',
+          `commit ${build.commit_sha} cannot be fetched from ${redactGitUrl(build.clone_url)} (${detail}); check the app's cloneUrl points at the repository that was pushed`,
+        );
+      }
+      throw new SlipwayError('SLW_FETCH_FAILED', `git fetch from ${redactGitUrl(build.clone_url)} failed: ${detail}`);
+    }
+
+    const checkout = await runGit(['checkout', '-q', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
+    if (checkout.code !== 0) throw new SlipwayError('SLW_FETCH_FAILED', `git checkout failed: ${checkout.stderr.trim()}`);
+    const head = await headCommit(dir, signal);
+    if (head !== build.commit_sha) {
+      throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `fetched ${head ?? 'nothing'} but the build is for ${build.commit_sha}; a full 40-character commit sha is required`);
+    }
+    await ctx.log(`checked out ${head}`);
+    return { commit: head, dir };
+  },
+};

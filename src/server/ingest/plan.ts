@@ -1,0 +1,98 @@
+import type { AppConfig } from '../../config/index.js';
+import type { ForgeEvent } from '../../core/types.js';
+import type { NewBuild } from '../../store/index.js';
+
+/** What an accepted event asks for: builds to create, and scopes whose running builds to cancel. */
+export interface BuildPlan {
+  builds: NewBuild[];
+  /** `(app, target, scope)` groups to cancel without a newer build (a closed pull request). */
+  cancelScopes: { app: string; target: string; scope: string }[];
+  /** Why nothing (or not everything) was built: one line per app that was skipped. */
+  reasons: string[];
+}
+
+/** Tag globs support `*` only, as branch protection rules and Knative tags are usually written. */
+function globMatch(glob: string, value: string): boolean {
+  const re = new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(value);
+}
+
+export const repoSpecOf = (event: ForgeEvent): string => `${event.forge}:${event.repo.fullName}`;
+
+/** Apps whose `repo` names the event's repository (forges treat repository paths case-insensitively). */
+export function appsForEvent(event: ForgeEvent, apps: readonly AppConfig[]): AppConfig[] {
+  const spec = repoSpecOf(event).toLowerCase();
+  return apps.filter((app) => app.repo.toLowerCase() === spec);
+}
+
+/**
+ * Turns a normalized forge event into builds, per the apps' config: branch → target, tag glob →
+ * target, pull/merge requests → the previews target. Pure: the webhook route stores what it returns.
+ */
+export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): BuildPlan {
+  const plan: BuildPlan = { builds: [], cancelScopes: [], reasons: [] };
+  const matching = appsForEvent(event, apps);
+  if (event.kind === 'ping') {
+    plan.reasons.push(`ping: the hook works (${matching.length} app${matching.length === 1 ? '' : 's'} configured for ${repoSpecOf(event)})`);
+    return plan;
+  }
+  if (matching.length === 0) {
+    plan.reasons.push(`no app is configured for ${repoSpecOf(event)}: add one under apps with repo: "${repoSpecOf(event)}"`);
+    return plan;
+  }
+  const common = { forge: event.forge, deliveryId: event.deliveryId, repo: event.repo.fullName, sender: event.sender };
+
+  for (const app of matching) {
+    const cloneUrl = app.cloneUrl ?? event.repo.cloneUrl;
+    switch (event.kind) {
+      case 'push': {
+        const target = app.branches[event.branch];
+        if (!target) {
+          plan.reasons.push(`push to branch "${event.branch}": app ${app.name} builds ${Object.keys(app.branches).map((b) => `"${b}"`).join(', ') || 'no branches'}`);
+          continue;
+        }
+        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: `branch:${event.branch}`, trigger: 'push', cloneUrl });
+        break;
+      }
+      case 'tag': {
+        const glob = Object.keys(app.tags).find((g) => globMatch(g, event.tag));
+        if (!glob) {
+          plan.reasons.push(`tag "${event.tag}": app ${app.name} builds no tag matching it`);
+          continue;
+        }
+        const target = app.tags[glob] as string;
+        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: `tag:${event.tag}`, trigger: 'tag', cloneUrl });
+        break;
+      }
+      case 'change_request': {
+        const label = `${event.forge === 'gitlab' ? 'merge_request !' : 'pull_request #'}${event.number}`;
+        if (!app.previews) {
+          plan.reasons.push(`${label}: app ${app.name} has no previews configured`);
+          continue;
+        }
+        const scope = `pr:${event.number}`;
+        if (event.action === 'closed') {
+          plan.cancelScopes.push({ app: app.name, target: app.previews.target, scope });
+          plan.reasons.push(`${label} ${event.merged ? 'merged' : 'closed'}: running preview builds of app ${app.name} canceled`);
+          continue;
+        }
+        plan.builds.push({
+          ...common,
+          app: app.name,
+          target: app.previews.target,
+          commit: event.headSha,
+          ref: event.headRef,
+          scope,
+          trigger: 'change_request',
+          cloneUrl: app.cloneUrl ?? event.headCloneUrl,
+          fork: event.fork,
+          prNumber: event.number,
+          // A preview of a commit is a different build from the same commit on a branch.
+          dedupeExtra: `pr-${event.number}`,
+        });
+        break;
+      }
+    }
+  }
+  return plan;
+}

@@ -1,0 +1,130 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { SlipwayError } from '../../core/errors.js';
+import { BUILD_STATES, isTerminalState, type BuildState } from '../../core/types.js';
+import type { BuildEvent } from '../../queue/index.js';
+import { getBuild, listBuilds, listDecisions, listStages, logsAfter, type BuildLogRow } from '../../store/index.js';
+import type { ServerDeps } from '../deps.js';
+import { buildView } from '../views.js';
+
+const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) => `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
+
+/** `GET /api/v1/builds…`: listing, one build with its stages and decisions, and its logs (text or SSE). */
+export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  const { db } = deps.store;
+  const publicUrl = deps.config.server.publicUrl;
+
+  app.get<{ Querystring: { app?: string; state?: string; limit?: string } }>('/api/v1/builds', async (request) => {
+    const { app: appName, state, limit } = request.query;
+    if (state !== undefined && !(BUILD_STATES as readonly string[]).includes(state)) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `state "${state}" is not a build state; use one of ${BUILD_STATES.join(', ')}`);
+    }
+    const n = limit === undefined ? undefined : Number(limit);
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 500)) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `limit "${limit}" must be a whole number from 1 to 500`);
+    }
+    const rows = await listBuilds(db, { app: appName, state: state as BuildState | undefined, limit: n });
+    return { builds: rows.map((b) => buildView(b, publicUrl)) };
+  });
+
+  const load = async (id: string) => {
+    const build = await getBuild(db, id);
+    if (!build) throw new SlipwayError('SLW_NOT_FOUND', `build ${id} does not exist; list builds with GET /api/v1/builds`);
+    return build;
+  };
+
+  app.get<{ Params: { id: string } }>('/api/v1/builds/:id', async (request) => {
+    const build = await load(request.params.id);
+    const [stages, decisions] = await Promise.all([listStages(db, build.id), listDecisions(db, build.id)]);
+    return {
+      ...buildView(build, publicUrl),
+      stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.started_at, finishedAt: s.finished_at, durationMs: s.duration_ms })),
+      decisions: decisions.map((d) => ({ gate: d.gate, policy: d.policy, rule: d.rule_index, mode: d.mode, outcome: d.outcome, message: d.message, subject: d.subject, at: d.created_at })),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/builds/:id/logs', async (request, reply) => {
+    const build = await load(request.params.id);
+    const wantsSse = (request.headers.accept ?? '').includes('text/event-stream');
+    if (!wantsSse) {
+      const lines: string[] = [];
+      for (let after = 0; ; ) {
+        const page = await logsAfter(db, build.id, after, 5000);
+        lines.push(...page.map(logLine));
+        if (page.length < 5000) break;
+        after = Number(page[page.length - 1]!.id);
+      }
+      return reply.type('text/plain; charset=utf-8').send(lines.length ? `${lines.join('\n')}\n` : '');
+    }
+    const lastEventId = Number(request.headers['last-event-id'] ?? 0) || 0;
+    return streamLogs(reply, build.id, lastEventId);
+  });
+
+  /**
+   * SSE: subscribe first, then replay what is stored, then pass on live lines newer than the last
+   * replayed one — in that order no line falls between replay and live. Ends with `event: end` once
+   * the build is finished.
+   */
+  async function streamLogs(reply: FastifyReply, buildId: string, after: number): Promise<FastifyReply> {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = after;
+    let replaying = true;
+    let ended = false;
+    const backlog: BuildEvent[] = [];
+    const send = (event: string, data: unknown, id?: number) => res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const end = (state: string) => {
+      if (ended) return;
+      ended = true;
+      send('end', { state });
+      res.end();
+    };
+    const handle = (event: BuildEvent) => {
+      if (ended) return;
+      if (event.type === 'log') {
+        if (event.id <= last) return;
+        last = event.id;
+        send('log', { ts: event.ts, stage: event.stage, level: event.level, line: event.line }, event.id);
+      } else {
+        send('state', { state: event.state });
+        if (event.terminal) end(event.state);
+      }
+    };
+    const unfollow = await deps.events.follow(buildId, (event) => (replaying ? backlog.push(event) : handle(event)));
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    res.on('close', () => {
+      clearInterval(heartbeat);
+      unfollow();
+    });
+    for (;;) {
+      const page = await logsAfter(db, buildId, last, 1000);
+      for (const l of page) {
+        last = Number(l.id);
+        send('log', { ts: l.ts, stage: l.stage, level: l.level, line: l.line }, last);
+      }
+      if (page.length < 1000) break;
+    }
+    replaying = false;
+    for (const event of backlog.splice(0)) handle(event);
+    const current = await getBuild(db, buildId);
+    if (current && isTerminalState(current.state as BuildState)) {
+      // Lines written just before the end may have been published after our replay read: read again.
+      for (const l of await logsAfter(db, buildId, last, 10_000)) {
+        last = Number(l.id);
+        send('log', { ts: l.ts, stage: l.stage, level: l.level, line: l.line }, last);
+      }
+      end(current.state);
+    } else if (current) send('state', { state: current.state });
+    return reply;
+  }
+
+  app.get('/api/v1/apps', async () => ({
+    apps: deps.config.apps.map((a) => ({
+      name: a.name,
+      repo: a.repo,
+      branches: a.branches,
+      tags: a.tags,
+      previews: a.previews ? { target: a.previews.target } : null,
+    })),
+  }));
+}

@@ -1,0 +1,35 @@
+import type { BuildRow } from '../store/index.js';
+
+/**
+ * The public shape of a build (API, webhook answers, CLI --json). The clone URL is left out: it may
+ * carry credentials.
+ */
+export function buildView(b: BuildRow, publicUrl: string) {
+  return {
+    id: b.id,
+    app: b.app,
+    target: b.target,
+    state: b.state,
+    stage: b.stage,
+    commit: b.commit_sha,
+    ref: b.ref,
+    trigger: b.trigger,
+    forge: b.forge,
+    repo: b.repo,
+    deliveryId: b.delivery_id,
+    fork: b.fork === 1,
+    prNumber: b.pr_number,
+    sender: b.sender,
+    digest: b.digest,
+    error: b.error_code ? { code: b.error_code, message: b.error_message } : null,
+    supersededBy: b.superseded_by,
+    attempts: b.attempts,
+    createdAt: b.created_at,
+    updatedAt: b.updated_at,
+    startedAt: b.started_at,
+    finishedAt: b.finished_at,
+    url: `${publicUrl.replace(/\/$/, '')}/builds/${b.id}`,
+  };
+}
+
+export type BuildView = ReturnType<typeof buildView>;

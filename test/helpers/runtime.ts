@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { configSchema, type SlipwayConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
+
+export const TEST_REDIS_URL = process.env.SLIPWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const WEBHOOK_SECRET = "It's a Secret to Everybody";
+export const GITLAB_TOKEN = 'gitlab-test-token';
+
+/** A fresh BullMQ prefix per test (BullMQ's own test style), removed afterwards. */
+export const uniquePrefix = (): string => `slipway-test-${randomBytes(5).toString('hex')}`;
+
+export async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface TestRuntimeOptions {
+  config?: Record<string, unknown>;
+  server?: boolean;
+  worker?: boolean;
+  database?: string;
+}
+
+export interface TestRuntime extends Runtime {
+  dir: string;
+  prefix: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Parses a test config through the real schema (so tests use only valid configs), with fast timings. */
+export function testConfig(dir: string, overrides: Record<string, unknown> = {}): SlipwayConfig {
+  return configSchema.parse({
+    server: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
+    redis: TEST_REDIS_URL,
+    database: `sqlite:${join(dir, 'slipway.db')}`,
+    github: { webhookSecret: WEBHOOK_SECRET },
+    gitlab: { webhookToken: GITLAB_TOKEN },
+    builds: { workspace: join(dir, 'workspaces'), backoff: '200ms', lockDuration: '2s', stalledInterval: '1s', concurrency: 2 },
+    log: { level: process.env.SLIPWAY_TEST_LOG ?? 'silent' },
+    ...overrides,
+  });
+}
+
+/** A real Slipway (store, Redis queue, server on a free loopback port, worker) in this process. */
+export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-rt-'));
+  const prefix = uniquePrefix();
+  const config = testConfig(dir, { ...(options.database ? { database: options.database } : {}), ...options.config });
+  const runtime = await startRuntime({
+    config,
+    logger: createLogger({ level: config.log.level }),
+    server: options.server ?? true,
+    worker: options.worker ?? true,
+    prefix,
+    cwd: dir,
+    listenPort: 0,
+  });
+  return {
+    ...runtime,
+    dir,
+    prefix,
+    url: runtime.address ?? '',
+    async stop() {
+      await runtime.close();
+      await deletePrefix(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with what it last saw. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

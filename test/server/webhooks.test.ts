@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { getBuild, listBuilds } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { hasShared, sharedJson } from '../helpers/shared.js';
-import { GITLAB_TOKEN, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { GITLAB_TOKEN, startTestRuntime, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubPullRequest, githubPush, gitlabRequest, signedGithub } from '../helpers/webhooks.js';
 
 describe('webhook routes (real SQLite, Redis, git)', () => {

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, PingEvent, RepoRef } from '../../core/types.js';
-import type { DetectResult, WebhookHeaders, WebhookRequest } from '../types.js';
+import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
+import type { DetectResult, WebhookRequest } from '../types.js';
 import {
   pingPayload,
   pullRequestAction,
@@ -27,7 +27,9 @@ const TAG_PREFIX = 'refs/tags/';
 /** All-zero object id: 40 digits (SHA-1 repos) or 64 (SHA-256 repos). */
 const ZERO_SHA = /^0+$/;
 
-type BodyFormat = 'json' | 'form';
+/** GitHub offers exactly these two content types on a webhook ("Creating webhooks": Content type). */
+const MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const;
+type MediaType = (typeof MEDIA_TYPES)[number];
 
 export function detectGithub(req: WebhookRequest): DetectResult {
   const event = single(req.headers, 'x-github-event');
@@ -40,19 +42,19 @@ export function detectGithub(req: WebhookRequest): DetectResult {
       { details: { event } },
     );
   }
-  const format = bodyFormat(req.headers, event);
+  const type = requireMediaType(req.headers, 'github', event, MEDIA_TYPES, "set the webhook's content type to application/json");
 
   switch (event) {
     case 'push':
-      return fromPush(parse(pushPayload, decode(req.rawBody, format, event), event), deliveryId);
+      return fromPush(parsePayload(pushPayload, decode(req.rawBody, type, event), 'github', event), deliveryId);
     case 'pull_request': {
-      const body = decode(req.rawBody, format, event);
-      const { action } = parse(pullRequestAction, body, event);
+      const body = decode(req.rawBody, type, event);
+      const { action } = parsePayload(pullRequestAction, body, 'github', event);
       if (!isPrAction(action)) return ignored(deliveryId, `pull_request: unsupported action "${action}"`);
-      return { kind: 'accepted', event: fromPullRequest(parse(pullRequestPayload, body, event), action, deliveryId) };
+      return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, 'github', event), action, deliveryId) };
     }
     case 'ping':
-      return { kind: 'accepted', event: fromPing(parse(pingPayload, decode(req.rawBody, format, event), event), deliveryId) };
+      return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), 'github', event), deliveryId) };
     default:
       // Not parsed: an event Slipway does not use cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
@@ -134,60 +136,17 @@ function repoRef(r: { full_name: string; clone_url: string; html_url: string }):
   return { forge: 'github', fullName: r.full_name, cloneUrl: r.clone_url, webUrl: r.html_url };
 }
 
-/** GitHub offers exactly these two content types on a webhook ("Creating webhooks": Content type). */
-function bodyFormat(headers: WebhookHeaders, event: string): BodyFormat {
-  const raw = single(headers, 'content-type');
-  const type = raw?.split(';')[0]?.trim().toLowerCase();
-  if (type === 'application/json') return 'json';
-  if (type === 'application/x-www-form-urlencoded') return 'form';
-  throw new SlipwayError(
-    'SLW_WEBHOOK_MEDIA_TYPE',
-    `GitHub "${event}" delivery has content type ${raw === undefined ? '(none)' : JSON.stringify(raw)}: set the webhook's content type to application/json`,
-    { details: { event } },
-  );
-}
-
 /** The form format carries the same JSON in a `payload` field. */
-function decode(rawBody: Buffer, format: BodyFormat, event: string): unknown {
-  let text = rawBody.toString('utf8');
-  if (format === 'form') {
-    const payload = new URLSearchParams(text).get('payload');
-    if (payload === null) {
-      throw new SlipwayError(
-        'SLW_WEBHOOK_MALFORMED',
-        `GitHub "${event}" delivery is form-encoded but has no "payload" field: set the webhook's content type to application/json`,
-        { details: { event } },
-      );
-    }
-    text = payload;
+function decode(rawBody: Buffer, type: MediaType, event: string): unknown {
+  const text = rawBody.toString('utf8');
+  if (type === 'application/json') return decodeJson(text, 'github', event);
+  const payload = new URLSearchParams(text).get('payload');
+  if (payload === null) {
+    throw new SlipwayError(
+      'SLW_WEBHOOK_MALFORMED',
+      `GitHub "${event}" delivery is form-encoded but has no "payload" field: set the webhook's content type to application/json`,
+      { details: { event } },
+    );
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new SlipwayError('SLW_WEBHOOK_MALFORMED', `GitHub "${event}" delivery body is not valid JSON (${why})`, {
-      cause,
-      details: { event },
-    });
-  }
-}
-
-/** Schema failures name the first failing field, so the message says where the payload differs. */
-function parse<S extends z.ZodType>(schema: S, body: unknown, event: string): z.output<S> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
-  throw new SlipwayError(
-    'SLW_WEBHOOK_MALFORMED',
-    `GitHub "${event}" payload is not what Slipway expects at ${field}: ${issue?.message ?? 'invalid'}`,
-    { cause: result.error, details: { event, field } },
-  );
-}
-
-/** A repeated header is ambiguous, so it counts as absent. */
-function single(headers: WebhookHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
-  return value;
+  return decodeJson(payload, 'github', event);
 }

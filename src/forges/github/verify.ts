@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SlipwayError } from '../../core/errors.js';
-import type { WebhookHeaders, WebhookRequest } from '../types.js';
+import { single } from '../http.js';
+import type { WebhookRequest } from '../types.js';
 
 /**
  * GitHub signs the raw body with HMAC-SHA256 keyed by the webhook secret and sends
@@ -34,11 +35,4 @@ export function verifyGithubSignature(req: WebhookRequest, secret: string | unde
     // Neither value goes into the message or details (DESIGN.md: secrets never reach errors).
     throw new SlipwayError('SLW_WEBHOOK_SIGNATURE', `X-Hub-Signature-256 does not match the body: ${MISMATCH_HINT}`);
   }
-}
-
-/** A repeated header is ambiguous, so it counts as absent. */
-function single(headers: WebhookHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
-  return value;
 }

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, RepoRef } from '../../core/types.js';
-import type { DetectResult, WebhookHeaders, WebhookRequest } from '../types.js';
+import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
+import type { DetectResult, WebhookRequest } from '../types.js';
 import {
   mergeRequestAction,
   mergeRequestPayload,
@@ -24,6 +24,9 @@ const ZERO_SHA = /^0+$/;
 const BRANCH_PREFIX = 'refs/heads/';
 const TAG_PREFIX = 'refs/tags/';
 
+const MEDIA_TYPES = ['application/json'] as const;
+const MEDIA_TYPE_HINT = 'GitLab sends application/json; check what sits between GitLab and Slipway';
+
 export function detectGitlab(req: WebhookRequest): DetectResult {
   const event = single(req.headers, 'x-gitlab-event');
   if (event === undefined) return { kind: 'foreign' };
@@ -38,15 +41,18 @@ export function detectGitlab(req: WebhookRequest): DetectResult {
       { details: { event } },
     );
   }
-  requireJson(req.headers, event);
+  // GitLab always sends JSON.
+  requireMediaType(req.headers, 'gitlab', event, MEDIA_TYPES, MEDIA_TYPE_HINT);
+  // Decoded only for the events below, so a body Slipway never reads cannot make a delivery malformed.
+  const body = (): unknown => decodeJson(req.rawBody.toString('utf8'), 'gitlab', event);
 
   switch (event) {
     case 'Push Hook':
-      return fromPush(parse(pushPayload, decode(req.rawBody, event), event), deliveryId);
+      return fromPush(parsePayload(pushPayload, body(), 'gitlab', event), deliveryId);
     case 'Tag Push Hook':
-      return fromTagPush(parse(tagPushPayload, decode(req.rawBody, event), event), deliveryId);
+      return fromTagPush(parsePayload(tagPushPayload, body(), 'gitlab', event), deliveryId);
     case 'Merge Request Hook':
-      return fromMergeRequest(decode(req.rawBody, event), event, deliveryId);
+      return fromMergeRequest(body(), event, deliveryId);
     default:
       // Not parsed: an event Slipway does not use (Note Hook, Pipeline Hook, …) cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
@@ -111,7 +117,7 @@ function sender(p: { user_username?: string | undefined }): string {
 
 /** MR actions (webhook_events.md): open|close|reopen|update|approved|unapproved|approval|unapproval|merge. */
 function fromMergeRequest(body: unknown, event: string, deliveryId: string): DetectResult {
-  const { action, oldrev } = parse(mergeRequestAction, body, event).object_attributes;
+  const { action, oldrev } = parsePayload(mergeRequestAction, body, 'gitlab', event).object_attributes;
   let mapped: ChangeRequestAction;
   let merged = false;
   switch (action) {
@@ -139,7 +145,7 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string): Det
     default:
       return ignored(deliveryId, `merge_request: unsupported action "${action}"`);
   }
-  return { kind: 'accepted', event: changeRequest(parse(mergeRequestPayload, body, event), mapped, merged, deliveryId) };
+  return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, 'gitlab', event), mapped, merged, deliveryId) };
 }
 
 function changeRequest(
@@ -174,49 +180,6 @@ function repoRef(project: { path_with_namespace: string; git_http_url: string; w
   return { forge: 'gitlab', fullName: project.path_with_namespace, cloneUrl: project.git_http_url, webUrl: project.web_url };
 }
 
-/** GitLab always sends JSON. */
-function requireJson(headers: WebhookHeaders, event: string): void {
-  const raw = single(headers, 'content-type');
-  if (raw?.split(';')[0]?.trim().toLowerCase() === 'application/json') return;
-  throw new SlipwayError(
-    'SLW_WEBHOOK_MEDIA_TYPE',
-    `GitLab "${event}" delivery has content type ${raw === undefined ? '(none)' : JSON.stringify(raw)}: GitLab sends application/json; check what sits between GitLab and Slipway`,
-    { details: { event } },
-  );
-}
-
-function decode(rawBody: Buffer, event: string): unknown {
-  try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
-  } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new SlipwayError('SLW_WEBHOOK_MALFORMED', `GitLab "${event}" delivery body is not valid JSON (${why})`, {
-      cause,
-      details: { event },
-    });
-  }
-}
-
-/** Schema failures name the first failing field, so the message says where the payload differs. */
-function parse<S extends z.ZodType>(schema: S, body: unknown, event: string): z.output<S> {
-  const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field = issue === undefined || issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
-  throw new SlipwayError(
-    'SLW_WEBHOOK_MALFORMED',
-    `GitLab "${event}" payload is not what Slipway expects at ${field}: ${issue?.message ?? 'invalid'}`,
-    { cause: result.error, details: { event, field } },
-  );
-}
-
 function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
-}
-
-/** A repeated header is ambiguous, so it counts as absent. */
-function single(headers: WebhookHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
-  return value;
 }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SlipwayError } from '../../core/errors.js';
-import type { WebhookHeaders, WebhookRequest } from '../types.js';
+import { single } from '../http.js';
+import type { WebhookRequest } from '../types.js';
 
 /**
  * GitLab sends the configured secret token verbatim in `X-Gitlab-Token` (docs.gitlab.com,
@@ -32,11 +33,4 @@ export function verifyGitlabToken(req: WebhookRequest, token: string | undefined
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** A repeated header is ambiguous, so it counts as absent. */
-function single(headers: WebhookHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
-  return value;
 }

@@ -6,7 +6,7 @@ import type { ForgeId } from '../core/types.js';
 import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
-import { BuildEvents, BuildQueue, createRedis, DEFAULT_PREFIX } from '../queue/index.js';
+import { BuildEvents, BuildQueue, createRedis } from '../queue/index.js';
 import { buildServer } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
@@ -17,8 +17,6 @@ export interface RuntimeOptions {
   /** Which parts run in this process: `slipway up` runs both. */
   server: boolean;
   worker: boolean;
-  /** BullMQ key prefix. Default `slipway`; tests use their own. */
-  prefix?: string;
   cwd?: string;
   /** Listen on this port instead of server.listen's (tests pass 0). */
   listenPort?: number;
@@ -59,7 +57,7 @@ async function connectRedis(url: string, name: string): Promise<Redis> {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, logger } = options;
-  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const prefix = config.redisPrefix;
   logger.info({ config: redactConfig(config) }, 'effective configuration');
 
   const closers: (() => Promise<unknown>)[] = [];

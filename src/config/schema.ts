@@ -173,6 +173,11 @@ export const configSchema = z
   .strictObject({
     server: serverSchema,
     redis: z.string().regex(/^rediss?:\/\//, 'write it as redis://host:port').default('redis://127.0.0.1:6379').describe('Redis URL for the build queue.'),
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, dot, dash and underscore')
+      .default('slipway')
+      .describe("Prefix of Slipway's queue keys and channels in Redis, so several installations can share one Redis."),
     database: z
       .string()
       .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, 'write it as sqlite:PATH or postgres://user@host/db')

@@ -22,16 +22,38 @@ export interface RunGitOptions {
  */
 export function runGit(args: string[], options: RunGitOptions): Promise<GitResult> {
   return new Promise((resolvePromise, reject) => {
+    if (options.signal?.aborted) return resolvePromise({ code: null, signal: 'SIGKILL', stdout: '', stderr: '' });
+    // Its own process group: git fetch runs helpers (git-remote-http, index-pack) that hold our pipes
+    // open, so killing git alone would leave an aborted build waiting on a stalled remote.
     const child = spawn('git', args, {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' },
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-      killSignal: 'SIGKILL',
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
+    let killedBy: NodeJS.Signals | null = null;
+    let settled = false;
+    const settle = (result: GitResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', killGroup);
+      resolvePromise(result);
+    };
+    const killGroup = () => {
+      killedBy = 'SIGKILL';
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      // Do not wait for 'close': a helper stuck on a stalled remote may hold the pipes open.
+      settle({ code: null, signal: 'SIGKILL', stdout, stderr });
+    };
+    options.signal?.addEventListener('abort', killGroup, { once: true });
+    const timer = options.timeoutMs ? setTimeout(killGroup, options.timeoutMs) : undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     // git writes progress with \r; split on both so each update is one line.
     const lines = createInterface({ input: child.stderr, crlfDelay: Infinity });
@@ -44,11 +66,12 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
       }
     });
     child.on('error', (err) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', killGroup);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new Error('git is not installed: install it (apt-get install git)'));
-      else if (err.name === 'AbortError') resolvePromise({ code: null, signal: 'SIGKILL', stdout, stderr });
       else reject(err);
     });
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => settle({ code: killedBy ? null : code, signal: killedBy ?? signal, stdout, stderr }));
   });
 }
 

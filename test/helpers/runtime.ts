@@ -43,8 +43,9 @@ export interface TestRuntime extends Runtime {
 }
 
 /** Parses a test config through the real schema (so tests use only valid configs), with fast timings. */
-export function testConfig(dir: string, overrides: Record<string, unknown> = {}): SlipwayConfig {
+export function testConfig(dir: string, prefix: string, overrides: Record<string, unknown> = {}): SlipwayConfig {
   return configSchema.parse({
+    redisPrefix: prefix,
     server: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
     redis: TEST_REDIS_URL,
     database: `sqlite:${join(dir, 'slipway.db')}`,
@@ -60,13 +61,12 @@ export function testConfig(dir: string, overrides: Record<string, unknown> = {})
 export async function startTestRuntime(options: TestRuntimeOptions = {}): Promise<TestRuntime> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-rt-'));
   const prefix = uniquePrefix();
-  const config = testConfig(dir, { ...(options.database ? { database: options.database } : {}), ...options.config });
+  const config = testConfig(dir, prefix, { ...(options.database ? { database: options.database } : {}), ...options.config });
   const runtime = await startRuntime({
     config,
     logger: createLogger({ level: config.log.level }),
     server: options.server ?? true,
     worker: options.worker ?? true,
-    prefix,
     cwd: dir,
     listenPort: 0,
   });

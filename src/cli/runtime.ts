@@ -28,6 +28,8 @@ export interface Runtime {
   queue: BuildQueue;
   events: BuildEvents;
   metrics: Metrics;
+  /** The queue's Redis connection (also what /readyz pings). */
+  redis: Redis;
   server: FastifyInstance | undefined;
   worker: BuildWorker | undefined;
   /** http://host:port the server listens on, when it runs. */
@@ -96,7 +98,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       address = await server.listen({ host, port: options.listenPort ?? port });
       logger.info({ address }, 'server listening');
     }
-    return { config, store, queue, events, metrics, server, worker, address, close };
+    return { config, store, queue, events, metrics, redis, server, worker, address, close };
   } catch (err) {
     await close();
     throw err;

@@ -413,8 +413,24 @@ ensure_base_images() { _locked _ensure_base_images; }
 # ------------------------------------------------------------------------------------------------- node
 
 # npm ci only when node_modules is missing or package-lock.json is newer than npm's record of the last install.
+# Node.js 20 or newer: from Debian's packages when missing (trixie and newer ship 20; bookworm ships 18,
+# where the message says what to do instead).
+ensure_node() {
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if ((major < 20)); then
+    _apt_install nodejs npm || true
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  fi
+  if ((major < 20)); then
+    _fail "node: Slipway needs Node.js 20 or newer, found $(node -v 2>/dev/null || echo none); install Node 20 (e.g. Debian trixie's nodejs package) and run again"
+    return 1
+  fi
+  _say "node: $(node -v)"
+}
+
 ensure_node_modules() {
-  { command -v node && command -v npm; } >/dev/null || { _fail "node: node/npm not found (Node 20 expected)"; return 1; }
+  ensure_node || return 1
   if [[ -d node_modules && -f node_modules/.package-lock.json && ! package-lock.json -nt node_modules/.package-lock.json ]]; then
     _say "node_modules: up to date (node $(node -v), npm $(npm -v))"
     return 0

@@ -12,6 +12,8 @@ export interface SlipwayProcess {
   /** Resolves when a line matching `re` has been printed. */
   waitForLine(re: RegExp, timeoutMs?: number): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | null>;
 }
 
 /** Writes a config file (YAML, as a user would) and returns its path. */
@@ -60,6 +62,7 @@ export function spawnSlipway(args: string[], options: { cwd: string; env?: Recor
         });
       });
     },
+    exited: () => exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

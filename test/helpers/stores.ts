@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type Store } from '../../src/store/index.js';
 
-/** PostgreSQL as it runs on these machines (DESIGN.md); SLIPWAY_TEST_POSTGRES overrides. */
-export const TEST_POSTGRES_URL = process.env.SLIPWAY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** PostgreSQL as it runs on these machines (DESIGN.md); SLIPWAY_TEST_POSTGRES_URL overrides. */
+export const TEST_POSTGRES_URL = process.env.SLIPWAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestStore {
   name: 'sqlite' | 'postgres';

@@ -40,6 +40,9 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   const logger = buildLogger(deps.logger, { build: buildId, app: initial.app, ...(initial.delivery_id ? { delivery: initial.delivery_id } : {}) });
   const workspace = resolve(deps.cwd ?? process.cwd(), deps.config.builds.workspace, buildId);
   let currentStage: string | null = null;
+  // The checkout is needed only while stages run; no source stays on disk once a build has ended, and
+  // it is gone before the end state is visible.
+  const removeWorkspace = () => rm(workspace, { recursive: true, force: true }).catch(() => undefined);
 
   const log = async (line: string, level: LogLevel = 'info') => {
     const row = await appendLog(store.db, { buildId, stage: currentStage, level, line });
@@ -101,6 +104,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
 
     const last = stages[stages.length - 1];
     const endState: BuildState = last ? last.reached : 'ready';
+    await removeWorkspace();
     const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finished_at: new Date().toISOString() });
     if (!done) return await canceled();
     await log(`build ${endState}`);
@@ -118,11 +122,11 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     await fail(build, error);
     return { outcome: 'failed', error };
   } finally {
-    // The checkout is needed only while stages run; keep no source on disk afterwards.
-    await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    await removeWorkspace();
   }
 
   async function fail(row: BuildRow, error: SlipwayError): Promise<void> {
+    await removeWorkspace();
     const moved = await transitionBuild(store.db, row.id, ACTIVE, 'failed', {
       error_code: error.code,
       error_message: error.message,
@@ -135,6 +139,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   }
 
   async function canceled(): Promise<RunBuildResult> {
+    await removeWorkspace();
     const moved = await transitionBuild(store.db, buildId, ACTIVE, 'canceled', {
       error_code: 'SLW_BUILD_CANCELED',
       error_message: 'canceled',

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API response bodies are inspected freely in assertions */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';

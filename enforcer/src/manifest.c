@@ -212,7 +212,9 @@ int read_file(const char *path, size_t max, char **out, size_t *outlen)
 	size_t cap, len = 0;
 	int fd, saved;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO planted at the path must not hang PID 1; it is
+	 * then rejected as not a regular file. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

@@ -1,0 +1,1113 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * slipway-enforcer: a tini-sized PID 1 that only lets a container run the
+ * executables its image shipped with (drift prevention).
+ *
+ *   /.slipway/enforcer -- CMD ARGS...
+ *
+ * Design (details and rationale in README.md):
+ *  - The enforcer forks. The child sets no_new_privs, installs a seccomp
+ *    filter that sends execve/execveat to user space (SECCOMP_RET_USER_NOTIF,
+ *    see seccomp(2) and seccomp_unotify(2)), hands the listener fd to the
+ *    parent over a socketpair (SCM_RIGHTS, see unix(7)) and then execs CMD.
+ *    The exec of CMD itself is therefore checked like every later exec.
+ *  - The parent is the supervisor and PID 1: it polls the listener fd and a
+ *    signalfd (signalfd(2)), answers notifications, forwards signals to the
+ *    workload and reaps zombies.
+ *  - An exec is allowed when the file it would run is a regular file listed
+ *    in the manifest at its canonical path with the same mode, size and
+ *    sha256, or when the canonical path is on the policy's allow list.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Kernel UAPI headers (found via -idirafter /usr/include; only linux/ and
+ * asm/ headers are used so nothing from glibc's libc headers leaks in). */
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+
+#include "manifest.h"
+#include "policy.h"
+#include "sha256.h"
+
+/* Newer than the build host's UAPI headers (Linux 6.6). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT 0x40000000
+#endif
+#define STATX_MNT_ID_ 0x00001000U
+
+#define PROG "slipway-enforcer"
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
+#define MANIFEST_MAX (64u << 20)
+#define POLICY_MAX (1u << 20)
+
+/* --- configuration, loaded once at startup --------------------------- */
+
+static struct manifest manifest;
+static struct policy policy;
+static int log_all;                     /* SLIPWAY_ENFORCER_LOG=all */
+static pid_t workload = -1;
+
+/* Identity of our own root, to decide whether the target's root is ours. */
+static struct {
+	uint64_t dev_major, dev_minor, ino, mnt_id;
+	int have_mnt_id;
+} our_root;
+
+/* Scratch buffers for the hot path: no allocation after startup. */
+static char req_path[PATH_MAX];         /* path as passed by the workload */
+static char canon[PATH_MAX + 32];       /* resolved path, enforcer's view */
+static char scratch[2 * PATH_MAX + 2];
+static unsigned char hashbuf[1 << 16];
+static char logbuf[6 * (2 * PATH_MAX + 2) + 1024];
+
+/* --- error reporting -------------------------------------------------- */
+
+static void vmsg(const char *kind, int err, const char *fmt, va_list ap)
+{
+	char buf[PATH_MAX + 512];
+	int n;
+
+	n = snprintf(buf, sizeof buf, PROG ": %s: ", kind);
+	n += vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+	if (n < (int)sizeof buf - 2 && err)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(err));
+	if (n > (int)sizeof buf - 2)
+		n = (int)sizeof buf - 2;
+	buf[n++] = '\n';
+	(void)!write(STDERR_FILENO, buf, (size_t)n);
+}
+
+static void warnmsg(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning", err, fmt, ap);
+	va_end(ap);
+}
+
+static void hint(const char *h)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof buf, PROG ": hint: %s\n", h);
+
+	if (n > 0)
+		(void)!write(STDERR_FILENO, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* Print "slipway-enforcer: error: <msg>[: <strerror(err)>]" and an optional
+ * hint, then exit (like tini's and bubblewrap's die()). */
+__attribute__((noreturn, format(printf, 4, 5)))
+static void die(int code, int err, const char *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", err, fmt, ap);
+	va_end(ap);
+	if (h)
+		hint(h);
+	_exit(code);
+}
+
+/* --- decision log: one JSON object per line on stderr ----------------- */
+
+static size_t json_str(char *out, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	/* worst case per input byte is 6 output bytes; callers size cap */
+	while (*p && n + 7 < cap) {
+		unsigned char c = *p;
+		size_t len = 1, i;
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			out[n++] = '\\';
+			out[n++] = 'u';
+			out[n++] = '0';
+			out[n++] = '0';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 15];
+		} else if (c < 0x80) {
+			out[n++] = (char)c;
+		} else {
+			/* Pass valid UTF-8 through; replace invalid bytes with
+			 * U+FFFD so the line stays valid JSON. */
+			if (c >= 0xc2 && c <= 0xdf)
+				len = 2;
+			else if (c >= 0xe0 && c <= 0xef)
+				len = 3;
+			else if (c >= 0xf0 && c <= 0xf4)
+				len = 4;
+			else
+				len = 0;
+			for (i = 1; i < len; i++)
+				if ((p[i] & 0xc0) != 0x80)
+					len = 0;
+			if (len == 0) {
+				memcpy(out + n, "\\ufffd", 6);
+				n += 6;
+				len = 1;
+			} else {
+				memcpy(out + n, p, len);
+				n += len;
+			}
+		}
+		p += len;
+	}
+	return n;
+}
+
+static void log_decision(const char *action, const char *path, const char *reason,
+			 pid_t pid, const char *syscall_name)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n = 0, cap = sizeof logbuf;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !gmtime_r(&ts.tv_sec, &tm))
+		memset(&tm, 0, sizeof tm), ts.tv_nsec = 0;
+	n += (size_t)snprintf(logbuf, cap,
+			      PROG ": {\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"action\":\"%s\",\"path\":\"",
+			      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, action);
+	n += json_str(logbuf + n, cap - n - 256, path);
+	n += (size_t)snprintf(logbuf + n, cap - n, "\",\"reason\":\"");
+	n += json_str(logbuf + n, cap - n - 64, reason);
+	n += (size_t)snprintf(logbuf + n, cap - n, "\",\"pid\":%d,\"syscall\":\"%s\"}\n",
+			      (int)pid, syscall_name);
+	/* One write(2) per line so concurrent writers do not interleave it. */
+	(void)!write(STDERR_FILENO, logbuf, n);
+}
+
+/* --- the seccomp filter ----------------------------------------------- */
+
+#define LD_ARCH BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch))
+#define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+/* low 32 bits of argument i (x86 is little-endian) */
+#define LD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
+#define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
+#define RET(k) BPF_STMT(BPF_RET | BPF_K, (k))
+
+/* Only execve/execveat go to the supervisor; everything else is allowed
+ * without touching syscall arguments, so the kernel's seccomp action cache
+ * (Linux >= 5.11) resolves those syscalls without running the filter at all
+ * and the syscall-heavy steady state pays nothing.
+ *
+ * Jump offsets are relative to the next instruction; indices are noted.
+ * The filter is also checked by test/run.sh (int 0x80, nested listener). */
+static struct sock_filter filter[] = {
+	/*  0 */ LD_ARCH,
+	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 18),                 /* else -> 20 */
+	/*  2 */ LD_NR,
+	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 11, 0), /* x32 -> 15 */
+	/*  4 */ JEQ(__NR_execve, 9, 0),                        /* -> 14 */
+	/*  5 */ JEQ(__NR_execveat, 8, 0),                      /* -> 14 */
+	/*  6 */ JEQ(__NR_seccomp, 1, 0),                       /* -> 8 */
+	/*  7 */ RET(SECCOMP_RET_ALLOW),
+	/* A nested SECCOMP_RET_USER_NOTIF filter installed later by the
+	 * workload would take precedence over ours (filters are evaluated
+	 * newest first and equal actions keep the newest; see the
+	 * SECCOMP_USER_NOTIF_FLAG_CONTINUE note in linux/seccomp.h) and could
+	 * answer CONTINUE for any exec. So no new listeners for the workload. */
+	/*  8 */ LD_ARG(0),
+	/*  9 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 12 */
+	/* 10 */ LD_ARG(1),
+	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 13 */
+	/* 12 */ RET(SECCOMP_RET_ALLOW),
+	/* 13 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 14 */ RET(SECCOMP_RET_USER_NOTIF),
+	/* x32 ABI (same audit arch, nr | 0x40000000): not supervised, so its
+	 * execve (520), execveat (545) and seccomp (317) are refused. */
+	/* 15 */ JEQ(__X32_SYSCALL_BIT | 520, 3, 0),             /* -> 19 */
+	/* 16 */ JEQ(__X32_SYSCALL_BIT | 545, 2, 0),             /* -> 19 */
+	/* 17 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 19 */
+	/* 18 */ RET(SECCOMP_RET_ALLOW),
+	/* 19 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* i386 (int 0x80 / 32-bit binaries): allowed except execve (11),
+	 * execveat (358) and seccomp (354). Any other arch: kill. */
+	/* 20 */ JEQ(AUDIT_ARCH_I386, 0, 5),                    /* else -> 26 */
+	/* 21 */ LD_NR,
+	/* 22 */ JEQ(11, 4, 0),                                 /* -> 27 */
+	/* 23 */ JEQ(358, 3, 0),                                /* -> 27 */
+	/* 24 */ JEQ(354, 2, 0),                                /* -> 27 */
+	/* 25 */ RET(SECCOMP_RET_ALLOW),
+	/* 26 */ RET(SECCOMP_RET_KILL_PROCESS),
+	/* 27 */ RET(SECCOMP_RET_ERRNO | EPERM),
+};
+
+static int install_filter(void)
+{
+	struct sock_fprog prog = {
+		.len = (unsigned short)(sizeof filter / sizeof filter[0]),
+		.filter = filter,
+	};
+	long fd;
+
+	/* seccomp(2): without CAP_SYS_ADMIN a filter needs no_new_privs; we
+	 * set it unconditionally so setuid binaries cannot escape the gate
+	 * by gaining privileges (prctl(2), PR_SET_NO_NEW_PRIVS). */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	/* WAIT_KILLABLE_RECV (Linux >= 5.19): once we picked up a notification
+	 * only fatal signals interrupt the target, so a signal-heavy workload
+	 * cannot make an exec restart over and over while we hash. */
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		     SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+	if (fd < 0 && errno == EINVAL)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			     SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	return (int)fd;
+}
+
+/* --- passing the listener fd from child to parent (unix(7) SCM_RIGHTS) - */
+
+static int send_msg(int sock, char tag, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &tag, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* Returns the tag ('F' listener fd, 'U' unguarded) or 0 on EOF (the child
+ * died before reaching exec; its exit status tells why). */
+static char recv_msg(int sock, int *fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	char tag = 0;
+	struct iovec iov = { &tag, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	ssize_t r;
+
+	*fd = -1;
+	while ((r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "recvmsg from the workload process");
+	if (r == 0)
+		return 0;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof *fd);
+	return tag;
+}
+
+/* --- statx without libc support (musl 1.2.3 has no statx wrapper) ------ */
+
+struct kstatx_ts { int64_t tv_sec; uint32_t tv_nsec; int32_t reserved; };
+struct kstatx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, spare0;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct kstatx_ts atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t mnt_id;
+	uint64_t spare[13];
+};
+_Static_assert(sizeof(struct kstatx) == 256, "struct statx ABI size");
+
+static int kstatx(int dirfd, const char *path, int flags, struct kstatx *st)
+{
+	return (int)syscall(SYS_statx, dirfd, path, flags, STATX_MNT_ID_ | 0x7ffU /* BASIC_STATS */, st);
+}
+
+/* --- checking one exec ------------------------------------------------- */
+
+enum verdict { V_NONE, V_ALLOW, V_DENY, V_ERRNO };
+
+struct decision {
+	enum verdict v;
+	int err;                /* for V_ERRNO: errno handed back to the workload */
+	const char *path;       /* what to log */
+	char reason[200];
+};
+
+static enum verdict set(struct decision *d, enum verdict v, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->v = v;
+	d->err = err;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof d->reason, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+/* Read a NUL-terminated string from the target. process_vm_readv(2) does
+ * it in one syscall (a read that runs into an unmapped page stops at the
+ * page boundary, so a string ending just before one is still read whole);
+ * kernels without CONFIG_CROSS_MEMORY_ATTACH fall back to pread(2) on
+ * /proc/<pid>/mem (proc(5)). Both need ptrace read access to the target.
+ * Returns 0 or a negative errno. */
+static int read_target_string(pid_t pid, int procfd, uint64_t addr, char *out, size_t cap)
+{
+	struct iovec local = { out, cap }, remote = { (void *)(uintptr_t)addr, cap };
+	ssize_t r;
+	size_t got = 0;
+	int memfd;
+
+	r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (r > 0)
+		return memchr(out, '\0', (size_t)r) ? 0 : (size_t)r < cap ? -EFAULT : -ENAMETOOLONG;
+	if (r == 0 || errno != ENOSYS)
+		return r == 0 || errno == EFAULT ? -EFAULT : -errno;
+
+	memfd = procfd >= 0 ? openat(procfd, "mem", O_RDONLY | O_CLOEXEC) : -1;
+	if (memfd < 0)
+		return -errno;
+	while (got < cap) {
+		uint64_t a = addr + got;
+		size_t chunk = 4096 - (size_t)(a & 4095);
+
+		if (a > (uint64_t)INT64_MAX) {
+			got = 0;
+			break;
+		}
+		if (chunk > cap - got)
+			chunk = cap - got;
+		r = pread(memfd, out + got, chunk, (off_t)a);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (memchr(out + got, '\0', (size_t)r)) {
+			close(memfd);
+			return 0;
+		}
+		got += (size_t)r;
+	}
+	close(memfd);
+	return got < cap ? -EFAULT : -ENAMETOOLONG; /* getname() limit: PATH_MAX */
+}
+
+static long openat2_path(int dirfd, const char *path, int nofollow, unsigned long long resolve)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+		.resolve = resolve,
+	};
+	long fd;
+	int tries = 0;
+
+	/* openat2(2): EAGAIN means a concurrent rename raced with a scoped
+	 * (RESOLVE_IN_ROOT) lookup; retrying is the documented answer. */
+	do
+		fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN && ++tries < 8);
+	return fd;
+}
+
+/* Errors that the kernel's own exec would report for the same path: handing
+ * them back unchanged keeps execvp()'s PATH search and shells' 127/126
+ * logic working, and is safe because the exec fails either way. */
+static int passthrough_errno(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG || e == EACCES ||
+	       e == EFAULT || e == EBADF;
+}
+
+static int same_root(int rootfd)
+{
+	struct kstatx st;
+
+	if (kstatx(rootfd, "", AT_EMPTY_PATH, &st) < 0)
+		return 0;
+	if (st.dev_major != our_root.dev_major || st.dev_minor != our_root.dev_minor ||
+	    st.ino != our_root.ino)
+		return 0;
+	if (our_root.have_mnt_id && (!(st.mask & STATX_MNT_ID_) || st.mnt_id != our_root.mnt_id))
+		return 0;
+	return 1;
+}
+
+/* Resolve a relative path for a target whose root differs from ours (a
+ * chroot or another mount namespace): express its base directory relative
+ * to its root and resolve the joined path scoped to that root. */
+static long open_relative_foreign(int procfd, const char *base, int rootfd, const char *path,
+				  int nofollow, struct decision *d)
+{
+	static char rootp[PATH_MAX], basep[PATH_MAX];
+	ssize_t rl, bl;
+	size_t skip;
+
+	rl = readlinkat(procfd, "root", rootp, sizeof rootp - 1);
+	bl = readlinkat(procfd, base, basep, sizeof basep - 1);
+	if (rl <= 0 || bl <= 0) {
+		set(d, V_DENY, 0, "cannot resolve relative path in a foreign root");
+		return -1;
+	}
+	rootp[rl] = basep[bl] = '\0';
+	skip = (rl == 1 && rootp[0] == '/') ? 0 : (size_t)rl;
+	if (basep[0] != '/' || strncmp(basep, rootp, skip) != 0 ||
+	    (basep[skip] != '/' && basep[skip] != '\0')) {
+		set(d, V_DENY, 0, "working directory is outside the process root");
+		return -1;
+	}
+	if ((size_t)snprintf(scratch, sizeof scratch, "%s/%s", basep + skip, path) >= sizeof scratch) {
+		set(d, V_ERRNO, ENAMETOOLONG, "path too long");
+		return -1;
+	}
+	return openat2_path(rootfd, scratch, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+static int same_time(struct timespec a, struct timespec b)
+{
+	return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Compare content, mode and size with the manifest entry, hashing only when
+ * the file's identity differs from the last successful verification. */
+static enum verdict verify_content(int fd, const struct stat *st, struct mentry *e,
+				   struct decision *d)
+{
+	struct sha256 h;
+	uint8_t digest[32];
+	struct stat st2;
+	struct timespec now;
+	char self[40];
+	int rfd;
+
+	if ((st->st_mode & 07777) != e->mode)
+		return set(d, V_DENY, 0, "mode %04o differs from manifest %04o",
+			   (unsigned)(st->st_mode & 07777), (unsigned)e->mode);
+	if ((uint64_t)st->st_size != e->size)
+		return set(d, V_DENY, 0, "size %lld differs from manifest %llu",
+			   (long long)st->st_size, (unsigned long long)e->size);
+	if (e->verified && e->dev == st->st_dev && e->ino == st->st_ino &&
+	    e->vsize == st->st_size && same_time(e->mtime, st->st_mtim) &&
+	    same_time(e->ctime, st->st_ctim))
+		return set(d, V_ALLOW, 0, "manifest (cached hash)");
+
+	/* Reopen the O_PATH fd for reading through /proc/self/fd (proc(5)):
+	 * we never open()ed the path for reading directly, so a FIFO or
+	 * device could not block or be triggered by the check. */
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	rfd = openat(AT_FDCWD, self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (rfd < 0)
+		return set(d, V_DENY, 0, "cannot open for hashing: %s", strerror(errno));
+	sha256_init(&h);
+	for (;;) {
+		ssize_t r = read(rfd, hashbuf, sizeof hashbuf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e2 = errno;
+			close(rfd);
+			return set(d, V_DENY, 0, "read error while hashing: %s", strerror(e2));
+		}
+		if (r == 0)
+			break;
+		sha256_update(&h, hashbuf, (size_t)r);
+	}
+	sha256_final(&h, digest);
+	if (fstat(rfd, &st2) < 0) {
+		close(rfd);
+		return set(d, V_DENY, 0, "fstat after hashing failed");
+	}
+	close(rfd);
+	if (st2.st_size != st->st_size || !same_time(st2.st_mtim, st->st_mtim) ||
+	    !same_time(st2.st_ctim, st->st_ctim))
+		return set(d, V_DENY, 0, "file changed while it was hashed");
+	if (memcmp(digest, e->sha256, sizeof digest) != 0)
+		return set(d, V_DENY, 0, "sha256 differs from manifest");
+
+	/* Cache the identity only if the file has not changed for 2 s:
+	 * timestamps may be coarse (one clock tick), so a write landing in
+	 * the same tick as the change we saw would leave mtime/ctime equal.
+	 * Any later write gets a newer ctime than a 2 s old one. */
+	if (clock_gettime(CLOCK_REALTIME, &now) == 0 && now.tv_sec - st->st_ctim.tv_sec >= 2 &&
+	    now.tv_sec - st->st_mtim.tv_sec >= 2) {
+		e->verified = 1;
+		e->dev = st->st_dev;
+		e->ino = st->st_ino;
+		e->vsize = st->st_size;
+		e->mtime = st->st_mtim;
+		e->ctime = st->st_ctim;
+	}
+	return set(d, V_ALLOW, 0, "manifest");
+}
+
+/* Decide about one execve/execveat. Returns V_NONE if the notification is
+ * no longer valid (the target died or was interrupted): nobody to answer. */
+static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct decision *d)
+{
+	int nr = req->data.nr, dirfd, flags, procfd = -1, rootfd = -1, basefd = -1;
+	long fd = -1;
+	uint64_t pathp;
+	char name[48];
+	struct stat st, st2;
+	struct mentry *e;
+	ssize_t n;
+	int r;
+
+	d->path = req_path;
+	req_path[0] = '\0';
+	if (req->data.arch != AUDIT_ARCH_X86_64)
+		return set(d, V_ERRNO, EPERM, "unexpected architecture");
+	if (nr == __NR_execve) {
+		dirfd = AT_FDCWD;
+		pathp = req->data.args[0];
+		flags = 0;
+	} else if (nr == __NR_execveat) {
+		dirfd = (int)req->data.args[0];
+		pathp = req->data.args[1];
+		flags = (int)req->data.args[4];
+	} else {
+		return set(d, V_ERRNO, ENOSYS, "unexpected syscall %d", nr);
+	}
+
+	/* A /proc/<pid> directory fd stays bound to that process even if the
+	 * pid is recycled, so the later openat()s through it are safe once
+	 * the ID_VALID check below has passed. */
+	snprintf(name, sizeof name, "/proc/%u", req->pid);
+	procfd = openat(AT_FDCWD, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = read_target_string((pid_t)req->pid, procfd, pathp, req_path, sizeof req_path);
+	/* TOCTOU (seccomp_unotify(2), "Caveats"): only trust what we read,
+	 * and the /proc/<pid> fd, if the target is still blocked in this very
+	 * syscall afterwards: a live, blocked target means its pid cannot have
+	 * been reused by another process in the meantime. */
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		if (procfd >= 0)
+			close(procfd);
+		return V_NONE;
+	}
+	if (procfd < 0) {
+		req_path[0] = '\0';
+		set(d, V_DENY, 0, "cannot open /proc/%u: %s", req->pid, strerror(errno));
+		goto out;
+	}
+	if (r == -EPERM || r == -EACCES || r == -ESRCH) {
+		req_path[0] = '\0';
+		set(d, V_DENY, 0, "cannot read the process's memory (%s); the enforcer needs "
+		    "ptrace access to the workload", strerror(-r));
+		goto out;
+	}
+	if (r < 0) {
+		req_path[0] = '\0';
+		set(d, V_ERRNO, -r, "cannot read path argument");
+		goto out;
+	}
+
+	if (req_path[0] == '\0') {
+		if (nr != __NR_execveat || !(flags & AT_EMPTY_PATH)) {
+			set(d, V_ERRNO, ENOENT, "empty path");
+			goto out;
+		}
+		/* execveat(fd, "", AT_EMPTY_PATH): execute the open file itself
+		 * (fexecve(3)). Follow the target's fd through procfs. */
+		if (dirfd == AT_FDCWD)
+			snprintf(name, sizeof name, "cwd");
+		else
+			snprintf(name, sizeof name, "fd/%d", dirfd);
+		fd = openat(procfd, name, O_PATH | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			errno = EBADF;
+	} else {
+		int nofollow = (nr == __NR_execveat) && (flags & AT_SYMLINK_NOFOLLOW);
+
+		rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0) {
+			set(d, V_DENY, 0, "cannot open /proc/%u/root: %s", req->pid, strerror(errno));
+			goto out;
+		}
+		/* Resolve exactly as the kernel will for the target. Magic
+		 * links (/proc/self/fd/N, /proc/<pid>/exe, ...) are refused:
+		 * they would be resolved from *our* point of view. */
+		if (req_path[0] == '/') {
+			fd = openat2_path(rootfd, req_path, nofollow,
+					  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+		} else {
+			const char *base = name;
+			if (dirfd == AT_FDCWD)
+				snprintf(name, sizeof name, "cwd");
+			else
+				snprintf(name, sizeof name, "fd/%d", dirfd);
+			if (same_root(rootfd)) {
+				basefd = openat(procfd, base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+				if (basefd < 0) {
+					if (errno == ENOENT)
+						errno = EBADF;
+					set(d, V_ERRNO, errno, "bad directory fd");
+					goto out;
+				}
+				fd = openat2_path(basefd, req_path, nofollow, RESOLVE_NO_MAGICLINKS);
+			} else {
+				fd = open_relative_foreign(procfd, base, rootfd, req_path, nofollow, d);
+				if (fd < 0 && d->v != V_NONE)
+					goto out;
+			}
+		}
+	}
+	if (fd < 0) {
+		int e2 = errno;
+		if (passthrough_errno(e2))
+			set(d, V_ERRNO, e2, "%s", strerror(e2));
+		else
+			set(d, V_DENY, 0, "cannot resolve path: %s", strerror(e2));
+		goto out;
+	}
+	if (fstat((int)fd, &st) < 0) {
+		set(d, V_DENY, 0, "fstat: %s", strerror(errno));
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) { /* only with AT_SYMLINK_NOFOLLOW */
+		set(d, V_ERRNO, ELOOP, "symbolic link with AT_SYMLINK_NOFOLLOW");
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) { /* execve(2): EACCES for non-regular files */
+		set(d, V_ERRNO, EACCES, "not a regular file");
+		goto out;
+	}
+
+	/* The canonical path, as the kernel names the opened file from our
+	 * root: symlinks (e.g. /bin/sh -> dash) are resolved to their target,
+	 * which is how the manifest lists files. */
+	snprintf(name, sizeof name, "/proc/self/fd/%ld", fd);
+	n = readlink(name, canon, sizeof canon - 1);
+	if (n <= 0) {
+		set(d, V_DENY, 0, "readlink: %s", strerror(errno));
+		goto out;
+	}
+	canon[n] = '\0';
+	if (canon[0] != '/' || st.st_nlink == 0 ||
+	    (n > 10 && memcmp(canon + n - 10, " (deleted)", 10) == 0)) {
+		/* memfd_create(2), O_TMPFILE or an unlinked file: there is no
+		 * path in the image that could vouch for it. */
+		d->path = canon;
+		set(d, V_DENY, 0, "fileless execution (memfd, O_TMPFILE or deleted file)");
+		goto out;
+	}
+	d->path = canon;
+	/* The path string must lead to this very inode from our root too;
+	 * otherwise the file lives in another mount namespace or was renamed
+	 * while we looked, and the name proves nothing. */
+	if (fstatat(AT_FDCWD, canon, &st2, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+		set(d, V_DENY, 0, "path does not name this file from the enforcer's root");
+		goto out;
+	}
+	if (policy_allows(&policy, canon)) {
+		set(d, V_ALLOW, 0, "policy allow list");
+		goto out;
+	}
+	e = manifest_find(&manifest, canon);
+	if (!e) {
+		set(d, V_DENY, 0, "not in manifest");
+		goto out;
+	}
+	verify_content((int)fd, &st, e, d);
+out:
+	if (fd >= 0)
+		close((int)fd);
+	if (basefd >= 0)
+		close(basefd);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (procfd >= 0)
+		close(procfd);
+	return d->v;
+}
+
+static void handle_notification(int nfd)
+{
+	static struct seccomp_notif req;
+	static struct seccomp_notif_resp resp;
+	static struct decision d;
+	const char *sc;
+
+	/* seccomp_unotify(2): the receive buffer must be zeroed. */
+	memset(&req, 0, sizeof req);
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+		if (errno == ENOENT || errno == EINTR) /* target gone already */
+			return;
+		die(EXIT_CANNOT_EXEC, errno, NULL, "SECCOMP_IOCTL_NOTIF_RECV");
+	}
+	memset(&d, 0, sizeof d);
+	if (check_exec(nfd, &req, &d) == V_NONE)
+		return;
+	sc = req.data.nr == __NR_execveat ? "execveat" : "execve";
+
+	memset(&resp, 0, sizeof resp);
+	resp.id = req.id;
+	switch (d.v) {
+	case V_ALLOW:
+		/* CONTINUE lets the kernel run the syscall as the target issued
+		 * it. seccomp_unotify(2) warns this is not a security mechanism
+		 * on its own: another thread of the target (or a process that
+		 * shares its memory) can rewrite the path after we read it,
+		 * and the directory entry can be swapped between our check and
+		 * the kernel's lookup. That race requires code execution that
+		 * is already running, which is accepted for drift prevention
+		 * (see README.md, "Limitations"). */
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		if (log_all)
+			log_decision("allow", d.path, d.reason, (pid_t)req.pid, sc);
+		break;
+	case V_DENY:
+		if (policy.audit) {
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			log_decision("audit", d.path, d.reason, (pid_t)req.pid, sc);
+		} else {
+			resp.error = -EPERM;
+			log_decision("deny", d.path, d.reason, (pid_t)req.pid, sc);
+		}
+		break;
+	default: /* V_ERRNO: the exec would fail anyway, report the same error */
+		resp.error = -d.err;
+		if (log_all)
+			log_decision("deny", d.path, d.reason, (pid_t)req.pid, sc);
+		break;
+	}
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "SECCOMP_IOCTL_NOTIF_SEND");
+}
+
+/* --- PID 1 duties ------------------------------------------------------ */
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static int status_to_exit(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_CANNOT_EXEC;
+}
+
+/* Reap every child that has exited (orphans are re-parented to us as PID 1
+ * or as child subreaper, prctl(2) PR_SET_CHILD_SUBREAPER). Returns 1 and
+ * sets *code once the workload itself has exited. */
+static int reap(int *code)
+{
+	int status, done = 0;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == workload) {
+			*code = status_to_exit(status);
+			done = 1;
+		}
+	}
+	if (p < 0 && errno != ECHILD && errno != EINTR)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "waitpid");
+	return done;
+}
+
+__attribute__((noreturn))
+static void supervise(int sfd, int nfd)
+{
+	struct pollfd pfd[2];
+	int code = EXIT_CANNOT_EXEC;
+
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = nfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		nfds_t cnt = nfd >= 0 ? 2 : 1;
+
+		if (poll(pfd, cnt, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(EXIT_CANNOT_EXEC, errno, NULL, "poll");
+		}
+		if (cnt == 2 && (pfd[1].revents & POLLIN))
+			handle_notification(nfd);
+		else if (cnt == 2 && (pfd[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* No task uses the filter any more (Linux >= 5.8). */
+			close(nfd);
+			nfd = -1;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si[8];
+			ssize_t r = read(sfd, si, sizeof si);
+			size_t i;
+
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				die(EXIT_CANNOT_EXEC, errno, NULL, "read signalfd");
+			for (i = 0; r > 0 && i < (size_t)r / sizeof si[0]; i++) {
+				int sig = (int)si[i].ssi_signo;
+				if (sig == SIGCHLD)
+					continue; /* reaped below */
+				if (kill(workload, sig) < 0 && errno != ESRCH)
+					warnmsg(errno, "forwarding signal %d", sig);
+			}
+			if (reap(&code))
+				exit(code);
+		}
+	}
+}
+
+/* --- startup ----------------------------------------------------------- */
+
+static void load_config(const char *policy_path, const char *manifest_path)
+{
+	char err[256];
+	char *buf;
+	size_t len;
+
+	policy_default(&policy);
+	if (read_file(policy_path, POLICY_MAX, &buf, &len) < 0) {
+		if (errno != ENOENT)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "cannot read policy %s", policy_path);
+		/* no policy file: defaults (enforce, no extras, deny if unsupported) */
+	} else if (policy_parse(&policy, buf, len, err, sizeof err) < 0) {
+		die(EXIT_CANNOT_EXEC, 0, "see README.md, \"Policy format\"",
+		    "malformed policy %s: %s", policy_path, err);
+	} /* buf stays allocated: the allow list points into it */
+
+	if (read_file(manifest_path, MANIFEST_MAX, &buf, &len) < 0)
+		die(EXIT_CANNOT_EXEC, errno,
+		    errno == ENOENT ? "the image was not prepared by the Slipway injector, or "
+				      "SLIPWAY_ENFORCER_MANIFEST points to the wrong file; "
+				      "refusing to run unguarded (fail closed)"
+				    : NULL,
+		    "cannot read manifest %s", manifest_path);
+	if (manifest_parse(&manifest, buf, len, err, sizeof err) < 0)
+		die(EXIT_CANNOT_EXEC, 0, "see README.md, \"Manifest format\"",
+		    "malformed manifest %s: %s", manifest_path, err);
+	manifest.buf = buf;
+}
+
+static const char usage[] =
+	"usage: enforcer [--] CMD [ARGS...]\n"
+	"Runs CMD as a supervised workload: only executables listed in the image\n"
+	"manifest may be executed. See enforcer/README.md.\n";
+
+__attribute__((noreturn))
+static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulate_unsupported)
+{
+	struct sigaction sa;
+	int nfd = -1, e;
+	size_t i;
+
+	/* Undo the supervisor's signal setup: ignored dispositions and the
+	 * blocked mask are inherited across execve(2). */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGTTIN, &sa, NULL);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	if (sigprocmask(SIG_SETMASK, oldmask, NULL) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "sigprocmask");
+
+	/* Own process group, and the terminal's foreground group if we had
+	 * it (like tini): Ctrl-C then reaches the workload once, directly,
+	 * rather than also via the enforcer's forwarding. */
+	if (setpgid(0, 0) == 0 && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgid(getppid())) {
+		/* SIGTTOU is still ignored here (set by the parent). */
+		(void)tcsetpgrp(STDIN_FILENO, getpgrp());
+	}
+	sigaction(SIGTTOU, &sa, NULL);
+
+	if (simulate_unsupported) {
+		errno = ENOSYS;
+	} else {
+		nfd = install_filter();
+	}
+	if (nfd < 0) {
+		e = errno;
+		if (!policy.unsupported_allow)
+			die(EXIT_CANNOT_EXEC, e,
+			    "this requires Linux >= 5.0 built with CONFIG_SECCOMP_FILTER, and a "
+			    "container seccomp profile that permits seccomp(2); set "
+			    "\"onUnsupported\":\"allow\" in policy.json to run unguarded instead",
+			    "cannot install the exec filter (seccomp user notification unavailable)");
+		warnmsg(e, "seccomp user notification unavailable; running %s UNGUARDED "
+			"(policy onUnsupported=allow)", cmd[0]);
+		if (send_msg(sock, 'U', -1) < 0)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "sendmsg to supervisor");
+	} else {
+		if (send_msg(sock, 'F', nfd) < 0)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "passing the seccomp listener to the supervisor");
+		close(nfd);
+	}
+	close(sock);
+
+	execvp(cmd[0], cmd);
+	e = errno;
+	{
+		char buf[PATH_MAX + 256];
+		int k = snprintf(buf, sizeof buf, PROG ": cannot execute %s: %s\n", cmd[0], strerror(e));
+		(void)!write(STDERR_FILENO, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
+	}
+	if (e == EPERM)
+		hint("the executable is not part of the image manifest (drift prevention); "
+		     "rebuild the image or add the path to \"allow\" in policy.json");
+	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+int main(int argc, char **argv)
+{
+	const char *policy_path, *manifest_path, *v;
+	char **cmd;
+	sigset_t sigs, oldmask;
+	struct sigaction sa;
+	struct kstatx rst;
+	int sv[2], sfd, nfd = -1, simulate_unsupported = 0;
+	size_t i;
+	pid_t pid;
+	char tag;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	cmd = argv + 1;
+	if (argc >= 2 && !strcmp(argv[1], "--"))
+		cmd = argv + 2;
+	else if (argc >= 2 && argv[1][0] == '-')
+		cmd = NULL;
+	if (!cmd || !cmd[0]) {
+		fputs(usage, stderr);
+		return 2;
+	}
+
+	/* Configuration comes from the image; the env overrides exist for
+	 * tests. They are removed so the workload does not see them. */
+	policy_path = getenv("SLIPWAY_ENFORCER_POLICY");
+	if (!policy_path || !*policy_path)
+		policy_path = "/.slipway/policy.json";
+	manifest_path = getenv("SLIPWAY_ENFORCER_MANIFEST");
+	if (!manifest_path || !*manifest_path)
+		manifest_path = "/.slipway/manifest";
+	v = getenv("SLIPWAY_ENFORCER_LOG");
+	log_all = v && !strcmp(v, "all");
+#ifdef SLIPWAY_TESTING
+	/* Test builds only: a production binary never lets the environment
+	 * switch enforcement off. */
+	v = getenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
+	simulate_unsupported = v && !strcmp(v, "1");
+#endif
+	load_config(policy_path, manifest_path);
+	unsetenv("SLIPWAY_ENFORCER_POLICY");
+	unsetenv("SLIPWAY_ENFORCER_MANIFEST");
+	unsetenv("SLIPWAY_ENFORCER_LOG");
+	unsetenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
+
+	if (kstatx(AT_FDCWD, "/", 0, &rst) < 0)
+		die(EXIT_CANNOT_EXEC, errno, "statx(2) needs Linux >= 4.11", "statx /");
+	our_root.dev_major = rst.dev_major;
+	our_root.dev_minor = rst.dev_minor;
+	our_root.ino = rst.ino;
+	our_root.mnt_id = rst.mnt_id;
+	our_root.have_mnt_id = !!(rst.mask & STATX_MNT_ID_);
+
+	/* Signals are taken synchronously through a signalfd (signalfd(2)),
+	 * so they are blocked before fork and unblocked in the child. */
+	sigemptyset(&sigs);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(&sigs, forwarded[i]);
+	sigaddset(&sigs, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &sigs, &oldmask) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "sigprocmask");
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "signalfd");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);   /* a closed stderr must not kill PID 1 */
+	sigaction(SIGTTIN, &sa, NULL);   /* we may write from a background group */
+	sigaction(SIGTTOU, &sa, NULL);
+
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		warnmsg(errno, "PR_SET_CHILD_SUBREAPER (orphans will not be reaped by us)");
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "socketpair");
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "fork");
+	if (pid == 0) {
+		close(sv[0]);
+		close(sfd);
+		run_child(sv[1], cmd, &oldmask, simulate_unsupported);
+	}
+	workload = pid;
+	close(sv[1]);
+	tag = recv_msg(sv[0], &nfd);
+	close(sv[0]);
+	if (tag == 'F') {
+		if (nfd < 0)
+			die(EXIT_CANNOT_EXEC, 0, NULL, "no seccomp listener received");
+		/* Linux >= 6.6: wake us on the target's CPU, cutting the
+		 * round-trip latency of each exec. Older kernels: EINVAL. */
+		unsigned long long fl = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+		(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, fl);
+	} else if (nfd >= 0) {
+		close(nfd);
+		nfd = -1;
+	}
+	/* tag 0: the child failed before exec and will exit with a status
+	 * we pass on; 'U': unguarded run (onUnsupported=allow). */
+	supervise(sfd, nfd);
+}

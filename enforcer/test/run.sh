@@ -1,0 +1,367 @@
+#!/bin/sh
+# End-to-end tests for slipway-enforcer: builds everything, then runs the
+# real binary against a throw-away manifest/policy in a temp dir.
+# Needs Linux with seccomp user notification (>= 5.0; 6.x recommended).
+# Last line of output: "N passed, M failed"; exit status 1 on any failure.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+B=$ROOT/build
+H=$B/helpers
+
+if ! make -C "$ROOT" -s build/enforcer build/enforcer-test build/unit \
+	build/helpers/true build/helpers/xexec build/helpers/execloop >/dev/null; then
+	echo "build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+E=$B/enforcer
+ET=$B/enforcer-test
+
+W=$(mktemp -d /tmp/slipway-enforcer-test.XXXXXX)
+# keep this path free of symlinks so canonical paths are predictable
+W=$(cd "$W" && pwd -P)
+cleanup() { rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() {
+	fail=$((fail + 1))
+	echo "not ok - $1"
+	[ -f "$W/out" ] && sed 's/^/    stdout: /' "$W/out" | head -20
+	[ -f "$W/err" ] && sed 's/^/    stderr: /' "$W/err" | head -20
+	return 0
+}
+check() { # check NAME COND...
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# --- the "image": copies of static helpers plus some host binaries -------
+mkdir -p "$W/img/bin" "$W/tmp"
+cp "$H/true" "$W/img/bin/prog"
+cp "$H/true" "$W/img/bin/prog2"
+cp "$H/xexec" "$W/img/bin/xexec"
+cp "$H/true" "$W/img/bin/noexec" && chmod 0644 "$W/img/bin/noexec"
+cp "$H/true" "$W/img/bin/unlisted"
+ln -s prog "$W/img/bin/link-to-prog"
+printf '#!/bin/sh\necho script-ran\n' >"$W/img/bin/script.sh" && chmod 0755 "$W/img/bin/script.sh"
+printf '#!/bin/sh\necho dropped-script-ran\n' >"$W/tmp/dropped.sh" && chmod 0755 "$W/tmp/dropped.sh"
+
+pathof() { # first executable file named $1 on PATH (not a shell builtin)
+	IFS=:
+	for d in $PATH; do
+		if [ -f "$d/$1" ] && [ -x "$d/$1" ]; then
+			unset IFS
+			echo "$d/$1"
+			return 0
+		fi
+	done
+	unset IFS
+	return 1
+}
+entry() { # one manifest line for the file a path resolves to
+	r=$(readlink -f "$1")
+	printf '%s %s %04o %s\n' "$(sha256sum <"$r" | cut -c1-64)" "$(stat -c %s "$r")" \
+		"0$(stat -c %a "$r")" "$r"
+}
+{
+	echo "# test manifest"
+	for b in sh env cat cp sleep chmod dd true; do
+		p=$(pathof "$b") || { echo "missing host tool $b" >&2; exit 1; }
+		entry "$p"
+	done
+	for f in prog prog2 xexec noexec script.sh; do entry "$W/img/bin/$f"; done
+} >"$W/manifest" || exit 1
+echo '{}' >"$W/policy.json"
+PROG=$W/img/bin/prog
+XEXEC=$W/img/bin/xexec
+
+# run [ENFORCER] -- CMD...: stdout/stderr/status into $W/out, $W/err, $rc
+run_with() {
+	bin=$1
+	shift
+	SLIPWAY_ENFORCER_MANIFEST=${MANIFEST:-$W/manifest} SLIPWAY_ENFORCER_POLICY=${POLICY:-$W/policy.json} \
+		"$bin" -- "$@" >"$W/out" 2>"$W/err" </dev/null
+	rc=$?
+}
+run() { run_with "$E" "$@"; }
+out_is() { [ "$(cat "$W/out")" = "$1" ]; }
+err_has() { grep -qF -- "$1" "$W/err"; }
+out_has() { grep -qF -- "$1" "$W/out"; }
+rc_is() { [ "$rc" -eq "$1" ]; }
+no_decisions() { ! grep -q '"action"' "$W/err"; }
+all() { for c in "$@"; do eval "$c" || return 1; done; }
+
+# --- unit tests (manifest parser, policy reader, sha256) -----------------
+"$B/unit" >"$W/unit.out" 2>&1
+urc=$?
+sed 's/^/    /' "$W/unit.out" | grep -v '^    unit:' || true
+line=$(grep '^unit:' "$W/unit.out")
+up=$(echo "$line" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+uf=$(echo "$line" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -n "$up" ] && [ -n "$uf" ] && [ "$urc" -eq 0 ] && [ "$uf" -eq 0 ]; then
+	echo "ok - unit tests ($up checks)"
+	pass=$((pass + up))
+else
+	echo "not ok - unit tests: ${line:-no summary} (exit $urc)"
+	pass=$((pass + ${up:-0}))
+	fail=$((fail + ${uf:-1}))
+	[ "${uf:-0}" -eq 0 ] && fail=$((fail + 1))
+fi
+
+# --- allowed execution ----------------------------------------------------
+run sh -c 'echo hello from the workload; cat /dev/null; exit 0'
+check "allowed binary runs, output passes through, nothing logged" \
+	all 'rc_is 0' 'out_is "hello from the workload"' no_decisions
+
+run "$PROG"
+check "listed static binary as CMD runs" all 'rc_is 0' no_decisions
+
+run sh -c "cd '$W/img/bin' && ./prog && ./link-to-prog && '$W/img/bin/link-to-prog' && echo fine"
+check "relative path and symlink to a listed file are allowed" all 'rc_is 0' 'out_is fine' no_decisions
+
+run sh -c "'$W/img/bin/script.sh'"
+check "listed #! script runs" all 'rc_is 0' 'out_is script-ran'
+
+SLIPWAY_ENFORCER_LOG=all run sh -c "'$PROG'"
+check "SLIPWAY_ENFORCER_LOG=all logs allowed execs" \
+	all 'rc_is 0' "err_has '\"action\":\"allow\",\"path\":\"$(readlink -f "$(pathof sh)")\"'" \
+	"err_has '\"action\":\"allow\",\"path\":\"$PROG\",\"reason\":\"manifest'"
+
+run env
+check "SLIPWAY_ENFORCER_* variables are removed from the workload env" \
+	all 'rc_is 0' '! grep -q SLIPWAY_ENFORCER_ "$W/out"' 'grep -q "^PATH=" "$W/out"'
+
+# --- drift: enforce mode ------------------------------------------------
+run sh -c "cp '$PROG' '$W/tmp/dropped' && '$W/tmp/dropped'; echo status=\$?"
+check "binary copied at runtime into /tmp is denied (126, EPERM)" \
+	all 'rc_is 0' 'out_is status=126' 'err_has "Operation not permitted"' \
+	"err_has '\"action\":\"deny\",\"path\":\"$W/tmp/dropped\",\"reason\":\"not in manifest\"'"
+
+jq_ok() { # every decision line is a JSON object with the documented fields
+	command -v jq >/dev/null 2>&1 || return 0
+	grep '^slipway-enforcer: {' "$W/err" | sed 's/^slipway-enforcer: //' |
+		jq -e 'select((.ts|test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")|not)
+			or (.action|IN("allow","deny","audit")|not) or (.path|type)!="string"
+			or (.reason|type)!="string" or (.pid|type)!="number")' >/dev/null && return 1
+	return 0
+}
+check "decision log lines are JSON with ts/action/path/reason/pid" jq_ok
+
+run "$W/tmp/dropped"
+check "unlisted CMD is refused: exit 126 with a hint" \
+	all 'rc_is 126' 'err_has "cannot execute"' 'err_has "not part of the image manifest"' \
+	'err_has "\"action\":\"deny\""'
+
+run sh -c "'$W/tmp/dropped.sh'; echo status=\$?"
+check "unlisted #! script is denied" all 'out_is status=126' 'err_has "\"action\":\"deny\""'
+
+run sh -c "cp '$PROG' '$W/img/bin/prog-copy' && '$W/img/bin/prog-copy'; echo status=\$?"
+check "copy of a listed binary at a new path is denied" \
+	all 'out_is status=126' "err_has '\"path\":\"$W/img/bin/prog-copy\",\"reason\":\"not in manifest\"'"
+
+# Modified in place: first prove the hash cache is in use (the file must be
+# at least 2 s old to be cached), then change one byte, same size.
+sleep 2
+SLIPWAY_ENFORCER_LOG=all run sh -c "'$W/img/bin/prog2' && '$W/img/bin/prog2' &&
+	printf 'X' | dd of='$W/img/bin/prog2' bs=1 seek=200 conv=notrunc 2>/dev/null &&
+	'$W/img/bin/prog2'; echo status=\$?"
+check "listed binary modified in place (same size) is denied, cache invalidated" \
+	all 'out_is status=126' 'err_has "manifest (cached hash)"' \
+	"err_has '\"action\":\"deny\",\"path\":\"$W/img/bin/prog2\",\"reason\":\"sha256 differs from manifest\"'"
+
+run sh -c "cp '$PROG' '$W/tmp/p' && cat '$W/tmp/p' '$W/tmp/p' > '$W/img/bin/prog2' && '$W/img/bin/prog2'; echo status=\$?"
+check "listed binary replaced with different size is denied" \
+	all 'out_is status=126' 'err_has "size"'
+
+run sh -c "chmod 4755 '$PROG' && '$PROG'; echo status=\$?; chmod 0755 '$PROG'"
+check "listed binary with changed mode bits is denied" \
+	all 'out_is status=126' 'err_has "mode 4755 differs from manifest 0755"'
+
+# --- exec paths a shell cannot produce (test/helpers/xexec.c) ------------
+run "$XEXEC" memfd "$PROG"
+check "memfd_create + execveat(AT_EMPTY_PATH) is denied" \
+	all 'rc_is 126' 'err_has "Operation not permitted"' 'err_has "fileless execution"'
+
+run "$XEXEC" fdexec "$W/tmp/dropped"
+check "execveat(AT_EMPTY_PATH) on an unlisted file is denied" all 'rc_is 126' 'err_has "not in manifest"'
+
+run "$XEXEC" fdexec "$PROG"
+check "execveat(AT_EMPTY_PATH) on a listed file is allowed (fexecve)" all 'rc_is 0' no_decisions
+
+run "$XEXEC" dirfd "$W/img/bin" prog
+check "execveat(dirfd, relative name) of a listed file is allowed" all 'rc_is 0' no_decisions
+
+run "$XEXEC" dirfd "$W/tmp" dropped
+check "execveat(dirfd, relative name) of an unlisted file is denied" all 'rc_is 126' 'err_has "not in manifest"'
+
+run "$XEXEC" pageend "$PROG"
+check "path string ending just before an unmapped page is read correctly" all 'rc_is 0' no_decisions
+
+run "$XEXEC" procfd "$PROG"
+check "exec through /proc/self/fd/N (magic link) is denied" all 'rc_is 126' 'err_has "\"action\":\"deny\""'
+
+run "$XEXEC" int80 "$PROG"
+check "i386 execve via int 0x80 is refused by the filter" all 'rc_is 126' 'err_has "Operation not permitted"'
+
+run "$XEXEC" listener
+check "workload cannot install a nested seccomp listener" all 'rc_is 126' 'err_has "Operation not permitted"'
+
+# --- a workload that chroot()s: paths resolve against its own root --------
+if [ "$(id -u)" -eq 0 ] && CHROOT=$(pathof chroot); then
+	C=$W/jail
+	mkdir -p "$C/sub"
+	cp "$H/true" "$C/prog"
+	cp "$H/xexec" "$C/xexec"
+	cp "$H/true" "$C/unlisted"
+	{ cat "$W/manifest"; entry "$C/prog"; entry "$C/xexec"; entry "$CHROOT"; } >"$W/jail-manifest"
+	MANIFEST=$W/jail-manifest run "$CHROOT" "$C" /prog
+	check "chroot: listed file (absolute path inside the jail) is allowed" all 'rc_is 0' no_decisions
+	MANIFEST=$W/jail-manifest run "$CHROOT" "$C" /unlisted
+	check "chroot: unlisted file is denied under its real path" \
+		all 'rc_is 126' "err_has '\"path\":\"$C/unlisted\"'"
+	MANIFEST=$W/jail-manifest run "$CHROOT" "$C" /xexec dirfd /sub ../prog
+	check "chroot: relative execveat (with ..) of a listed file is allowed" all 'rc_is 0' no_decisions
+	MANIFEST=$W/jail-manifest run "$CHROOT" "$C" /xexec dirfd / unlisted
+	check "chroot: relative execveat of an unlisted file is denied" all 'rc_is 126' 'err_has "not in manifest"'
+else
+	echo "skip - chroot tests (need root and chroot(8))"
+fi
+
+# --- audit mode and allow list -------------------------------------------
+echo '{"mode":"audit"}' >"$W/audit.json"
+POLICY=$W/audit.json run sh -c "'$W/tmp/dropped'; echo status=\$?"
+check "audit mode: unlisted binary runs but is logged as audit" \
+	all 'out_is status=0' "err_has '\"action\":\"audit\",\"path\":\"$W/tmp/dropped\"'"
+
+POLICY=$W/audit.json run "$XEXEC" memfd "$PROG"
+check "audit mode: memfd exec runs but is logged" all 'rc_is 0' 'err_has "\"action\":\"audit\""'
+
+printf '{"allow":["%s/tmp/"],"future":{"x":[1,2]}}\n' "$W" >"$W/allow.json"
+POLICY=$W/allow.json run sh -c "'$W/tmp/dropped'; echo status=\$?"
+check "policy allow list (directory prefix) permits unlisted path" all 'out_is status=0' no_decisions
+
+printf '{"allow":["%s/tmp/dropped"]}\n' "$W" >"$W/allow1.json"
+POLICY=$W/allow1.json run sh -c "'$W/tmp/dropped' && cp '$PROG' '$W/tmp/other' && '$W/tmp/other'; echo status=\$?"
+check "policy allow list (exact path) permits only that path" \
+	all 'out_is status=126' "err_has '\"path\":\"$W/tmp/other\"'"
+
+POLICY=$W/no-such-policy.json run sh -c "'$W/tmp/dropped'; echo status=\$?"
+check "missing policy file means enforce defaults" all 'out_is status=126'
+
+# --- exit codes --------------------------------------------------------------
+run sh -c 'exit 3'
+check "exit status is passed through (3)" rc_is 3
+run sh -c 'kill -KILL $$'
+check "killed by SIGKILL gives 137" rc_is 137
+run /nonexistent/command
+check "missing command (absolute) gives 127" all 'rc_is 127' 'err_has "No such file or directory"'
+run no-such-command-slipway
+check "missing command (PATH search) gives 127" rc_is 127
+run "$W/img/bin/noexec"
+check "non-executable listed file gives 126" all 'rc_is 126' 'err_has "Permission denied"'
+run "$W/img"
+check "directory as command gives 126" rc_is 126
+SLIPWAY_ENFORCER_MANIFEST=$W/manifest "$E" >"$W/out" 2>"$W/err"
+rc=$?
+check "usage error without a command gives 2" all 'rc_is 2' 'err_has usage'
+
+# --- configuration errors fail closed -----------------------------------------
+{ echo "# ok"; echo "0000 12 0755 /bin/x"; } >"$W/bad-manifest"
+MANIFEST=$W/bad-manifest run true
+check "malformed manifest: exit 126 naming the line" \
+	all 'rc_is 126' 'err_has "malformed manifest"' 'err_has "line 2"' 'out_is ""'
+printf '%s 1 0755 /bin/x' "$(printf '%064d' 0)" >"$W/trunc-manifest"
+MANIFEST=$W/trunc-manifest run true
+check "truncated manifest (no final newline) is rejected" all 'rc_is 126' 'err_has "missing final newline"'
+MANIFEST=$W/does-not-exist run true
+check "missing manifest: exit 126 with a hint (fail closed)" \
+	all 'rc_is 126' 'err_has "cannot read manifest"' 'err_has "hint:"'
+echo '{"mode":"enforce",}' >"$W/bad.json"
+POLICY=$W/bad.json run true
+check "malformed policy: exit 126 with a clear message" \
+	all 'rc_is 126' 'err_has "malformed policy"' 'err_has "at byte"'
+echo '{"mode":"permissive"}' >"$W/bad2.json"
+POLICY=$W/bad2.json run true
+check "policy with an unknown mode is rejected" all 'rc_is 126' 'err_has "\"mode\" must be"'
+
+# --- seccomp unavailable (simulated; test build only) -------------------------
+SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED=1 run_with "$ET" sh -c 'echo should-not-run'
+check "unsupported + onUnsupported deny: exit 126, workload not started" \
+	all 'rc_is 126' 'out_is ""' 'err_has "seccomp user notification unavailable"' 'err_has "hint:"'
+echo '{"onUnsupported":"allow"}' >"$W/unsup.json"
+SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED=1 POLICY=$W/unsup.json run_with "$ET" sh -c "'$W/tmp/dropped'; echo status=\$?"
+check "unsupported + onUnsupported allow: runs unguarded with a warning" \
+	all 'rc_is 0' 'out_is status=0' 'err_has "UNGUARDED"'
+SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED=1 POLICY=$W/unsup.json run sh -c "'$W/tmp/dropped'; echo status=\$?"
+check "production build ignores the simulation variable" all 'out_is status=126'
+
+# --- PID 1 duties ---------------------------------------------------------------
+wait_for() { # wait_for FILE TEXT: up to 5 s
+	i=0
+	while [ $i -lt 100 ]; do
+		grep -qF "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+SLIPWAY_ENFORCER_MANIFEST=$W/manifest SLIPWAY_ENFORCER_POLICY=$W/policy.json \
+	"$E" -- sh -c 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done' >"$W/out" 2>"$W/err" &
+epid=$!
+wait_for "$W/out" ready
+kill -TERM "$epid"
+wait "$epid"
+rc=$?
+check "SIGTERM to the enforcer reaches the workload (trap exits 42)" rc_is 42
+
+SLIPWAY_ENFORCER_MANIFEST=$W/manifest SLIPWAY_ENFORCER_POLICY=$W/policy.json \
+	"$E" -- sh -c 'trap "exit 7" USR1; echo ready; while :; do sleep 0.05; done' >"$W/out" 2>"$W/err" &
+epid=$!
+wait_for "$W/out" ready
+kill -USR1 "$epid"
+wait "$epid"
+rc=$?
+check "SIGUSR1 is forwarded too" rc_is 7
+
+children_of() { # prints "<pid> <state>" for each child of $1, from /proc
+	for f in /proc/[0-9]*/stat; do
+		s=$(cat "$f" 2>/dev/null) || continue
+		rest=${s##*) }
+		# shellcheck disable=SC2086
+		set -- $rest
+		[ "$2" = "$want_ppid" ] && echo "${f#/proc/} $1"
+	done
+	return 0
+}
+SLIPWAY_ENFORCER_MANIFEST=$W/manifest SLIPWAY_ENFORCER_POLICY=$W/policy.json \
+	"$E" -- sh -c 'sh -c "sleep 0.4 & sleep 0.4 & sleep 0.4 &"; echo spawned; sleep 3' >"$W/out" 2>"$W/err" &
+epid=$!
+want_ppid=$epid
+wait_for "$W/out" spawned
+sleep 0.1
+before=$(children_of | wc -l)
+sleep 1.2
+zombies=$(children_of | grep -c ' Z$')
+after=$(children_of | wc -l)
+kill -TERM "$epid" 2>/dev/null
+wait "$epid"
+check "orphans are re-parented to the enforcer (subreaper): $before children" [ "$before" -ge 4 ]
+check "orphans are reaped: $zombies zombies, $after child left" all '[ "$zombies" -eq 0 ]' '[ "$after" -eq 1 ]'
+
+SLIPWAY_ENFORCER_MANIFEST=$W/manifest SLIPWAY_ENFORCER_POLICY=$W/policy.json \
+	"$E" -- sh -c 'echo ready; sleep 5' >"$W/out" 2>"$W/err" &
+epid=$!
+wait_for "$W/out" ready
+kill -TERM "$epid"
+wait "$epid"
+rc=$?
+check "workload killed by a forwarded SIGTERM gives 143" rc_is 143
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,263 @@
+/* Unit tests for the manifest parser, the policy reader and SHA-256.
+ * Prints "unit: N passed, M failed"; exit status 1 on any failure. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "policy.h"
+#include "sha256.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                        \
+	do {                                                    \
+		if (cond) {                                     \
+			passed++;                               \
+		} else {                                        \
+			failed++;                               \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__);                    \
+			printf("\n");                           \
+		}                                               \
+	} while (0)
+
+#define H64 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+static int parse_manifest(const char *text, struct manifest *m, char *err, size_t errlen)
+{
+	size_t n = strlen(text);
+	char *buf = malloc(n + 1);
+	int r;
+
+	memcpy(buf, text, n + 1);
+	r = manifest_parse(m, buf, n, err, errlen);
+	m->buf = buf;
+	return r;
+}
+
+static void manifest_ok(void)
+{
+	struct manifest m;
+	char err[256] = "";
+	const char *t =
+		"# comment\n"
+		"\n"
+		H64 " 125640 0755 /usr/bin/dash\n"
+		H64 " 0 4755 /usr/bin/with space name\n"
+		H64 " 9223372036854775807 0700 /a\n"
+		H64 " 1 0644 /usr/bin/\xc3\xa9t\xc3\xa9\n";
+	struct mentry *e;
+
+	CHECK(parse_manifest(t, &m, err, sizeof err) == 0, "valid manifest rejected: %s", err);
+	CHECK(m.n == 4, "expected 4 entries, got %zu", m.n);
+	e = manifest_find(&m, "/usr/bin/dash");
+	CHECK(e && e->size == 125640 && e->mode == 0755 && e->line == 3, "dash entry");
+	CHECK(e && e->sha256[0] == 0xe3 && e->sha256[31] == 0x55, "sha decoded");
+	e = manifest_find(&m, "/usr/bin/with space name");
+	CHECK(e && e->mode == 04755 && e->size == 0, "path with spaces");
+	CHECK(manifest_find(&m, "/a") && manifest_find(&m, "/a")->size == 9223372036854775807ULL, "max size");
+	CHECK(manifest_find(&m, "/usr/bin/\xc3\xa9t\xc3\xa9") != NULL, "utf-8 path");
+	CHECK(manifest_find(&m, "/usr/bin/das") == NULL, "no prefix match");
+	CHECK(manifest_find(&m, "/usr/bin/dash ") == NULL, "no trailing-space match");
+	CHECK(manifest_find(&m, "/b") == NULL, "absent");
+	manifest_free(&m);
+	free(m.buf);
+
+	CHECK(parse_manifest("", &m, err, sizeof err) == 0 && m.n == 0, "empty manifest ok");
+	manifest_free(&m);
+	free(m.buf);
+	CHECK(parse_manifest("# only a comment\n", &m, err, sizeof err) == 0 && m.n == 0, "comment only");
+	manifest_free(&m);
+	free(m.buf);
+}
+
+static void manifest_bad(const char *text, const char *want)
+{
+	struct manifest m;
+	char err[256] = "";
+	int r = parse_manifest(text, &m, err, sizeof err);
+
+	CHECK(r == -1 && strstr(err, want) != NULL, "input %.70s...: want error containing \"%s\", got r=%d \"%s\"",
+	      text, want, r, err);
+	if (r == 0)
+		manifest_free(&m);
+	free(m.buf);
+}
+
+static void manifest_errors(void)
+{
+	manifest_bad(H64 " 1 0755 /bin/x", "line 1: missing final newline");
+	manifest_bad("# c\n" H64 " 1 0755 relative/x\n", "line 2: path must be absolute");
+	manifest_bad(H64 " 1 0755 /bin/x\nE3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855 1 0755 /y\n",
+		     "line 2: expected 64 lowercase hex");
+	manifest_bad("e3b0 1 0755 /x\n", "line 1: expected 64 lowercase hex");
+	manifest_bad(H64 "0 1 0755 /x\n", "line 1: expected one space after the 64-digit sha256");
+	manifest_bad(H64 "  1 0755 /x\n", "line 1: expected file size");
+	manifest_bad(H64 " 01 0755 /x\n", "line 1: expected file size");
+	manifest_bad(H64 " -1 0755 /x\n", "line 1: expected file size");
+	manifest_bad(H64 " 9223372036854775808 0755 /x\n", "line 1: file size too large");
+	manifest_bad(H64 " 99999999999999999999999 0755 /x\n", "line 1: file size too large");
+	manifest_bad(H64 " 1x 0755 /x\n", "line 1: expected one space after the size");
+	manifest_bad(H64 " 1 755 /x\n", "line 1: expected mode as four octal digits");
+	manifest_bad(H64 " 1 0855 /x\n", "line 1: expected mode as four octal digits");
+	manifest_bad(H64 " 1 07555 /x\n", "line 1: expected one space after the mode");
+	manifest_bad(H64 " 1 0755\n", "line 1: expected one space after the mode");
+	manifest_bad(H64 " 1 0755 \n", "line 1: path must be absolute");
+	manifest_bad(H64 " 1 0755 /\n", "line 1: path must name a file");
+	manifest_bad(H64 " 1 0755 /bin/\n", "line 1: path must not end with '/'");
+	manifest_bad(H64 " 1 0755 /bin//x\n", "line 1: path must not contain '//'");
+	manifest_bad(H64 " 1 0755 /bin/./x\n", "line 1: path must not contain '.'");
+	manifest_bad(H64 " 1 0755 /bin/../x\n", "line 1: path must not contain '.'");
+	manifest_bad(H64 " 1 0755 /bin/..\n", "line 1: path must not contain '.'");
+	manifest_bad(H64 " 1 0755 /x\n" H64 " 2 0755 /y\n" H64 " 1 0755 /x\n", "line 3: duplicate path (first listed on line 1)");
+	manifest_bad(" " H64 " 1 0755 /x\n", "line 1: expected 64 lowercase hex");
+	manifest_bad(H64 "\t1 0755 /x\n", "line 1: expected one space");
+	{
+		/* embedded NUL */
+		struct manifest m;
+		char err[256] = "", buf[] = "xx\0yy\n";
+		CHECK(manifest_parse(&m, buf, sizeof buf - 1, err, sizeof err) == -1 && strstr(err, "NUL"),
+		      "NUL byte rejected: %s", err);
+	}
+	{
+		char *big = malloc(PATH_MAX + 200);
+		sprintf(big, "%s 1 0755 /", H64);
+		memset(big + strlen(big), 'a', PATH_MAX);
+		strcpy(big + strlen(H64) + 9 + PATH_MAX, "\n");
+		manifest_bad(big, "line 1: path too long");
+		free(big);
+	}
+}
+
+static void policy_case(const char *json, int ok, int audit, int unsup, size_t nallow, const char *want_err)
+{
+	struct policy p;
+	char err[256] = "";
+	size_t n = strlen(json);
+	char *buf = malloc(n + 1);
+	int r;
+
+	memcpy(buf, json, n + 1);
+	r = policy_parse(&p, buf, n, err, sizeof err);
+	if (ok) {
+		CHECK(r == 0, "policy %s rejected: %s", json, err);
+		if (r == 0) {
+			CHECK(p.audit == audit && p.unsupported_allow == unsup && p.nallow == nallow,
+			      "policy %s: audit=%d unsup=%d nallow=%zu", json, p.audit, p.unsupported_allow, p.nallow);
+			policy_free(&p);
+		}
+	} else {
+		CHECK(r == -1 && strstr(err, want_err) != NULL, "policy %s: want error \"%s\", got r=%d \"%s\"",
+		      json, want_err, r, err);
+	}
+	free(buf);
+}
+
+static void policy_tests(void)
+{
+	struct policy p;
+	char buf[256];
+	char err[256];
+
+	policy_case("{}", 1, 0, 0, 0, NULL);
+	policy_case(" {\"mode\":\"audit\"}\n", 1, 1, 0, 0, NULL);
+	policy_case("{\"mode\":\"enforce\",\"onUnsupported\":\"allow\",\"allow\":[]}", 1, 0, 1, 0, NULL);
+	policy_case("{\"allow\":[\"/a\",\"/b/\"],\"x\":{\"y\":[1,-2.5e+3,true,false,null,\"s\"]},\"mode\":\"audit\"}",
+		    1, 1, 0, 2, NULL);
+	policy_case("{\"unknown\":\"\\u00e9\\ud83d\\ude00\\n\"}", 1, 0, 0, 0, NULL);
+	policy_case("", 0, 0, 0, 0, "policy must be a JSON object");
+	policy_case("[]", 0, 0, 0, 0, "policy must be a JSON object");
+	policy_case("{\"mode\":\"Enforce\"}", 0, 0, 0, 0, "\"mode\" must be \"enforce\" or \"audit\"");
+	policy_case("{\"mode\":1}", 0, 0, 0, 0, "\"mode\" must be");
+	policy_case("{\"onUnsupported\":\"yes\"}", 0, 0, 0, 0, "\"onUnsupported\" must be \"deny\" or \"allow\"");
+	policy_case("{\"allow\":\"/x\"}", 0, 0, 0, 0, "\"allow\" must be an array");
+	policy_case("{\"allow\":[\"rel\"]}", 0, 0, 0, 0, "absolute paths");
+	policy_case("{\"allow\":[\"/a\\u0000b\"]}", 0, 0, 0, 0, "without NUL");
+	policy_case("{\"allow\":[1]}", 0, 0, 0, 0, "entries must be strings");
+	policy_case("{\"mode\":\"audit\",\"mode\":\"enforce\"}", 0, 0, 0, 0, "duplicate key \"mode\"");
+	policy_case("{\"mode\":\"audit\",}", 0, 0, 0, 0, "expected a string");
+	policy_case("{\"mode\":\"audit\"", 0, 0, 0, 0, "expected ',' or '}'");
+	policy_case("{\"mode\":\"audit\"} x", 0, 0, 0, 0, "trailing data");
+	policy_case("{\"mode\" \"audit\"}", 0, 0, 0, 0, "expected ':'");
+	policy_case("{'mode':'audit'}", 0, 0, 0, 0, "expected a string");
+	policy_case("{\"x\":01}", 0, 0, 0, 0, "expected ',' or '}'");
+	policy_case("{\"x\":1.}", 0, 0, 0, 0, "invalid number");
+	policy_case("{\"x\":tru}", 0, 0, 0, 0, "unexpected character");
+	policy_case("{\"x\":\"\\q\"}", 0, 0, 0, 0, "invalid escape");
+	policy_case("{\"x\":\"\\ud800\"}", 0, 0, 0, 0, "unpaired high surrogate");
+	policy_case("{\"x\":\"\\udc00\"}", 0, 0, 0, 0, "unpaired low surrogate");
+	policy_case("{\"x\":\"a\tb\"}", 0, 0, 0, 0, "control character");
+	policy_case("{\"x\":\"\xff\"}", 0, 0, 0, 0, "invalid UTF-8");
+	policy_case("{\"x\":\"\xc0\xaf\"}", 0, 0, 0, 0, "invalid UTF-8");
+	policy_case("{\"x\":\"\xed\xa0\x80\"}", 0, 0, 0, 0, "invalid UTF-8");
+	policy_case("{\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", 0, 0, 0, 0,
+		    "nesting too deep");
+
+	strcpy(buf, "{\"allow\":[\"/opt/app/run\",\"/opt/tools/\",\"/\\u00e9\"]}");
+	CHECK(policy_parse(&p, buf, strlen(buf), err, sizeof err) == 0, "allow policy: %s", err);
+	CHECK(policy_allows(&p, "/opt/app/run"), "exact allow");
+	CHECK(!policy_allows(&p, "/opt/app/run2"), "exact is not prefix");
+	CHECK(!policy_allows(&p, "/opt/app"), "exact is not parent");
+	CHECK(policy_allows(&p, "/opt/tools/x/y"), "dir prefix");
+	CHECK(!policy_allows(&p, "/opt/toolsx"), "dir prefix needs slash");
+	CHECK(policy_allows(&p, "/\xc3\xa9"), "unicode escape decoded");
+	policy_free(&p);
+}
+
+static void sha_hex(const void *d, size_t n, char out[65])
+{
+	struct sha256 s;
+	uint8_t h[32];
+	int i;
+
+	sha256_init(&s);
+	sha256_update(&s, d, n);
+	sha256_final(&s, h);
+	for (i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+static void sha_tests(void)
+{
+	char hex[65];
+	struct sha256 s;
+	uint8_t h[32], h2[32];
+	static char mil[1000000];
+	size_t i;
+
+	sha_hex("", 0, hex);
+	CHECK(!strcmp(hex, H64), "sha256('')=%s", hex);
+	sha_hex("abc", 3, hex);
+	CHECK(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256(abc)=%s", hex);
+	sha_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	CHECK(!strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"), "sha256(448 bits)=%s", hex);
+	memset(mil, 'a', sizeof mil);
+	sha_hex(mil, sizeof mil, hex);
+	CHECK(!strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"), "sha256(1M a)=%s", hex);
+	/* incremental updates of odd sizes give the same digest */
+	sha256_init(&s);
+	for (i = 0; i < sizeof mil;) {
+		size_t k = (i % 97) + 1;
+		if (k > sizeof mil - i)
+			k = sizeof mil - i;
+		sha256_update(&s, mil + i, k);
+		i += k;
+	}
+	sha256_final(&s, h);
+	sha256_init(&s);
+	sha256_update(&s, mil, sizeof mil);
+	sha256_final(&s, h2);
+	CHECK(!memcmp(h, h2, 32), "incremental == one-shot");
+}
+
+int main(void)
+{
+	manifest_ok();
+	manifest_errors();
+	policy_tests();
+	sha_tests();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

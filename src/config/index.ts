@@ -3,3 +3,4 @@ export { configSchema, type SlipwayConfig, type AppConfig, type TargetConfig } f
 export { redactConfig, redactUrl, REDACTED } from './redact.js';
 export { envKeys, envName } from './env.js';
 export { parseDuration } from './duration.js';
+export { configReference, type ReferenceRow } from './reference.js';

@@ -24,12 +24,30 @@ export SLIPWAY_TEST_BASE_IMAGE=${SLIPWAY_TEST_BASE_IMAGE:-$SLIPWAY_BASE_IMAGE}
 export SLIPWAY_TEST_DOCKER_SOCK=${SLIPWAY_TEST_DOCKER_SOCK:-$SLIPWAY_DOCKER_SOCK}
 
 failed=()
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 _say "test: npm test"
-npm test </dev/null || failed+=("npm test")
+SLIPWAY_VITEST_JSON="$results/vitest.json" npm test </dev/null || failed+=("npm test")
 if [[ -f enforcer/Makefile ]]; then
   _say "test: make -C enforcer test"
-  make -C enforcer test </dev/null || failed+=("make -C enforcer test")
+  set -o pipefail
+  make -C enforcer test </dev/null | tee "$results/enforcer.txt" || failed+=("make -C enforcer test")
 fi
+
+# One closing line over every suite (vitest's JSON report plus the enforcer's own "N passed, M failed").
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, skipped = 0;
+  try {
+    const v = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + v.numTodoTests;
+  } catch { failed += 1; }
+  try {
+    const m = /(\d+) passed, (\d+) failed/.exec(fs.readFileSync(process.argv[2], "utf8"));
+    if (m) { passed += Number(m[1]); failed += Number(m[2]); }
+  } catch {}
+  console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+' "$results/vitest.json" "$results/enforcer.txt"
 
 if ((${#failed[@]})); then
   _fail "test: ${failed[*]} ($((SECONDS - start)) s)"

@@ -38,6 +38,22 @@ const CATALOG = {
   SLW_FETCH_COMMIT_MISSING: { httpStatus: 422, retryable: false, title: 'Commit not found in repository' },
   SLW_BUILD_CANCELED: { httpStatus: 409, retryable: false, title: 'Build canceled' },
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: 'App not configured' },
+  // Build (BuildKit, issue 3)
+  SLW_BUILDKIT_UNREACHABLE: { httpStatus: 503, retryable: true, title: 'BuildKit unreachable' },
+  SLW_BUILDKIT_PROTOCOL: { httpStatus: 502, retryable: true, title: 'BuildKit call failed' },
+  SLW_BUILD_CONTEXT: { httpStatus: 422, retryable: false, title: 'Build context unusable' },
+  SLW_BUILD_DOCKERFILE: { httpStatus: 422, retryable: false, title: 'Dockerfile invalid' },
+  SLW_BUILD_STEP_FAILED: { httpStatus: 422, retryable: false, title: 'Build step failed' },
+  SLW_BUILD_FAILED: { httpStatus: 502, retryable: false, title: 'Build failed' },
+  SLW_BUILD_PUSH: { httpStatus: 502, retryable: true, title: 'Pushing the image failed' },
+  // Registry (OCI distribution)
+  SLW_REGISTRY_REFERENCE: { httpStatus: 400, retryable: false, title: 'Invalid image reference' },
+  SLW_REGISTRY_UNREACHABLE: { httpStatus: 502, retryable: true, title: 'Registry unreachable' },
+  SLW_REGISTRY_AUTH: { httpStatus: 502, retryable: false, title: 'Registry refused the credentials' },
+  SLW_REGISTRY_NOT_FOUND: { httpStatus: 404, retryable: false, title: 'Not found in the registry' },
+  SLW_REGISTRY_DIGEST_MISMATCH: { httpStatus: 502, retryable: true, title: 'Registry content does not match its digest' },
+  SLW_REGISTRY: { httpStatus: 502, retryable: true, title: 'Registry error' },
+  SLW_REGISTRY_REJECTED: { httpStatus: 502, retryable: false, title: 'Registry rejected the request' },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

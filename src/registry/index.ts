@@ -1,0 +1,7 @@
+export { RegistryClient, type ManifestResult, type ManifestHead } from './client.js';
+export { RegistryTransport, type RegistryTransportOptions } from './transport.js';
+export { parseImageRef, formatImageRef, manifestReference, type ImageRef } from './reference.js';
+export { MediaTypes, MANIFEST_ACCEPT, isIndexType, type Descriptor, type ImageManifest, type ImageIndex } from './media-types.js';
+export { credentialsFromDockerConfig, type RegistryCredentials } from './credentials.js';
+export { sha256Digest, DigestVerifier } from './digest.js';
+export { parseChallenge, type Challenge } from './www-authenticate.js';

@@ -110,7 +110,7 @@ describe('registry client against the real registry on 127.0.0.1:5000', () => {
   it('says which registry did not answer, as a retryable error', async () => {
     const dead = new RegistryClient({ host: `127.0.0.1:${await freePort()}`, attempts: 2, backoffMs: 10 });
     const err = await expectCode(dead.getManifest('a/b', 'v1'), 'SLW_REGISTRY_UNREACHABLE', /registry http:\/\/127\.0\.0\.1:\d+ did not answer GET \/v2\/a\/b\/manifests\/v1/);
-    expect((err as { retryable: boolean }).retryable).toBe(true);
+    expect((err as unknown as { retryable: boolean }).retryable).toBe(true);
   });
 });
 

@@ -3,6 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import { ApiError } from './api-client.js';
 import { buildsCommand } from './commands/builds.js';
 import { logsCommand } from './commands/logs.js';
+import { policyLintCommand, policyTestCommand } from './commands/policy.js';
 import { runProcess } from './commands/run.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
@@ -38,6 +39,23 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .argument('<build-id>', 'build id (from slipway builds)')
     .addOption(new Option('-f, --follow', 'follow until the build ends; exit 1 unless it succeeded'))
     .action((id: string, opts: { follow?: boolean }) => run(() => logsCommand(ctx, global(), id, opts))());
+  const policy = program.command('policy').description('check policy files and what they decide');
+  policy
+    .command('lint')
+    .description('compile every policy file and report all problems')
+    .option('--dir <dir>', 'policy directory (default: policies from the config)')
+    .action((opts) => run(() => policyLintCommand(ctx, global(), opts))());
+  policy
+    .command('test')
+    .description('show what the policies decide for image@digest (gate image) or a directory with a Dockerfile (gates source, build); exit 1 if rejected')
+    .argument('<subject>', 'image reference (registry/repo@sha256:…) or directory')
+    .option('--gate <gate>', 'only this gate: source, build, image or promote')
+    .option('--dir <dir>', 'policy directory (default: policies from the config)')
+    .option('--app <name>', 'app name the policies match on', 'cli')
+    .option('--target <name>', 'target name the policies match on', 'local')
+    .option('--dockerfile <path>', 'Dockerfile inside the directory', 'Dockerfile')
+    .option('--json', 'print JSON')
+    .action((subject: string, opts) => run(() => policyTestCommand(ctx, global(), subject, opts))());
   return program;
 }
 

@@ -54,6 +54,9 @@ const CATALOG = {
   SLW_REGISTRY_DIGEST_MISMATCH: { httpStatus: 502, retryable: true, title: 'Registry content does not match its digest' },
   SLW_REGISTRY: { httpStatus: 502, retryable: true, title: 'Registry error' },
   SLW_REGISTRY_REJECTED: { httpStatus: 502, retryable: false, title: 'Registry rejected the request' },
+  // Policy
+  SLW_POLICY_INVALID: { httpStatus: 500, retryable: false, title: 'Invalid policy files' },
+  SLW_POLICY_REJECTED: { httpStatus: 422, retryable: false, title: 'Rejected by policy' },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

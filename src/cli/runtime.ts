@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redactConfig, type SlipwayConfig } from '../config/index.js';
@@ -7,6 +8,7 @@ import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
 import { BuildEvents, BuildQueue, createRedis } from '../queue/index.js';
+import { loadPolicies } from '../policy/index.js';
 import { buildServer } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
@@ -67,6 +69,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while shutting down'));
   };
   try {
+    // Policies compile before anything starts: a bad policy file stops start-up, never a build later.
+    // The embedded default directory may be absent (no policies); a configured one must exist.
+    const policies = loadPolicies(resolve(options.cwd ?? process.cwd(), config.policies), { required: config.policies !== 'policies/' });
+    logger.info({ policies: policies.policies.map((p) => `${p.name} (${p.gate}, ${p.mode})`) }, `${policies.policies.length} policies loaded`);
     const store = await openStore({ url: config.database, ...(options.cwd ? { cwd: options.cwd } : {}) });
     closers.push(() => store.close());
     const redis = await connectRedis(config.redis, 'queue');
@@ -81,7 +87,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let worker: BuildWorker | undefined;
     if (options.worker) {
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: { config, store, events, logger, metrics, policies, ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
         redisUrl: config.redis,
         prefix,

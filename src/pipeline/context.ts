@@ -1,5 +1,6 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import type { Logger, Metrics } from '../log/index.js';
+import type { PolicySet } from '../policy/index.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
 
@@ -10,6 +11,8 @@ export interface PipelineDeps {
   events: BuildEvents;
   logger: Logger;
   metrics?: Metrics | undefined;
+  /** Compiled policies (loaded once at start); none when absent. */
+  policies?: PolicySet | undefined;
   /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
   cwd?: string;
 }
@@ -20,6 +23,7 @@ export interface StageContext {
   app: AppConfig;
   config: SlipwayConfig;
   store: Store;
+  policies: PolicySet;
   /** Aborted when the build is canceled (superseded, `/cancel`) or the worker shuts down. */
   signal: AbortSignal;
   /** Per-build directory, removed when the pipeline ends. */

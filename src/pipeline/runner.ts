@@ -60,6 +60,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   await updateBuild(store.db, buildId, { attempts: options.attempt, ...(initial.started_at ? {} : { started_at: new Date().toISOString() }) });
   if (options.attempt > 1) await log(`resuming (try ${options.attempt} of ${options.maxAttempts})`);
 
+  const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
   const outputs: Record<string, unknown> = {};
   let build: BuildRow = initial;
@@ -67,7 +68,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   try {
     for (const stage of stages) {
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, signal: options.signal, workspace, outputs, logger, log };
+      const ctx: StageContext = { build, app, config: deps.config, store, policies, signal: options.signal, workspace, outputs, logger, log };
       const checkpoint = checkpoints.get(stage.name);
       if (checkpoint?.state === 'done') {
         const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);
@@ -102,8 +103,8 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       currentStage = null;
     }
 
-    const last = stages[stages.length - 1];
-    const endState: BuildState = last ? last.reached : 'ready';
+    // The end state is what the last real stage reached (gates after it only check; they reach nothing).
+    const endState: BuildState = [...stages].reverse().find((s) => isTerminalState(s.reached))?.reached ?? 'ready';
     await removeWorkspace();
     const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finished_at: new Date().toISOString() });
     if (!done) return await canceled();
@@ -127,14 +128,16 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
 
   async function fail(row: BuildRow, error: SlipwayError): Promise<void> {
     await removeWorkspace();
-    const moved = await transitionBuild(store.db, row.id, ACTIVE, 'failed', {
+    // A policy saying no is not a failure of the build machinery: users see `rejected` (DESIGN.md).
+    const end: BuildState = error.code === 'SLW_POLICY_REJECTED' ? 'rejected' : 'failed';
+    const moved = await transitionBuild(store.db, row.id, ACTIVE, end, {
       error_code: error.code,
       error_message: error.message,
       finished_at: new Date().toISOString(),
     });
     if (!moved) return;
-    await log(`✗ ${currentStage ?? 'build'} failed [${error.code}]: ${error.message}`, 'error');
-    await publishState('failed');
+    await log(end === 'rejected' ? `✗ build rejected: ${error.message}` : `✗ ${currentStage ?? 'build'} failed [${error.code}]: ${error.message}`, 'error');
+    await publishState(end);
     logger.error({ code: error.code, err: error }, 'build failed');
   }
 

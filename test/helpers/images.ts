@@ -1,6 +1,37 @@
 import { randomBytes } from 'node:crypto';
+import type { Digest } from '../../src/core/types.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from './registry.js';
+
+export interface PushedImage {
+  layer: Buffer;
+  layerDigest: Digest;
+  config: Buffer;
+  configDigest: Digest;
+  manifest: Buffer;
+  digest: Digest;
+}
+
+/**
+ * Pushes a real (small) one-layer OCI image with the given image config to `repo` under `tag`: enough
+ * for registry and policy tests, which judge manifests and configs, without running a build.
+ */
+export async function pushImage(client: RegistryClient, repo: string, options: { config?: Record<string, unknown>; tag?: string; layerBytes?: number } = {}): Promise<PushedImage> {
+  const layer = randomBytes(options.layerBytes ?? 1024);
+  const layerDigest = await client.uploadBlob(repo, layer);
+  const config = Buffer.from(JSON.stringify({ created: new Date().toISOString(), architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], ...options.config }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+  const configDigest = await client.uploadBlob(repo, config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
+      layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
+    }),
+  );
+  const digest = await client.putManifest(repo, options.tag ?? 'v1', manifest, MediaTypes.ociManifest);
+  return { layer, layerDigest, config, configDigest, manifest, digest };
+}
 
 export interface SyntheticImage {
   repository: string;
@@ -11,26 +42,10 @@ export interface SyntheticImage {
   tagRef: string;
 }
 
-/**
- * Pushes a real (small) OCI image to the registry with the given config: enough for policies, which
- * judge manifests and configs, without running a build.
- */
+/** An image in a fresh repository of the shared registry, with the given config. */
 export async function pushSyntheticImage(config: { User?: string; Env?: string[]; Labels?: Record<string, string> }, layerBytes = 2048): Promise<SyntheticImage> {
-  const client = new RegistryClient({ host: SHARED_REGISTRY });
   const repository = uniqueRepo('policy');
-  const layer = randomBytes(layerBytes);
-  const layerDigest = await client.uploadBlob(repository, layer);
-  const configBlob = Buffer.from(JSON.stringify({ created: new Date().toISOString(), architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], ...config }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
-  const configDigest = await client.uploadBlob(repository, configBlob);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: configBlob.length },
-      layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
-    }),
-  );
-  const digest = await client.putManifest(repository, 'v1', manifest, MediaTypes.ociManifest);
+  const { digest } = await pushImage(new RegistryClient({ host: SHARED_REGISTRY }), repository, { config, layerBytes });
   return { repository, digest, ref: `${SHARED_REGISTRY}/${repository}@${digest}`, tagRef: `${SHARED_REGISTRY}/${repository}:v1` };
 }
 

@@ -8,25 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
 import { credentialsFromDockerConfig, MediaTypes, RegistryClient, sha256Digest } from '../../src/registry/index.js';
 import { freePort } from '../helpers/ports.js';
+import { pushImage as pushImageWith } from '../helpers/images.js';
 import { SHARED_REGISTRY, startRegistry, uniqueRepo, type TestRegistry } from '../helpers/registry.js';
 
-/** Pushes a minimal one-layer image and returns its pieces. */
-async function pushImage(client: RegistryClient, repo: string, tag = 'v1') {
-  const layer = randomBytes(1024);
-  const layerDigest = await client.uploadBlob(repo, layer);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { User: '1000' }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
-  const configDigest = await client.uploadBlob(repo, config);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
-      layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
-    }),
-  );
-  const digest = await client.putManifest(repo, tag, manifest, MediaTypes.ociManifest);
-  return { layer, layerDigest, config, configDigest, manifest, digest };
-}
+const pushImage = (client: RegistryClient, repo: string, tag = 'v1') => pushImageWith(client, repo, { config: { User: '1000' }, tag });
 
 const expectCode = async (p: Promise<unknown>, code: string, message?: RegExp) => {
   const err = await p.then(

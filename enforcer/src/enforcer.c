@@ -403,9 +403,12 @@ static enum verdict set(struct decision *d, enum verdict v, int err, const char 
 /* Read a NUL-terminated string from the target. process_vm_readv(2) does
  * it in one syscall (a read that runs into an unmapped page stops at the
  * page boundary, so a string ending just before one is still read whole);
- * kernels without CONFIG_CROSS_MEMORY_ATTACH fall back to pread(2) on
- * /proc/<pid>/mem (proc(5)). Both need ptrace read access to the target.
- * Returns 0 or a negative errno. */
+ * kernels without CONFIG_CROSS_MEMORY_ATTACH (ENOSYS) fall back to pread(2)
+ * on /proc/<pid>/mem (proc(5)). So does EPERM: Docker's default seccomp
+ * profile (Engine 20.10) allows process_vm_readv only with CAP_SYS_PTRACE
+ * and answers EPERM without it, while /proc/<pid>/mem stays readable. Both
+ * need ptrace read access to the target, so a genuine ptrace refusal still
+ * fails the open below. Returns 0 or a negative errno. */
 static int read_target_string(pid_t pid, int procfd, uint64_t addr, char *out, size_t cap)
 {
 	struct iovec local = { out, cap }, remote = { (void *)(uintptr_t)addr, cap };
@@ -416,7 +419,7 @@ static int read_target_string(pid_t pid, int procfd, uint64_t addr, char *out, s
 	r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 	if (r > 0)
 		return memchr(out, '\0', (size_t)r) ? 0 : (size_t)r < cap ? -EFAULT : -ENAMETOOLONG;
-	if (r == 0 || errno != ENOSYS)
+	if (r == 0 || (errno != ENOSYS && errno != EPERM))
 		return r == 0 || errno == EFAULT ? -EFAULT : -errno;
 
 	memfd = procfd >= 0 ? openat(procfd, "mem", O_RDONLY | O_CLOEXEC) : -1;

@@ -1,10 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SlipwayError } from '../core/errors.js';
 import { ApiError } from './api-client.js';
+import { buildCommand } from './commands/build.js';
 import { buildsCommand } from './commands/builds.js';
+import { injectCommand } from './commands/inject.js';
 import { logsCommand } from './commands/logs.js';
 import { policyLintCommand, policyTestCommand } from './commands/policy.js';
 import { runProcess } from './commands/run.js';
+import { keysGenerateCommand } from './commands/keys.js';
+import { signCommand } from './commands/sign.js';
+import { verifyCommand } from './commands/verify.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
 /** Exit codes (DESIGN.md "CLI"): 0 success, 1 failure, 2 usage error. */
@@ -25,6 +30,21 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   program.command('up').description('run server and build workers in one process, on embedded defaults unless configured').action(run(() => runProcess('up', ctx, global())));
   program.command('server').description('run the HTTP server (webhooks, API) only').action(run(() => runProcess('server', ctx, global())));
   program.command('worker').description('run build workers only').action(run(() => runProcess('worker', ctx, global())));
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  program
+    .command('build')
+    .description('build a local directory with BuildKit, push it, and print the image by digest')
+    .argument('<dir>', 'build context directory')
+    .requiredOption('--image <ref>', 'image repository and optional tag to push (e.g. 127.0.0.1:5000/slipway/hello:dev)')
+    .option('-f, --file <path>', 'Dockerfile path within the context (default Dockerfile)')
+    .option('--target <stage>', 'build this stage of a multi-stage Dockerfile')
+    .option('--build-arg <name=value>', 'build argument (repeatable)', collect, [])
+    .option('--label <name=value>', 'image label (repeatable)', collect, [])
+    .option('--secret <id=ID,src=FILE|env=VAR>', 'build secret for RUN --mount=type=secret (repeatable)', collect, [])
+    .option('--no-cache', 'do not use the build cache')
+    .option('--no-push', 'build only; print the image config digest')
+    .option('-q, --quiet', 'print only the result')
+    .action((dir: string, opts) => run(() => buildCommand(ctx, global(), dir, opts))());
   program
     .command('builds')
     .description('list builds, newest first')
@@ -56,6 +76,44 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--dockerfile <path>', 'Dockerfile inside the directory', 'Dockerfile')
     .option('--json', 'print JSON')
     .action((subject: string, opts) => run(() => policyTestCommand(ctx, global(), subject, opts))());
+  program
+    .command('inject')
+    .description('inject the micro-enforcer into an image in a registry (no rebuild) and print the new image by digest')
+    .argument('<image>', 'source image (registry/repo:tag or registry/repo@sha256:…)')
+    .requiredOption('--to <ref>', 'where to push the result (registry/repo[:tag]; without a tag, by digest only)')
+    .option('--mode <mode>', 'enforce (deny drifted executables) or audit (log them)', 'enforce')
+    .option('--allow <path...>', 'extra absolute paths the enforcer allows (a trailing / allows a directory)')
+    .option('--on-unsupported <action>', 'deny or allow when seccomp user notification is unavailable', 'deny')
+    .option('--enforcer <file>', 'enforcer binary (default: enforcer/build/enforcer, or $SLIPWAY_ENFORCER_BINARY)')
+    .option('--label <name=value>', 'image label to set, e.g. dev.slipway.build=ID (repeatable)', collect, [])
+    .option('--json', 'print the whole result as JSON')
+    .action((image: string, opts) => run(() => injectCommand(ctx, image, opts))());
+  const keys = program.command('keys').description('cosign-compatible signing keys');
+  keys
+    .command('generate')
+    .description('write a new ECDSA P-256 key pair, cosign.key (encrypted, mode 0600) and cosign.pub, as cosign generate-key-pair does; the password comes from signing.passwordEnv (or a prompt on a terminal)')
+    .option('--dir <dir>', 'directory to write the pair into (default: the current directory)')
+    .action((opts) => run(() => keysGenerateCommand(ctx, global(), opts))());
+  program
+    .command('sign')
+    .description('sign an image by digest with a cosign key; the signature goes to sha256-<hex>.sig beside existing ones')
+    .argument('<image@digest>', 'image by digest (registry/repo@sha256:…); tags are refused')
+    .option('--key <file>', 'encrypted private key (default: signing.key); with cosign configured also a KMS URI')
+    .option('--signature-repo <repo>', 'repository on the same registry that holds the signatures (default: the image\'s)')
+    .option('-a, --annotation <key=value>', 'claim in the payload\'s optional section (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action((subject: string, opts) => run(() => signCommand(ctx, global(), subject, opts))());
+  program
+    .command('verify')
+    .description('verify an image digest\'s cosign signatures against public keys; exit 0 when a trusted key verified one, 1 when none did')
+    .argument('<image@digest>', 'image by digest (registry/repo@sha256:…)')
+    .option('--key <file>', 'trusted public key (repeatable; default: signing.trustedKeys)', collect, [])
+    .option('--signature-repo <repo>', 'repository on the same registry that holds the signatures (default: the image\'s)')
+    .option('--certificate-identity <id>', 'keyless: expected signer identity (needs signing.cosign.path)')
+    .option('--certificate-oidc-issuer <url>', 'keyless: expected OIDC issuer (needs signing.cosign.path)')
+    .option('--insecure-ignore-tlog', 'with cosign: do not require a transparency log entry')
+    .option('--json', 'print JSON')
+    .action((subject: string, opts) => run(() => verifyCommand(ctx, global(), subject, opts))());
   return program;
 }
 

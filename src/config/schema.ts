@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseSize } from './size.js';
 
 /**
  * The one configuration schema (DESIGN.md "External contracts → Config"; STYLE.md rule 6).
@@ -7,20 +8,30 @@ import { parseDuration } from './duration.js';
  * strict: an unknown key is an error that names its path, never silently ignored.
  */
 
-const duration = (fallback: string, description: string) =>
+/**
+ * A quantity people write with a unit (`60s`, `10GiB`) and Slipway holds as a number; a plain number
+ * is taken as it is. `parse` returns undefined for text it cannot read, and the message says how to
+ * write it.
+ */
+const quantity = (fallback: string, description: string, parse: (text: string) => number | undefined, what: string, examples: string, held: string) =>
   z
     .union([z.number().int().nonnegative(), z.string()])
     .default(fallback)
     .transform((value, ctx) => {
       if (typeof value === 'number') return value;
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration: write it like 500ms, 60s, 5m, 72h or 1h30m` });
+      const parsed = parse(value);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a ${what}: write it like ${examples}` });
         return z.NEVER;
       }
-      return ms;
+      return parsed;
     })
-    .describe(`${description} (a duration such as 60s; milliseconds internally)`);
+    .describe(`${description} (a ${what} such as ${held})`);
+
+const duration = (fallback: string, description: string) =>
+  quantity(fallback, description, parseDuration, 'duration', '500ms, 60s, 5m, 72h or 1h30m', '60s; milliseconds internally');
+
+const size = (fallback: string, description: string) => quantity(fallback, description, parseSize, 'size', '500MiB, 10GiB or 2GB', '10GiB; bytes internally');
 
 const hostPort = z
   .string()
@@ -64,6 +75,17 @@ const signingSchema = z
       .default('SLIPWAY_KEY_PASSWORD')
       .describe('Name of the environment variable holding the key password (never the password itself).'),
     trustedKeys: z.array(z.string()).default(['.slipway/cosign.pub']).describe('Public keys the promote gate trusts.'),
+    cosign: z
+      .strictObject({
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Path of a cosign executable. When it exists, signing and verifying run cosign (keyless OIDC signing, KMS keys) instead of Slipway\'s own cosign-compatible code.'),
+        timeout: duration('2m', 'Longest one cosign run may take before it is stopped'),
+      })
+      .prefault({})
+      .describe('The cosign command-line tool, for what Slipway does not do itself.'),
   })
   .prefault({})
   .describe('Image signing.');
@@ -187,7 +209,13 @@ export const configSchema = z
       .string()
       .regex(/^(docker|unix|tcp):\/\//, 'write it as docker:///var/run/docker.sock, unix:///run/buildkit/buildkitd.sock or tcp://host:port')
       .default('docker:///var/run/docker.sock')
-      .describe('BuildKit address.'),
+      .describe('BuildKit address: docker://SOCKET (Docker Engine\'s BuildKit), unix://SOCKET or tcp://HOST:PORT (buildkitd; mTLS with ?ca=FILE&cert=FILE&key=FILE).'),
+    buildCache: z
+      .strictObject({
+        budget: size('10GiB', "Largest BuildKit build cache Slipway leaves after a build; older cache beyond it is pruned"),
+      })
+      .prefault({})
+      .describe('BuildKit build cache.'),
     registry: registrySchema,
     signing: signingSchema,
     policies: z.string().default('policies/').describe('Directory of policy files.'),

@@ -57,6 +57,21 @@ const CATALOG = {
   // Policy
   SLW_POLICY_INVALID: { httpStatus: 500, retryable: false, title: 'Invalid policy files' },
   SLW_POLICY_REJECTED: { httpStatus: 422, retryable: false, title: 'Rejected by policy' },
+  // Signing (cosign-compatible, issue 5)
+  SLW_SIGNING_KEY_INVALID: { httpStatus: 500, retryable: false, title: 'Signing key unusable' },
+  SLW_SIGNING_KEY_PASSWORD: { httpStatus: 500, retryable: false, title: 'Signing key password wrong' },
+  SLW_SIGNING_PASSWORD_MISSING: { httpStatus: 500, retryable: false, title: 'Signing key password not provided' },
+  SLW_SIGNING_KEY_EXISTS: { httpStatus: 409, retryable: false, title: 'Key file already exists' },
+  SLW_SIGNING_BY_DIGEST: { httpStatus: 400, retryable: false, title: 'Signing needs an image digest' },
+  SLW_SIGNING_CONFLICT: { httpStatus: 409, retryable: true, title: 'Concurrent signers kept overwriting each other' },
+  SLW_SIGNING_UNVERIFIED: { httpStatus: 422, retryable: false, title: 'No valid signature from a trusted key' },
+  SLW_SIGNING_COSIGN: { httpStatus: 502, retryable: false, title: 'cosign failed' },
+  SLW_SIGNING_COSIGN_TIMEOUT: { httpStatus: 504, retryable: true, title: 'cosign timed out' },
+  // Enforcer injection (issue 6)
+  SLW_INJECT_UNSUPPORTED: { httpStatus: 422, retryable: false, title: 'Image cannot carry the enforcer' },
+  SLW_INJECT_LAYER: { httpStatus: 422, retryable: false, title: 'Image layer unreadable' },
+  SLW_INJECT_ENFORCER_MISSING: { httpStatus: 500, retryable: false, title: 'Enforcer binary missing' },
+  SLW_INJECT_POLICY: { httpStatus: 400, retryable: false, title: 'Invalid runtime policy' },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -99,7 +99,7 @@ export const ACTIVE_BUILD_STATES = [
   'signing',
   'promoting',
 ] as const;
-export const TERMINAL_BUILD_STATES = ['fetched', 'ready', 'failed', 'rejected', 'canceled'] as const;
+export const TERMINAL_BUILD_STATES = ['fetched', 'built', 'ready', 'failed', 'rejected', 'canceled'] as const;
 export const BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES] as const;
 export type BuildState = (typeof BUILD_STATES)[number];
 

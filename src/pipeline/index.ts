@@ -2,3 +2,4 @@ export { runBuild, type RunBuildOptions, type RunBuildResult } from './runner.js
 export type { PipelineDeps, Stage, StageContext } from './context.js';
 export { DEFAULT_STAGES } from './stages/index.js';
 export { fetchStage, fetchUrl, type FetchOutput } from './stages/fetch.js';
+export { buildStage, imageRepository, type BuildOutput } from './stages/build.js';

@@ -6,4 +6,5 @@ export * from './logs.js';
 export * from './stages.js';
 export * from './audit.js';
 export * from './revisions.js';
+export * from './steps.js';
 export type * from './schema.js';

@@ -124,6 +124,24 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    // Issue 3: the steps of a build's image build (BuildKit vertices), shown in GET /api/v1/builds/:id.
+    '0002_build_steps': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('build_steps')
+          .addColumn('build_id', 'text', (c) => c.notNull())
+          .addColumn('idx', 'integer', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('digest', 'text', (c) => c.notNull())
+          .addColumn('cached', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('started_at', 'text')
+          .addColumn('completed_at', 'text')
+          .addColumn('duration_ms', 'integer')
+          .addColumn('error', 'text')
+          .addPrimaryKeyConstraint('build_steps_pk', ['build_id', 'idx'])
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -98,6 +98,21 @@ export interface RevisionsTable {
   created_at: string;
 }
 
+/** One step of the image build (a BuildKit vertex), in the order BuildKit reported it. */
+export interface BuildStepsTable {
+  build_id: string;
+  /** 1-based order within the build. */
+  idx: number;
+  name: string;
+  /** BuildKit vertex digest. */
+  digest: string;
+  cached: number;
+  started_at: string | null;
+  completed_at: string | null;
+  duration_ms: number | null;
+  error: string | null;
+}
+
 export interface Database {
   deliveries: DeliveriesTable;
   builds: BuildsTable;
@@ -105,6 +120,7 @@ export interface Database {
   build_logs: BuildLogsTable;
   audit_decisions: AuditDecisionsTable;
   revisions: RevisionsTable;
+  build_steps: BuildStepsTable;
 }
 
 export type BuildRow = Selectable<BuildsTable>;
@@ -115,3 +131,4 @@ export type BuildLogRow = Selectable<BuildLogsTable>;
 export type BuildStageRow = Selectable<BuildStagesTable>;
 export type AuditDecisionRow = Selectable<AuditDecisionsTable>;
 export type RevisionRow = Selectable<RevisionsTable>;
+export type BuildStepRow = Selectable<BuildStepsTable>;

@@ -41,11 +41,11 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
       const id = res.json().builds[0].id as string;
       await waitFor(async () => {
         const b = await getBuild(rt.store.db, id);
-        return b && ['fetched', 'failed'].includes(b.state) ? b : undefined;
+        return b && ['built', 'failed'].includes(b.state) ? b : undefined;
       }, 'build to finish');
       return id;
     };
-    okId = await push('octo/hello', repo.commit({ a: '1' }));
+    okId = await push('octo/hello', repo.commit({ a: '1', Dockerfile: 'FROM scratch\nCOPY a /a\n' }));
     failedId = await push('octo/broken', '9'.repeat(40));
   });
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+APP\s+TARGET\s+STATE\s+COMMIT\s+REF\s+AGE\s+ERROR$/);
     expect(lines[1]).toMatch(new RegExp(`^${failedId}\\s+broken\\s+local\\s+failed\\s+999999999999\\s+main\\s+\\d+s\\s+commit 9{40} cannot be fetched`));
-    expect(lines[2]).toMatch(new RegExp(`^${okId}\\s+hello\\s+local\\s+fetched\\s+`));
+    expect(lines[2]).toMatch(new RegExp(`^${okId}\\s+hello\\s+local\\s+built\\s+`));
   });
 
   it('`builds --app --json` prints JSON for scripts, and SLIPWAY_SERVER finds the server', async () => {
@@ -75,8 +75,8 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
     expect(text.stdout).toMatch(/\[fetch\] checked out [0-9a-f]{40}/);
     const follow = await run(['logs', '-f', okId, '--server', rt.url]);
     expect(follow.code).toBe(0);
-    expect(follow.stdout).toContain('build fetched');
-    expect(follow.stderr).toContain(`build ${okId}: fetched`);
+    expect(follow.stdout).toContain('build built');
+    expect(follow.stderr).toContain(`build ${okId}: built`);
     const bad = await run(['logs', '-f', failedId, '--server', rt.url]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/ERROR .*SLW_FETCH_COMMIT_MISSING/);

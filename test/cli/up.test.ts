@@ -10,7 +10,8 @@ import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
  * The issue's "done when": `slipway up` as a user runs it, a signed push for an app whose cloneUrl is a
- * local bare repository → exactly one build that reaches `fetched`, visible in `slipway builds` and the API.
+ * local bare repository → exactly one build that reaches `built` (fetched, built by Docker Engine's BuildKit and
+ * pushed to the local registry), visible in `slipway builds` and the API.
  */
 describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
   const cleanups: (() => unknown)[] = [];
@@ -18,7 +19,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
 
-  it('turns a signed push into one fetched build shown by `slipway builds` and the API', async () => {
+  it('turns a signed push into one built build shown by `slipway builds` and the API', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-up-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const repo = new TestRepo();
@@ -48,14 +49,14 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
 
     const builds = await waitFor(async () => {
       const body = (await (await fetch(`${server}/api/v1/builds?app=hello`)).json()) as { builds: { id: string; state: string; commit: string }[] };
-      return body.builds.every((b) => b.state === 'fetched') && body.builds.length > 0 ? body.builds : undefined;
-    }, 'the build to reach fetched');
+      return body.builds.every((b) => b.state === 'built') && body.builds.length > 0 ? body.builds : undefined;
+    }, 'the build to reach built', 60_000);
     expect(builds).toHaveLength(1);
     expect(builds[0]!.commit).toBe(sha);
 
     const list = spawnSlipway(['builds', '--server', server], { cwd: dir });
     expect(await list.exited()).toBe(0);
-    expect(list.output()).toMatch(new RegExp(`${builds[0]!.id}\\s+hello\\s+local\\s+fetched\\s+${sha.slice(0, 12)}\\s+main`));
+    expect(list.output()).toMatch(new RegExp(`${builds[0]!.id}\\s+hello\\s+local\\s+built\\s+${sha.slice(0, 12)}\\s+main`));
 
     // Stopping with SIGTERM drains and exits 0; a restart keeps the build (SQLite in .slipway/ under cwd).
     expect(await up.stop('SIGTERM')).toBe(0);
@@ -63,6 +64,6 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     cleanups.push(() => again2.stop());
     await again2.waitForLine(/listening on/);
     const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`)).json()) as { state: string };
-    expect(after.state).toBe('fetched');
+    expect(after.state).toBe('built');
   });
 });

@@ -33,17 +33,20 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     return row && states.includes(row.state) ? row : undefined;
   };
 
-  it('a signed push produces exactly one build that fetches the exact commit and reaches fetched', async () => {
+  it('a signed push produces exactly one build that fetches the exact commit, builds it and reaches built', async () => {
     const { repo, rt } = await setup();
     const sha = repo.commit({ Dockerfile: 'FROM scratch\n' });
     const id = await push(rt, sha);
-    const build = await waitFor(() => stateOf(rt, id, ['fetched', 'failed']), 'the build to finish');
-    expect(build).toMatchObject({ state: 'fetched', commit_sha: sha, error_code: null });
-    const stages = await listStages(rt.store.db, id);
-    expect(stages).toMatchObject([{ stage: 'fetch', state: 'done' }]);
+    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to finish');
+    expect(build).toMatchObject({ state: 'built', commit_sha: sha, error_code: null });
+    const stages = (await listStages(rt.store.db, id)).filter((s) => ['fetch', 'build'].includes(s.stage));
+    expect(stages).toMatchObject([
+      { stage: 'fetch', state: 'done' },
+      { stage: 'build', state: 'done' },
+    ]);
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     expect(lines).toContain(`checked out ${sha}`);
-    expect(lines.at(-1)).toBe('build fetched');
+    expect(lines.at(-1)).toBe('build built');
     // The workspace is removed once the pipeline ends.
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(rt.config.builds.workspace)).toEqual([]);
@@ -52,7 +55,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
   it('fails for good, without retrying, when the commit does not exist in the repository', async () => {
     const { rt } = await setup();
     const id = await push(rt, '1'.repeat(40));
-    const build = await waitFor(() => stateOf(rt, id, ['fetched', 'failed']), 'the build to fail');
+    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to fail');
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_COMMIT_MISSING', attempts: 1 });
     expect(build.error_message).toMatch(/cannot be fetched/);
   });
@@ -61,7 +64,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     // Nothing listens on this loopback port: connection refused is retryable.
     const { rt } = await setup('http://127.0.0.1:9/nothing.git');
     const id = await push(rt, '2'.repeat(40));
-    const build = await waitFor(() => stateOf(rt, id, ['fetched', 'failed']), 'the build to fail', 30_000);
+    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to fail', 30_000);
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_FAILED', attempts: 3 });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     expect(lines.filter((l) => l.includes('will try again'))).toHaveLength(2);
@@ -76,7 +79,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const rt = await startTestRuntime({ config: { apps: [app(url)] } });
     cleanups.push(() => rt.stop());
 
-    const older = repo.commit({ v: '1' });
+    const older = repo.commit({ v: '1', Dockerfile: 'FROM scratch\nCOPY v /v\n' });
     git.hold(); // the first fetch hangs in upload-pack: the build is running
     const olderId = await push(rt, older);
     await waitFor(async () => (git.uploadPacks > 0 ? true : undefined), 'the older build to start fetching');
@@ -84,7 +87,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
 
     const newer = repo.commit({ v: '2' });
     const newerId = await push(rt, newer);
-    const canceled = await waitFor(() => stateOf(rt, olderId, ['canceled', 'fetched', 'failed']), 'the older build to stop');
+    const canceled = await waitFor(() => stateOf(rt, olderId, ['canceled', 'built', 'failed']), 'the older build to stop');
     expect(canceled).toMatchObject({ state: 'canceled', superseded_by: newerId });
     // It stopped while the remote was still holding it: the abort reached the running git fetch.
     expect(git.uploadPacks).toBeGreaterThan(0);
@@ -94,10 +97,10 @@ describe('pipeline (real Redis, SQLite, git)', () => {
       return line?.startsWith('build canceled') ? line : undefined;
     }, 'the running build to log its cancellation');
     expect(last).toMatch(/^build canceled: superseded by build /);
-    expect((await listStages(rt.store.db, olderId))[0]).toMatchObject({ stage: 'fetch', state: 'canceled' });
+    expect((await listStages(rt.store.db, olderId)).find((s) => s.stage === 'fetch')).toMatchObject({ stage: 'fetch', state: 'canceled' });
 
     git.release();
-    const done = await waitFor(() => stateOf(rt, newerId, ['fetched', 'failed']), 'the newer build to finish');
-    expect(done.state).toBe('fetched');
+    const done = await waitFor(() => stateOf(rt, newerId, ['built', 'failed']), 'the newer build to finish');
+    expect(done.state).toBe('built');
   });
 });

@@ -53,18 +53,21 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
     const second = await startWorker();
     const done = await waitFor(async () => {
       const row = await getBuild(rt.store.db, id);
-      return row && ['fetched', 'failed', 'canceled'].includes(row.state) ? row : undefined;
+      return row && ['built', 'failed', 'canceled'].includes(row.state) ? row : undefined;
     }, 'the second worker to finish the build', 30_000);
 
-    expect(done).toMatchObject({ state: 'fetched', commit_sha: sha, error_code: null });
+    expect(done).toMatchObject({ state: 'built', commit_sha: sha, error_code: null });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     // The first worker started fetching, the second started again and finished: one end, not two.
     expect(lines.filter((l) => l === '▶ fetch')).toHaveLength(2);
-    expect(lines.filter((l) => l === 'build fetched')).toHaveLength(1);
-    expect(await listStages(rt.store.db, id)).toMatchObject([{ stage: 'fetch', state: 'done' }]);
+    expect(lines.filter((l) => l === 'build built')).toHaveLength(1);
+    expect((await listStages(rt.store.db, id)).filter((s) => ['fetch', 'build'].includes(s.stage))).toMatchObject([
+      { stage: 'fetch', state: 'done' },
+      { stage: 'build', state: 'done' },
+    ]);
     expect(second.output()).toContain(id);
     const job = await rt.queue.queue.getJob(id);
     expect(await job?.getState()).toBe('completed');
-    expect(job?.returnvalue).toEqual({ state: 'fetched' });
+    expect(job?.returnvalue).toEqual({ state: 'built' });
   }, 60_000);
 });

@@ -53,20 +53,21 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   const finished = (id: string) =>
     waitFor(async () => {
       const b = await getBuild(rt.store.db, id);
-      return b && ['fetched', 'failed', 'canceled'].includes(b.state) ? b : undefined;
+      return b && ['built', 'failed', 'canceled'].includes(b.state) ? b : undefined;
     }, `build ${id} to finish`);
 
   it('lists builds newest first, filters by app and state, and shows one build with its stages', async () => {
-    const id = await push('octo/hello', repo.commit({ a: '1' }));
+    const id = await push('octo/hello', repo.commit({ a: '1', Dockerfile: 'FROM scratch\nCOPY a /a\n' }));
     await finished(id);
     const all = (await (await fetch(`${rt.url}/api/v1/builds`)).json()) as { builds: any[] };
-    expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: 'fetched', url: `http://127.0.0.1:8080/builds/${id}` });
+    expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: 'built', url: `http://127.0.0.1:8080/builds/${id}` });
     expect(all.builds[0]).not.toHaveProperty('clone_url');
-    const filtered = (await (await fetch(`${rt.url}/api/v1/builds?app=hello&state=fetched`)).json()) as { builds: any[] };
-    expect(filtered.builds.every((b) => b.app === 'hello' && b.state === 'fetched')).toBe(true);
+    const filtered = (await (await fetch(`${rt.url}/api/v1/builds?app=hello&state=built`)).json()) as { builds: any[] };
+    expect(filtered.builds.every((b) => b.app === 'hello' && b.state === 'built')).toBe(true);
     expect(((await (await fetch(`${rt.url}/api/v1/builds?app=nope`)).json()) as { builds: any[] }).builds).toEqual([]);
     const one = (await (await fetch(`${rt.url}/api/v1/builds/${id}`)).json()) as any;
-    expect(one.stages).toMatchObject([{ stage: 'fetch', state: 'done' }]);
+    expect(one.stages.filter((s: { stage: string }) => ['fetch', 'build'].includes(s.stage))).toMatchObject([{ stage: 'fetch', state: 'done' }, { stage: 'build', state: 'done' }]);
+    expect(one.steps.length).toBeGreaterThan(0);
     expect(one.decisions).toEqual([]);
   });
 
@@ -86,7 +87,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   });
 
   it('serves logs as text, and as SSE that replays stored lines and ends with the final state', async () => {
-    const sha = repo.commit({ b: '2' });
+    const sha = repo.commit({ b: '2', Dockerfile: 'FROM scratch\nCOPY b /b\n' });
     const id = await push('octo/hello', sha);
     await finished(id);
     const text = await (await fetch(`${rt.url}/api/v1/builds/${id}/logs`)).text();
@@ -94,7 +95,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     const frames = await readSse(`${rt.url}/api/v1/builds/${id}/logs`);
     const logLines = frames.filter((f) => f.event === 'log').map((f) => f.data.line);
     expect(logLines).toContain(`checked out ${sha}`);
-    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'fetched' } });
+    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'built' } });
     // Last-Event-ID resumes after the given line, as EventSource does on reconnect.
     const logs = frames.filter((f) => f.event === 'log');
     const resumed = await readSse(`${rt.url}/api/v1/builds/${id}/logs`, { 'last-event-id': logs.at(-2)!.id! });
@@ -103,20 +104,20 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
 
   it('streams live lines of a running build over SSE, then the end', async () => {
     git.hold();
-    const id = await push('octo/slow', repo.commit({ c: '3' }));
+    const id = await push('octo/slow', repo.commit({ c: '3', Dockerfile: 'FROM scratch\nCOPY c /c\n' }));
     await waitFor(async () => (git.uploadPacks > 0 ? true : undefined), 'the build to be fetching');
     const stream = readSse(`${rt.url}/api/v1/builds/${id}/logs`);
     await new Promise((r) => setTimeout(r, 300));
     git.release();
     const frames = await stream;
     const lines = frames.filter((f) => f.event === 'log').map((f) => f.data.line);
-    expect(lines[0]).toBe('▶ fetch');
-    expect(lines).toContain('build fetched');
+    expect(lines).toContain('▶ fetch');
+    expect(lines).toContain('build built');
     // Every line once, in order: replay and live did not overlap or leave a gap.
     const ids = frames.filter((f) => f.event === 'log').map((f) => Number(f.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
-    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'fetched' } });
+    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'built' } });
   });
 
   it('lists configured apps', async () => {

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
 import { BUILD_STATES, isTerminalState, type BuildState } from '../../core/types.js';
 import type { BuildEvent } from '../../queue/index.js';
-import { getBuild, listBuilds, listDecisions, listStages, logsAfter, type BuildLogRow } from '../../store/index.js';
+import { getBuild, listBuildSteps, listBuilds, listDecisions, listStages, logsAfter, type BuildLogRow } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
 import { buildView } from '../views.js';
 
 const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) => `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
 
-/** `GET /api/v1/builds…`: listing, one build with its stages and decisions, and its logs (text or SSE). */
+/** `GET /api/v1/builds…`: listing, one build with its stages, steps and decisions, and its logs (text or SSE). */
 export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const { db } = deps.store;
   const publicUrl = deps.config.server.publicUrl;
@@ -34,10 +34,20 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): P
 
   app.get<{ Params: { id: string } }>('/api/v1/builds/:id', async (request) => {
     const build = await load(request.params.id);
-    const [stages, decisions] = await Promise.all([listStages(db, build.id), listDecisions(db, build.id)]);
+    const [stages, steps, decisions] = await Promise.all([listStages(db, build.id), listBuildSteps(db, build.id), listDecisions(db, build.id)]);
     return {
       ...buildView(build, publicUrl),
       stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.started_at, finishedAt: s.finished_at, durationMs: s.duration_ms })),
+      // The image build's steps (BuildKit vertices, issue 3), in BuildKit's order.
+      steps: steps.map((s) => ({
+        index: s.idx,
+        name: s.name,
+        cached: s.cached === 1,
+        startedAt: s.started_at,
+        completedAt: s.completed_at,
+        durationMs: s.duration_ms,
+        error: s.error,
+      })),
       decisions: decisions.map((d) => ({ gate: d.gate, policy: d.policy, rule: d.rule_index, mode: d.mode, outcome: d.outcome, message: d.message, subject: d.subject, at: d.created_at })),
     };
   });

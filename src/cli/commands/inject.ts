@@ -1,0 +1,45 @@
+import { injectEnforcer, type RuntimePolicy } from '../../enforcer/index.js';
+import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { ApiError } from '../api-client.js';
+import type { CliContext } from '../context.js';
+
+export interface InjectCommandOptions {
+  to: string;
+  mode?: string;
+  allow?: string[];
+  onUnsupported?: string;
+  enforcer?: string;
+  label?: string[];
+  json?: boolean;
+}
+
+const usage = (message: string) => new ApiError(message, undefined, 'usage');
+
+/**
+ * `slipway inject <image> --to <ref>`: injects the micro-enforcer into an image in a registry (no
+ * rebuild) and prints the new image by digest; `--json` prints the whole result.
+ */
+export async function injectCommand(ctx: CliContext, image: string, opts: InjectCommandOptions): Promise<number> {
+  if (opts.mode !== undefined && opts.mode !== 'enforce' && opts.mode !== 'audit') throw usage(`--mode ${opts.mode}: use enforce or audit`);
+  if (opts.onUnsupported !== undefined && opts.onUnsupported !== 'deny' && opts.onUnsupported !== 'allow') throw usage(`--on-unsupported ${opts.onUnsupported}: use deny or allow`);
+  const labels: Record<string, string> = {};
+  for (const l of opts.label ?? []) {
+    const eq = l.indexOf('=');
+    if (eq <= 0) throw usage(`--label ${l}: write it as NAME=VALUE`);
+    labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  const source = parseImageRef(image);
+  const target = parseImageRef(opts.to);
+  const client = new RegistryClient({ host: source.registry });
+  const policy: Partial<RuntimePolicy> = { allow: opts.allow ?? [] };
+  if (opts.mode) policy.mode = opts.mode as RuntimePolicy['mode'];
+  if (opts.onUnsupported) policy.onUnsupported = opts.onUnsupported as RuntimePolicy['onUnsupported'];
+  const result = await injectEnforcer(client, source, target, {
+    policy,
+    labels,
+    ...(target.registry !== source.registry ? { targetClient: new RegistryClient({ host: target.registry }) } : {}),
+    ...(opts.enforcer ? { enforcerPath: opts.enforcer } : ctx.env.SLIPWAY_ENFORCER_BINARY ? { enforcerPath: ctx.env.SLIPWAY_ENFORCER_BINARY } : {}),
+  });
+  ctx.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.ref}\n`);
+  return 0;
+}

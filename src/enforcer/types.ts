@@ -1,0 +1,64 @@
+import type { Digest } from '../core/types.js';
+import type { RegistryClient } from '../registry/index.js';
+
+/** What `/.slipway/policy.json` says (enforcer/README.md, "Policy format"). */
+export interface RuntimePolicy {
+  /** `enforce` answers a denied exec with EPERM; `audit` lets it run and logs it. Default `enforce`. */
+  mode: 'enforce' | 'audit';
+  /** Absolute paths executable whatever their content; a trailing `/` allows a whole directory. Default none. */
+  allow: string[];
+  /** What to do where seccomp user notification is unavailable: `deny` exits 126. Default `deny`. */
+  onUnsupported: 'deny' | 'allow';
+}
+
+export const DEFAULT_POLICY: RuntimePolicy = { mode: 'enforce', allow: [], onUnsupported: 'deny' };
+
+export type InjectPhase = 'manifest' | 'layer' | 'upload' | 'push';
+
+export interface InjectProgress {
+  phase: InjectPhase;
+  /** The platform image being worked on (its manifest digest). */
+  image: string;
+  /** For `layer`: which layer (1-based) of how many. */
+  layer?: number;
+  layers?: number;
+}
+
+export interface InjectOptions {
+  /** The static enforcer binary. Default `enforcer/build/enforcer` of this checkout. */
+  enforcerPath?: string;
+  /** Runtime policy written to `/.slipway/policy.json`; missing keys take DEFAULT_POLICY's values. */
+  policy?: Partial<RuntimePolicy>;
+  /** Extra config labels: `dev.slipway.build`, `org.opencontainers.image.source`, `…revision`. */
+  labels?: Record<string, string>;
+  /** Client for the target's registry when it is not the source's. Default: the source client. */
+  targetClient?: RegistryClient;
+  signal?: AbortSignal;
+  onProgress?: (p: InjectProgress) => void;
+}
+
+/** Per platform image. */
+export interface InjectedImage {
+  /** The source platform image's manifest digest. */
+  source: Digest;
+  digest: Digest;
+  /** Entries in `/.slipway/manifest`. */
+  executables: number;
+  /** Regular files seen in the final filesystem (all layers, after whiteouts). */
+  files: number;
+  layers: number;
+  /** True when the source already carried Slipway's layer, which was replaced. */
+  replaced: boolean;
+  /** Paths the manifest format cannot express; the enforcer will refuse to execute them. */
+  skipped: string[];
+}
+
+export interface InjectResult {
+  /** Digest of what was pushed: the new manifest, or the new index for a multi-platform source. */
+  digest: Digest;
+  mediaType: string;
+  /** `registry/repository@digest` of the result. */
+  ref: string;
+  images: InjectedImage[];
+  enforcerVersion: string;
+}

@@ -1,0 +1,142 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import { BuildkitClient, buildImage, pruneToBudget, sharedKeyFor, type BuildStep } from '../../buildkit/index.js';
+import type { SlipwayConfig } from '../../config/index.js';
+import { SlipwayError } from '../../core/errors.js';
+import type { Digest } from '../../core/types.js';
+import { replaceBuildSteps, updateBuild } from '../../store/index.js';
+import type { Stage, StageContext } from '../context.js';
+import type { FetchOutput } from './fetch.js';
+
+export interface BuildOutput {
+  /** Manifest digest in the registry. */
+  digest: Digest;
+  /** `<registry host>/<namespace>/<app>@sha256:…`: what later stages sign and promote. */
+  image: string;
+  /** The human tag pushed beside it (short commit). */
+  tag: string;
+}
+
+/** `<registry.url host>/<registry.namespace>/<app>` (DESIGN.md "Config": images go to <url>/<namespace>/<app>). */
+export function imageRepository(config: SlipwayConfig, app: string): string {
+  const host = new URL(config.registry.url).host;
+  const namespace = config.registry.namespace.replace(/^\/+|\/+$/g, '');
+  return [host, namespace, app].filter(Boolean).join('/');
+}
+
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
+/**
+ * HEAD of the manifest by digest (OCI distribution spec, "Checking if content exists"): the push is
+ * only believed once the registry answers for the digest. A plain fetch until src/registry (the OCI
+ * client) is wired into the pipeline.
+ */
+async function registryHas(config: SlipwayConfig, app: string, digest: string, signal: AbortSignal): Promise<boolean> {
+  const base = config.registry.url.replace(/\/+$/, '');
+  const repo = imageRepository(config, app).split('/').slice(1).join('/');
+  const res = await fetch(`${base}/v2/${repo}/manifests/${digest}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES }, signal });
+  return res.status === 200;
+}
+
+/** The app's context inside the checkout; never outside it (`context: ../..` would send the host's files). */
+function contextDir(checkout: string, context: string): string {
+  const dir = resolve(checkout, context);
+  const rel = relative(checkout, dir);
+  if (rel.startsWith('..') || isAbsolute(rel)) {
+    throw new SlipwayError('SLW_BUILD_CONTEXT', `the app's context "${context}" leaves the repository; set apps[].context to a directory inside it`);
+  }
+  return dir;
+}
+
+/** A URL to the source for the OCI label: the clone URL without credentials, else the app's repo spec. */
+function sourceUrl(cloneUrl: string, repoSpec: string): string {
+  if (!/^https?:\/\//i.test(cloneUrl)) return repoSpec;
+  const url = new URL(cloneUrl);
+  url.username = '';
+  url.password = '';
+  return url.toString();
+}
+
+const stepRows = (steps: BuildStep[]) =>
+  steps.map((s) => ({ index: s.index, name: s.name, digest: s.digest, cached: s.cached, startedAt: s.startedAt, completedAt: s.completedAt, durationMs: s.durationMs, error: s.error }));
+
+/**
+ * `build` (issue 3): BuildKit builds the fetched commit with the app's Dockerfile, pushes it to
+ * `<registry>/<namespace>/<app>` tagged with the short commit, and the build records the manifest
+ * digest. Progress goes to the build's log as it happens and the steps to the store.
+ */
+export const buildStage: Stage<BuildOutput> = {
+  name: 'build',
+  running: 'building',
+  reached: 'built',
+
+  async valid(ctx: StageContext, output: BuildOutput): Promise<boolean> {
+    return registryHas(ctx.config, ctx.app.name, output.digest, ctx.signal).catch(() => false);
+  },
+
+  async run(ctx: StageContext): Promise<BuildOutput> {
+    const fetched = ctx.outputs.fetch as FetchOutput | undefined;
+    if (!fetched) throw new SlipwayError('SLW_INTERNAL', 'the build stage runs after fetch, which left no checkout');
+    const { app, build, config } = ctx;
+    const repository = imageRepository(config, app.name);
+    const tag = build.commit_sha.slice(0, 12);
+    const dir = contextDir(fetched.dir, app.context);
+
+    // Lines are stored one after another so the log keeps BuildKit's order whatever the database.
+    let logged: Promise<void> = Promise.resolve();
+    const log = (line: string, level: 'info' | 'warn' | 'error' = 'info') => {
+      logged = logged.then(() => ctx.log(line, level)).catch(() => undefined);
+    };
+
+    const client = new BuildkitClient(config.buildkit);
+    try {
+      await ctx.log(`building ${repository}:${tag} with BuildKit at ${client.where}`);
+      const result = await buildImage(client, {
+        contextDir: dir,
+        dockerfile: app.dockerfile,
+        repository,
+        tag,
+        sharedKey: sharedKeyFor(app.name, app.context),
+        sessionName: `slipway/${app.name}`,
+        labels: {
+          'org.opencontainers.image.source': sourceUrl(build.clone_url, app.repo),
+          'org.opencontainers.image.revision': build.commit_sha,
+          'dev.slipway.build': build.id,
+        },
+        signal: ctx.signal,
+        onLine: log,
+        onSteps: async (steps) => {
+          await logged;
+          await replaceBuildSteps(ctx.store.db, build.id, stepRows(steps));
+        },
+      });
+      await logged;
+      if (!(await registryHas(config, app.name, result.digest, ctx.signal))) {
+        throw new SlipwayError('SLW_BUILD_PUSH', `the registry at ${config.registry.url} does not have ${result.reference} after the push; check its storage and logs`);
+      }
+      await updateBuild(ctx.store.db, build.id, { digest: result.digest });
+      await ctx.log(`pushed ${result.reference} (${result.tagged})`);
+      await pruneCache(ctx, client);
+      return { digest: result.digest, image: result.reference, tag };
+    } finally {
+      await logged;
+      client.close();
+    }
+  },
+};
+
+/** Keeps the build cache under `buildCache.budget`; a failed prune is worth a warning, not a failed build. */
+async function pruneCache(ctx: StageContext, client: BuildkitClient): Promise<void> {
+  try {
+    const pruned = await pruneToBudget(client, ctx.config.buildCache.budget);
+    if (pruned.removedRecords > 0) {
+      await ctx.log(`build cache was ${Math.round(pruned.before / 2 ** 20)} MiB, over buildCache.budget: pruned ${pruned.removedRecords} records (${Math.round(pruned.removedBytes / 2 ** 20)} MiB)`);
+    }
+  } catch (err) {
+    await ctx.log(`build cache prune failed: ${(err as Error).message}`, 'warn');
+  }
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
+import { TestRepo } from '../helpers/git.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { githubPush, signedGithub } from '../helpers/webhooks.js';
+import { cli } from './engine.js';
+import { BASE_IMAGE, manifestStatus, pullImage, REGISTRY, REGISTRY_HOST } from './registry-image.js';
+
+/** A push webhook through fetch and build to an image in the registry (issue 3, "Done when"). */
+describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, git)', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  async function setup() {
+    const repo = new TestRepo();
+    cleanups.push(() => repo.cleanup());
+    // One app name per test: its image repository is <registry>/slipway/<app>.
+    const app = `bk-${randomBytes(4).toString('hex')}`;
+    const rt = await startTestRuntime({
+      config: { registry: { url: REGISTRY, namespace: 'slipway' }, apps: [{ name: app, repo: `github:octo/${app}`, cloneUrl: repo.bare, branches: { main: 'local' } }] },
+    });
+    cleanups.push(() => rt.stop());
+    return { repo, rt, app };
+  }
+
+  async function push(rt: TestRuntime, app: string, commit: string) {
+    const req = signedGithub('push', githubPush({ repo: `octo/${app}`, commit }), WEBHOOK_SECRET);
+    const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().builds[0].id as string;
+    return waitFor(async () => {
+      const b = await getBuild(rt.store.db, id);
+      return b && ['built', 'failed', 'canceled'].includes(b.state) ? b : undefined;
+    }, 'the build to end', 60_000);
+  }
+
+  it('a push ends with the image in the registry by digest, and its steps and logs in the API and `slipway logs`', async () => {
+    const { repo, rt, app } = await setup();
+    const sha = repo.commit({
+      Dockerfile: `FROM ${BASE_IMAGE}\nCOPY message.txt /message.txt\nRUN cat /message.txt\n`,
+      // Unique content, so the RUN really runs (and prints) instead of hitting an earlier test's cache.
+      'message.txt': `built by slipway for ${app}\n`,
+    });
+    const build = await push(rt, app, sha);
+    expect(build).toMatchObject({ state: 'built', error_code: null });
+    expect(build.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const repository = `${REGISTRY_HOST}/slipway/${app}`;
+    expect(await manifestStatus(repository, build.digest!)).toBe(200);
+    // Tagged with the short commit for humans, and labelled with the revision.
+    const image = await pullImage(repository, build.digest!);
+    expect(image.config.config?.Labels).toMatchObject({ 'org.opencontainers.image.revision': sha, 'dev.slipway.build': build.id });
+    expect(image.files.get('message.txt')?.toString()).toBe(`built by slipway for ${app}\n`);
+    const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(tagged.headers.get('docker-content-digest')).toBe(build.digest);
+
+    // fetch, then build (policy gates, when configured, run around them).
+    const stages = (await listStages(rt.store.db, build.id)).filter((s) => ['fetch', 'build'].includes(s.stage));
+    expect(stages.map((s) => [s.stage, s.state])).toEqual([
+      ['fetch', 'done'],
+      ['build', 'done'],
+    ]);
+    expect(JSON.parse(stages[1]!.output!)).toEqual({ digest: build.digest, image: `${repository}@${build.digest}`, tag: sha.slice(0, 12) });
+
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
+    expect(view).toMatchObject({ state: 'built', digest: build.digest });
+    expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[2/3] COPY message.txt /message.txt', '[3/3] RUN cat /message.txt']));
+    expect(view.steps.every((s) => s.error === null)).toBe(true);
+
+    const lines = (await logsAfter(rt.store.db, build.id)).map((l) => l.line);
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^#\d+ \[3\/3\] RUN cat \/message\.txt$/), expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`))]));
+    expect(lines).toContain(`pushed ${repository}@${build.digest} (${repository}:${sha.slice(0, 12)})`);
+    expect(lines.at(-1)).toBe('build built');
+
+    const logs = await cli(['logs', '-f', build.id, '--server', rt.url]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(new RegExp(`\\[build\\] #\\d+ built by slipway for ${app}`));
+    expect(logs.stderr).toContain(`build ${build.id}: built`);
+  });
+
+  it('a failing RUN fails the build for good with the step, its output and the steps stored', async () => {
+    const { repo, rt, app } = await setup();
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo about to fail && exit 7\n` });
+    const build = await push(rt, app, sha);
+    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_STEP_FAILED', attempts: 1, digest: null });
+    expect(build.error_message).toContain('step [2/2] RUN echo about to fail && exit 7 failed');
+    expect(build.error_message).toContain('about to fail');
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { steps: { name: string; error: string | null }[] };
+    expect(view.steps.find((s) => s.name.startsWith('[2/2] RUN'))?.error).toMatch(/exit code: 7/);
+  });
+
+  it('a repository without a Dockerfile fails saying where it looked', async () => {
+    const { repo, rt, app } = await setup();
+    const build = await push(rt, app, repo.commit({ 'README.md': 'no Dockerfile here' }));
+    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_DOCKERFILE' });
+    expect(build.error_message).toMatch(/the build context has no Dockerfile at "Dockerfile"/);
+  });
+});

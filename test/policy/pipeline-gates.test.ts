@@ -1,0 +1,109 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { getBuild } from '../../src/store/index.js';
+import { TestRepo } from '../helpers/git.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { githubPush, signedGithub } from '../helpers/webhooks.js';
+
+const BASE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
+
+/**
+ * Issue 4's "done when": a build whose image runs as root is rejected with the rule's message in
+ * `slipway logs` and the API; with the policy in audit mode the same build passes with a warning.
+ * Real pipeline: git, the build gate, BuildKit in Docker Engine, the registry, the image gate.
+ */
+describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, git)', () => {
+  let repo: TestRepo;
+  let auditDir: string;
+  const runtimes: TestRuntime[] = [];
+
+  beforeAll(() => {
+    repo = new TestRepo();
+    auditDir = mkdtempSync(join(tmpdir(), 'slipway-audit-policies-'));
+    cpSync(resolve('policies'), auditDir, { recursive: true });
+    const image = join(auditDir, 'image.yaml');
+    writeFileSync(image, readFileSync(image, 'utf8').replace('name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: enforce', 'name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: audit'));
+    expect(readFileSync(image, 'utf8')).toContain('mode: audit');
+  });
+  afterAll(async () => {
+    for (const rt of runtimes) await rt.stop();
+    repo?.cleanup();
+    rmSync(auditDir, { recursive: true, force: true });
+  });
+
+  const start = async (policies: string) => {
+    const rt = await startTestRuntime({
+      config: { policies, apps: [{ name: 'rooted', repo: 'github:octo/rooted', cloneUrl: repo.bare, branches: { main: 'local' } }] },
+    });
+    runtimes.push(rt);
+    return rt;
+  };
+  const pushAndWait = async (rt: TestRuntime, commit: string) => {
+    const req = signedGithub('push', githubPush({ repo: 'octo/rooted', commit }), WEBHOOK_SECRET);
+    const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
+    const id = res.json().builds[0].id as string;
+    return waitFor(async () => {
+      const b = await getBuild(rt.store.db, id);
+      return b && ['built', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+    }, 'the build to end', 60_000);
+  };
+  const cli = async (...args: string[]) => {
+    let out = '';
+    const code = await main(args, { env: {}, stdout: new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) }), stderr: new Writable({ write: (_c, _e, cb) => cb() }), cwd: process.cwd() });
+    return { code, out };
+  };
+
+  it('rejects an image that runs as root, with the rule and its message in the API and `slipway logs`', async () => {
+    const rt = await start(resolve('policies'));
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n` });
+    const build = await pushAndWait(rt, sha);
+    expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
+    expect(build.error_message).toBe('rejected at the image gate by 1 rule: non-root rule 0: the image runs as root; add a USER instruction with a non-root user');
+    expect(build.digest).toMatch(/^sha256:/); // it was built and pushed; it is the gate that said no
+
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    expect(api.state).toBe('rejected');
+    expect(api.decisions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ gate: 'image', policy: 'non-root', rule: 0, mode: 'enforce', outcome: 'deny', subject: build.digest }),
+        expect.objectContaining({ gate: 'build', policy: 'pinned-base-images', outcome: 'warn' }),
+        expect.objectContaining({ gate: 'build', policy: 'allowed-base-registries', outcome: 'allow' }),
+      ]),
+    );
+    const logs = await cli('logs', build.id, '--server', rt.url);
+    expect(logs.out).toContain('[policy-image] ERROR ✗ non-root rule 0 (enforce): the image runs as root; add a USER instruction with a non-root user');
+    expect(logs.out).toMatch(/ERROR ✗ build rejected: rejected at the image gate/);
+    const follow = await cli('logs', '-f', build.id, '--server', rt.url);
+    expect(follow.code).toBe(1);
+  });
+
+  it('lets the same build through when the policy is in audit mode, with a warning', async () => {
+    const rt = await start(auditDir);
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n`, 'again.txt': 'audit' });
+    const build = await pushAndWait(rt, sha);
+    expect(build).toMatchObject({ state: 'built', error_code: null });
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    expect(api.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'image', policy: 'non-root', mode: 'audit', outcome: 'warn' })]));
+    const logs = await cli('logs', build.id, '--server', rt.url);
+    expect(logs.out).toContain('[policy-image] WARN ⚠ non-root rule 0 (audit): the image runs as root');
+  });
+
+  it('passes a non-root image cleanly through every gate', async () => {
+    const rt = await start(resolve('policies'));
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nUSER 1000\nCMD ["true"]\n`, 'third.txt': 'x' });
+    const build = await pushAndWait(rt, sha);
+    expect(build.state).toBe('built');
+  });
+
+  it('rejects before building when the Dockerfile names a base image from elsewhere', async () => {
+    const rt = await start(resolve('policies'));
+    const sha = repo.commit({ Dockerfile: 'FROM node:20\nUSER 1000\n', 'fourth.txt': 'x' });
+    const build = await pushAndWait(rt, sha);
+    expect(build).toMatchObject({ state: 'rejected', digest: null });
+    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: a base image comes from a registry that is not allowed/);
+  });
+});

@@ -12,5 +12,6 @@ ensure_docker
 ensure_registry
 ensure_redis
 ensure_node_modules
+ensure_enforcer
 npm run build --silent </dev/null || _fail "npm run build"
 _say "setup: done in $((SECONDS - start)) s"

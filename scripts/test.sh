@@ -14,6 +14,7 @@ ensure_redis
 ensure_postgres
 ensure_base_images
 ensure_node_modules
+ensure_enforcer
 _say "test: services ready in $((SECONDS - start)) s"
 
 # Where the suites find the services (defaults; an already-set value wins).

@@ -439,3 +439,12 @@ ensure_node_modules() {
   npm ci --no-audit --no-fund </dev/null || { _fail "node_modules: npm ci"; return 1; }
   _say "node_modules: npm ci done in $((SECONDS - start)) s"
 }
+
+# ---------------------------------------------------------------------------------------------- enforcer
+
+# The micro-enforcer binary the inject stage puts into every image (enforcer/build/enforcer): make only
+# rebuilds it when its sources changed.
+ensure_enforcer() {
+  make -s -C enforcer >/dev/null </dev/null || { _fail "enforcer: make -C enforcer"; return 1; }
+  _say "enforcer: enforcer/build/enforcer ($(stat -c %s enforcer/build/enforcer) bytes)"
+}

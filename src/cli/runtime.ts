@@ -8,6 +8,7 @@ import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
 import { BuildEvents, BuildQueue, createRedis } from '../queue/index.js';
+import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
 import { buildServer } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -20,6 +21,8 @@ export interface RuntimeOptions {
   server: boolean;
   worker: boolean;
   cwd?: string;
+  /** The process environment (the signing key's password lives there). Default: none. */
+  env?: Record<string, string | undefined>;
   /** Listen on this port instead of server.listen's (tests pass 0). */
   listenPort?: number;
 }
@@ -86,8 +89,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let worker: BuildWorker | undefined;
     if (options.worker) {
+      // The signing key loads before any build runs: a wrong password stops start-up, not a build.
+      const signing = await loadSigningMaterial(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, policies, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: { config, store, events, logger, metrics, policies, signing, ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
         redisUrl: config.redis,
         prefix,

@@ -184,6 +184,16 @@ const buildsSchema = z
   .prefault({})
   .describe('Build execution.');
 
+const enforcerSchema = z
+  .strictObject({
+    mode: z.enum(['enforce', 'audit']).default('enforce').describe('Runtime policy of the injected micro-enforcer: enforce refuses executables that were not in the image; audit only logs them.'),
+    allow: z.array(z.string().regex(/^\//, 'an absolute path inside the image')).default([]).describe('Extra executable paths the enforcer allows although the image did not have them.'),
+    onUnsupported: z.enum(['deny', 'allow']).default('deny').describe('What the enforcer does where the kernel lacks seccomp user notification: deny (fail closed) or run unguarded with a warning.'),
+    binary: z.string().optional().describe('The static enforcer binary to inject. Default: enforcer/build/enforcer of this Slipway checkout (scripts/setup.sh builds it).'),
+  })
+  .prefault({})
+  .describe('The micro-enforcer injected into every image (issue 6).');
+
 const logSchema = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Log level.'),
@@ -228,6 +238,7 @@ export const configSchema = z
       .describe('Serving targets by name.'),
     apps: z.array(appSchema).default([]).describe('Apps Slipway builds.'),
     builds: buildsSchema,
+    enforcer: enforcerSchema,
     log: logSchema,
   })
   .superRefine((config, ctx) => {

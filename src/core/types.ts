@@ -86,8 +86,8 @@ export interface PingEvent extends ForgeEventBase {
 export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent;
 
 /**
- * Build states (DESIGN.md, "The flow"). `fetched` is where the pipeline rests while later stages
- * (build, policy, inject, sign, promote) do not exist yet: a build ends in the last state its stages
+ * Build states (DESIGN.md, "The flow"). `fetched`, `built` and `signed` are where the pipeline rests while
+ * later stages (promote) do not exist yet: a build ends in the last state its stages
  * reached, and never pretends to have run a stage.
  */
 export const ACTIVE_BUILD_STATES = [
@@ -99,7 +99,7 @@ export const ACTIVE_BUILD_STATES = [
   'signing',
   'promoting',
 ] as const;
-export const TERMINAL_BUILD_STATES = ['fetched', 'built', 'ready', 'failed', 'rejected', 'canceled'] as const;
+export const TERMINAL_BUILD_STATES = ['fetched', 'built', 'signed', 'ready', 'failed', 'rejected', 'canceled'] as const;
 export const BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES] as const;
 export type BuildState = (typeof BUILD_STATES)[number];
 

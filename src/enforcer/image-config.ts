@@ -45,6 +45,9 @@ const WRAPPER = [ENFORCER_PATH, '--'];
 
 const diffIds = (c: ImageConfigJson): string[] => {
   const ids = c.rootfs?.diff_ids;
+  // An image with no layers at all (`FROM scratch` and nothing else) has `rootfs.type: layers` with
+  // diff_ids null or absent: an empty list, not a broken config.
+  if ((ids === null || ids === undefined) && c.rootfs?.type === 'layers') return [];
   if (!Array.isArray(ids)) throw new SlipwayError('SLW_INJECT_UNSUPPORTED', 'the image config has no rootfs.diff_ids; it is not a container image config');
   return ids;
 };

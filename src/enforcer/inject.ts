@@ -131,7 +131,8 @@ async function injectImage(job: Job, manifest: ImageManifest, mediaType: string,
   }
   const { config: unwrapped, removedLayer } = unwrapInjection(sourceConfig);
   const layers = (manifest.layers ?? []).filter((_, i) => i !== removedLayer);
-  const diffIds = unwrapped.rootfs!.diff_ids!;
+  // A layerless image (`FROM scratch` alone) may carry diff_ids: null.
+  const diffIds = unwrapped.rootfs?.diff_ids ?? [];
   if (layers.length !== diffIds.length) {
     throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `image ${sourceDigest} lists ${layers.length} layers but its config has ${diffIds.length} diff_ids; the image is inconsistent`);
   }

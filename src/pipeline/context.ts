@@ -1,6 +1,7 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import type { Logger, Metrics } from '../log/index.js';
 import type { PolicySet } from '../policy/index.js';
+import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
 
@@ -13,6 +14,8 @@ export interface PipelineDeps {
   metrics?: Metrics | undefined;
   /** Compiled policies (loaded once at start); none when absent. */
   policies?: PolicySet | undefined;
+  /** The key the sign stage uses and the keys the promote gate trusts (loaded once at start). */
+  signing?: SigningMaterial | undefined;
   /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
   cwd?: string;
 }
@@ -24,6 +27,7 @@ export interface StageContext {
   config: SlipwayConfig;
   store: Store;
   policies: PolicySet;
+  signing: SigningMaterial | undefined;
   /** Aborted when the build is canceled (superseded, `/cancel`) or the worker shuts down. */
   signal: AbortSignal;
   /** Per-build directory, removed when the pipeline ends. */

@@ -68,7 +68,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   try {
     for (const stage of stages) {
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, policies, signal: options.signal, workspace, outputs, logger, log };
+      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, signal: options.signal, workspace, outputs, logger, log };
       const checkpoint = checkpoints.get(stage.name);
       if (checkpoint?.state === 'done') {
         const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 import { cli } from './engine.js';
 import { BASE_IMAGE, manifestStatus, pullImage, REGISTRY, REGISTRY_HOST } from './registry-image.js';
@@ -33,7 +33,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     const id = res.json().builds[0].id as string;
     return waitFor(async () => {
       const b = await getBuild(rt.store.db, id);
-      return b && ['built', 'failed', 'canceled'].includes(b.state) ? b : undefined;
+      return b && [FINAL_STATE, 'failed', 'canceled'].includes(b.state) ? b : undefined;
     }, 'the build to end', 60_000);
   }
 
@@ -45,39 +45,43 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
       'message.txt': `built by slipway for ${app}\n`,
     });
     const build = await push(rt, app, sha);
-    expect(build).toMatchObject({ state: 'built', error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
     expect(build.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     const repository = `${REGISTRY_HOST}/slipway/${app}`;
-    expect(await manifestStatus(repository, build.digest!)).toBe(200);
-    // Tagged with the short commit for humans, and labelled with the revision.
-    const image = await pullImage(repository, build.digest!);
-    expect(image.config.config?.Labels).toMatchObject({ 'org.opencontainers.image.revision': sha, 'dev.slipway.build': build.id });
-    expect(image.files.get('message.txt')?.toString()).toBe(`built by slipway for ${app}\n`);
-    const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
-    expect(tagged.headers.get('docker-content-digest')).toBe(build.digest);
 
-    // fetch, then build (policy gates, when configured, run around them).
-    const stages = (await listStages(rt.store.db, build.id)).filter((s) => ['fetch', 'build'].includes(s.stage));
+    // fetch, then build (policy gates, inject and sign run around them).
+    const stages = (await listStages(rt.store.db, build.id)).filter((s) => ['fetch', 'build', 'inject'].includes(s.stage));
     expect(stages.map((s) => [s.stage, s.state])).toEqual([
       ['fetch', 'done'],
       ['build', 'done'],
+      ['inject', 'done'],
     ]);
-    expect(JSON.parse(stages[1]!.output!)).toEqual({ digest: build.digest, image: `${repository}@${build.digest}`, tag: sha.slice(0, 12) });
+    const built = JSON.parse(stages[1]!.output!) as { digest: string; image: string; tag: string };
+    expect(built).toEqual({ digest: built.digest, image: `${repository}@${built.digest}`, tag: sha.slice(0, 12) });
+    expect(await manifestStatus(repository, built.digest)).toBe(200);
+    // The image as built is labelled with the revision; the build then carries the protected (injected) digest.
+    const image = await pullImage(repository, built.digest);
+    expect(image.config.config?.Labels).toMatchObject({ 'org.opencontainers.image.revision': sha, 'dev.slipway.build': build.id });
+    expect(image.files.get('message.txt')?.toString()).toBe(`built by slipway for ${app}\n`);
+    expect(JSON.parse(stages[2]!.output!)).toMatchObject({ digest: build.digest, source: built.image });
+    // The short-commit tag, for humans, ends on the protected image.
+    const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(tagged.headers.get('docker-content-digest')).toBe(build.digest);
 
     const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
-    expect(view).toMatchObject({ state: 'built', digest: build.digest });
+    expect(view).toMatchObject({ state: FINAL_STATE, digest: build.digest });
     expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[2/3] COPY message.txt /message.txt', '[3/3] RUN cat /message.txt']));
     expect(view.steps.every((s) => s.error === null)).toBe(true);
 
     const lines = (await logsAfter(rt.store.db, build.id)).map((l) => l.line);
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^#\d+ \[3\/3\] RUN cat \/message\.txt$/), expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`))]));
-    expect(lines).toContain(`pushed ${repository}@${build.digest} (${repository}:${sha.slice(0, 12)})`);
-    expect(lines.at(-1)).toBe('build built');
+    expect(lines).toContain(`pushed ${repository}@${built.digest} (${repository}:${sha.slice(0, 12)})`);
+    expect(lines.at(-1)).toBe(`build ${FINAL_STATE}`);
 
     const logs = await cli(['logs', '-f', build.id, '--server', rt.url]);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(new RegExp(`\\[build\\] #\\d+ built by slipway for ${app}`));
-    expect(logs.stderr).toContain(`build ${build.id}: built`);
+    expect(logs.stderr).toContain(`build ${build.id}: ${FINAL_STATE}`);
   });
 
   it('a failing RUN fails the build for good with the step, its output and the steps stored', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 function capture() {
@@ -41,7 +41,7 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
       const id = res.json().builds[0].id as string;
       await waitFor(async () => {
         const b = await getBuild(rt.store.db, id);
-        return b && ['built', 'failed'].includes(b.state) ? b : undefined;
+        return b && [FINAL_STATE, 'failed'].includes(b.state) ? b : undefined;
       }, 'build to finish');
       return id;
     };
@@ -59,7 +59,7 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+APP\s+TARGET\s+STATE\s+COMMIT\s+REF\s+AGE\s+ERROR$/);
     expect(lines[1]).toMatch(new RegExp(`^${failedId}\\s+broken\\s+local\\s+failed\\s+999999999999\\s+main\\s+\\d+s\\s+commit 9{40} cannot be fetched`));
-    expect(lines[2]).toMatch(new RegExp(`^${okId}\\s+hello\\s+local\\s+built\\s+`));
+    expect(lines[2]).toMatch(new RegExp(`^${okId}\\s+hello\\s+local\\s+${FINAL_STATE}\\s+`));
   });
 
   it('`builds --app --json` prints JSON for scripts, and SLIPWAY_SERVER finds the server', async () => {
@@ -75,8 +75,8 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
     expect(text.stdout).toMatch(/\[fetch\] checked out [0-9a-f]{40}/);
     const follow = await run(['logs', '-f', okId, '--server', rt.url]);
     expect(follow.code).toBe(0);
-    expect(follow.stdout).toContain('build built');
-    expect(follow.stderr).toContain(`build ${okId}: built`);
+    expect(follow.stdout).toContain(`build ${FINAL_STATE}`);
+    expect(follow.stderr).toContain(`build ${okId}: ${FINAL_STATE}`);
     const bad = await run(['logs', '-f', failedId, '--server', rt.url]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/ERROR .*SLW_FETCH_COMMIT_MISSING/);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestRepo } from '../helpers/git.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../helpers/runtime.js';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
@@ -49,14 +49,14 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
 
     const builds = await waitFor(async () => {
       const body = (await (await fetch(`${server}/api/v1/builds?app=hello`)).json()) as { builds: { id: string; state: string; commit: string }[] };
-      return body.builds.every((b) => b.state === 'built') && body.builds.length > 0 ? body.builds : undefined;
+      return body.builds.every((b) => b.state === FINAL_STATE) && body.builds.length > 0 ? body.builds : undefined;
     }, 'the build to reach built', 60_000);
     expect(builds).toHaveLength(1);
     expect(builds[0]!.commit).toBe(sha);
 
     const list = spawnSlipway(['builds', '--server', server], { cwd: dir });
     expect(await list.exited()).toBe(0);
-    expect(list.output()).toMatch(new RegExp(`${builds[0]!.id}\\s+hello\\s+local\\s+built\\s+${sha.slice(0, 12)}\\s+main`));
+    expect(list.output()).toMatch(new RegExp(`${builds[0]!.id}\\s+hello\\s+local\\s+${FINAL_STATE}\\s+${sha.slice(0, 12)}\\s+main`));
 
     // Stopping with SIGTERM drains and exits 0; a restart keeps the build (SQLite in .slipway/ under cwd).
     expect(await up.stop('SIGTERM')).toBe(0);
@@ -64,6 +64,6 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     cleanups.push(() => again2.stop());
     await again2.waitForLine(/listening on/);
     const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`)).json()) as { state: string };
-    expect(after.state).toBe('built');
+    expect(after.state).toBe(FINAL_STATE);
   });
 });

@@ -6,6 +6,14 @@ import { Redis } from 'ioredis';
 import { configSchema, type SlipwayConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { isTerminalState, type BuildState } from '../../src/core/types.js';
+import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
+
+/**
+ * The state a build that passes every stage ends in: the `reached` state of the last stage that
+ * reaches one. Tests name this instead of a literal so that adding a stage changes one place.
+ */
+export const FINAL_STATE: BuildState = [...DEFAULT_STAGES].reverse().find((s) => isTerminalState(s.reached))!.reached;
 
 export const TEST_REDIS_URL = process.env.SLIPWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const WEBHOOK_SECRET = "It's a Secret to Everybody";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { GitHttpServer } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const app = (cloneUrl: string) => ({ name: 'hello', repo: 'github:octo/hello', cloneUrl, branches: { main: 'local' } });
@@ -37,8 +37,8 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const { repo, rt } = await setup();
     const sha = repo.commit({ Dockerfile: 'FROM scratch\n' });
     const id = await push(rt, sha);
-    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to finish');
-    expect(build).toMatchObject({ state: 'built', commit_sha: sha, error_code: null });
+    const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to finish');
+    expect(build).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
     const stages = (await listStages(rt.store.db, id)).filter((s) => ['fetch', 'build'].includes(s.stage));
     expect(stages).toMatchObject([
       { stage: 'fetch', state: 'done' },
@@ -46,7 +46,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     ]);
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     expect(lines).toContain(`checked out ${sha}`);
-    expect(lines.at(-1)).toBe('build built');
+    expect(lines.at(-1)).toBe(`build ${FINAL_STATE}`);
     // The workspace is removed once the pipeline ends.
     const { readdirSync } = await import('node:fs');
     expect(readdirSync(rt.config.builds.workspace)).toEqual([]);
@@ -55,7 +55,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
   it('fails for good, without retrying, when the commit does not exist in the repository', async () => {
     const { rt } = await setup();
     const id = await push(rt, '1'.repeat(40));
-    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to fail');
+    const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to fail');
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_COMMIT_MISSING', attempts: 1 });
     expect(build.error_message).toMatch(/cannot be fetched/);
   });
@@ -64,7 +64,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     // Nothing listens on this loopback port: connection refused is retryable.
     const { rt } = await setup('http://127.0.0.1:9/nothing.git');
     const id = await push(rt, '2'.repeat(40));
-    const build = await waitFor(() => stateOf(rt, id, ['built', 'failed']), 'the build to fail', 30_000);
+    const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to fail', 30_000);
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_FAILED', attempts: 3 });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     expect(lines.filter((l) => l.includes('will try again'))).toHaveLength(2);
@@ -87,7 +87,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
 
     const newer = repo.commit({ v: '2' });
     const newerId = await push(rt, newer);
-    const canceled = await waitFor(() => stateOf(rt, olderId, ['canceled', 'built', 'failed']), 'the older build to stop');
+    const canceled = await waitFor(() => stateOf(rt, olderId, ['canceled', FINAL_STATE, 'failed']), 'the older build to stop');
     expect(canceled).toMatchObject({ state: 'canceled', superseded_by: newerId });
     // It stopped while the remote was still holding it: the abort reached the running git fetch.
     expect(git.uploadPacks).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     expect((await listStages(rt.store.db, olderId)).find((s) => s.stage === 'fetch')).toMatchObject({ stage: 'fetch', state: 'canceled' });
 
     git.release();
-    const done = await waitFor(() => stateOf(rt, newerId, ['built', 'failed']), 'the newer build to finish');
-    expect(done.state).toBe('built');
+    const done = await waitFor(() => stateOf(rt, newerId, [FINAL_STATE, 'failed']), 'the newer build to finish');
+    expect(done.state).toBe(FINAL_STATE);
   });
 });

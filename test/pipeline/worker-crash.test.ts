@@ -3,7 +3,7 @@ import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { GitHttpServer } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
-import { startTestRuntime, TEST_REDIS_URL, waitFor, WEBHOOK_SECRET } from '../helpers/runtime.js';
+import { startTestRuntime, TEST_REDIS_URL, waitFor, WEBHOOK_SECRET, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, SQLite, git over HTTP)', () => {
@@ -53,14 +53,14 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
     const second = await startWorker();
     const done = await waitFor(async () => {
       const row = await getBuild(rt.store.db, id);
-      return row && ['built', 'failed', 'canceled'].includes(row.state) ? row : undefined;
+      return row && [FINAL_STATE, 'failed', 'canceled'].includes(row.state) ? row : undefined;
     }, 'the second worker to finish the build', 30_000);
 
-    expect(done).toMatchObject({ state: 'built', commit_sha: sha, error_code: null });
+    expect(done).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     // The first worker started fetching, the second started again and finished: one end, not two.
     expect(lines.filter((l) => l === '▶ fetch')).toHaveLength(2);
-    expect(lines.filter((l) => l === 'build built')).toHaveLength(1);
+    expect(lines.filter((l) => l === `build ${FINAL_STATE}`)).toHaveLength(1);
     expect((await listStages(rt.store.db, id)).filter((s) => ['fetch', 'build'].includes(s.stage))).toMatchObject([
       { stage: 'fetch', state: 'done' },
       { stage: 'build', state: 'done' },
@@ -68,6 +68,6 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
     expect(second.output()).toContain(id);
     const job = await rt.queue.queue.getJob(id);
     expect(await job?.getState()).toBe('completed');
-    expect(job?.returnvalue).toEqual({ state: 'built' });
+    expect(job?.returnvalue).toEqual({ state: FINAL_STATE });
   }, 60_000);
 });

@@ -4,9 +4,12 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { imageFacts } from '../../src/pipeline/image-facts.js';
+import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
+import { loadPublicKey, verifyImage } from '../../src/signing/index.js';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const BASE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
@@ -48,7 +51,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const id = res.json().builds[0].id as string;
     return waitFor(async () => {
       const b = await getBuild(rt.store.db, id);
-      return b && ['built', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+      return b && [FINAL_STATE, 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
     }, 'the build to end', 60_000);
   };
   const cli = async (...args: string[]) => {
@@ -85,18 +88,36 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const rt = await start(auditDir);
     const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n`, 'again.txt': 'audit' });
     const build = await pushAndWait(rt, sha);
-    expect(build).toMatchObject({ state: 'built', error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
     expect(api.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'image', policy: 'non-root', mode: 'audit', outcome: 'warn' })]));
     const logs = await cli('logs', build.id, '--server', rt.url);
     expect(logs.out).toContain('[policy-image] WARN ⚠ non-root rule 0 (audit): the image runs as root');
   });
 
-  it('passes a non-root image cleanly through every gate', async () => {
+  it('passes a non-root image through every gate: injected, signed, verified at the promote gate', async () => {
     const rt = await start(resolve('policies'));
     const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nUSER 1000\nCMD ["true"]\n`, 'third.txt': 'x' });
     const build = await pushAndWait(rt, sha);
-    expect(build.state).toBe('built');
+    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    const promote = api.decisions.filter((d: { gate: string }) => d.gate === 'promote');
+    expect(promote.map((d: { rule: number; outcome: string }) => [d.rule, d.outcome])).toEqual([[0, 'allow'], [1, 'allow'], [2, 'allow'], [3, 'allow']]);
+    expect(promote[0].subject).toBe(build.digest);
+    // What the build ends with is the protected image: the enforcer wraps the entrypoint, by digest.
+    const ref = parseImageRef(`127.0.0.1:5000/slipway/rooted@${build.digest}`);
+    const facts = await imageFacts(new RegistryClient({ host: ref.registry }), ref);
+    expect(facts.config.Entrypoint).toEqual(['/.slipway/enforcer', '--']);
+    expect(facts.labels['dev.slipway.enforcer.version']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(facts.labels['dev.slipway.build']).toBe(build.id);
+    // Signed with the key the embedded default generated, verifiable with its public half (as `cosign verify --key` would).
+    const pub = loadPublicKey(readFileSync(join(rt.dir, '.slipway', 'cosign.pub')), 'cosign.pub');
+    const verified = await verifyImage(new RegistryClient({ host: ref.registry }), ref, [pub]);
+    expect(verified).toMatchObject({ verified: true, keyIds: ['cosign.pub'] });
+    const logs = await cli('logs', build.id, '--server', rt.url);
+    expect(logs.out).toMatch(/\[inject\] injected enforcer .*: \d+ executables in the manifest/);
+    expect(logs.out).toMatch(/\[sign\] signed sha256:[0-9a-f]{64} with key sha256:/);
+    expect(logs.out).toContain('[policy-promote] signature verified by');
   });
 
   it('rejects before building when the Dockerfile names a base image from elsewhere', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { GitHttpServer } from '../helpers/git-http.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /** Reads an SSE response until it ends, returning the frames. */
@@ -53,17 +53,17 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   const finished = (id: string) =>
     waitFor(async () => {
       const b = await getBuild(rt.store.db, id);
-      return b && ['built', 'failed', 'canceled'].includes(b.state) ? b : undefined;
+      return b && [FINAL_STATE, 'failed', 'canceled'].includes(b.state) ? b : undefined;
     }, `build ${id} to finish`);
 
   it('lists builds newest first, filters by app and state, and shows one build with its stages', async () => {
     const id = await push('octo/hello', repo.commit({ a: '1', Dockerfile: 'FROM scratch\nCOPY a /a\n' }));
     await finished(id);
     const all = (await (await fetch(`${rt.url}/api/v1/builds`)).json()) as { builds: any[] };
-    expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: 'built', url: `http://127.0.0.1:8080/builds/${id}` });
+    expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: FINAL_STATE, url: `http://127.0.0.1:8080/builds/${id}` });
     expect(all.builds[0]).not.toHaveProperty('clone_url');
     const filtered = (await (await fetch(`${rt.url}/api/v1/builds?app=hello&state=built`)).json()) as { builds: any[] };
-    expect(filtered.builds.every((b) => b.app === 'hello' && b.state === 'built')).toBe(true);
+    expect(filtered.builds.every((b) => b.app === 'hello' && b.state === FINAL_STATE)).toBe(true);
     expect(((await (await fetch(`${rt.url}/api/v1/builds?app=nope`)).json()) as { builds: any[] }).builds).toEqual([]);
     const one = (await (await fetch(`${rt.url}/api/v1/builds/${id}`)).json()) as any;
     expect(one.stages.filter((s: { stage: string }) => ['fetch', 'build'].includes(s.stage))).toMatchObject([{ stage: 'fetch', state: 'done' }, { stage: 'build', state: 'done' }]);
@@ -95,7 +95,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     const frames = await readSse(`${rt.url}/api/v1/builds/${id}/logs`);
     const logLines = frames.filter((f) => f.event === 'log').map((f) => f.data.line);
     expect(logLines).toContain(`checked out ${sha}`);
-    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'built' } });
+    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: FINAL_STATE } });
     // Last-Event-ID resumes after the given line, as EventSource does on reconnect.
     const logs = frames.filter((f) => f.event === 'log');
     const resumed = await readSse(`${rt.url}/api/v1/builds/${id}/logs`, { 'last-event-id': logs.at(-2)!.id! });
@@ -112,12 +112,12 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     const frames = await stream;
     const lines = frames.filter((f) => f.event === 'log').map((f) => f.data.line);
     expect(lines).toContain('▶ fetch');
-    expect(lines).toContain('build built');
+    expect(lines).toContain(`build ${FINAL_STATE}`);
     // Every line once, in order: replay and live did not overlap or leave a gap.
     const ids = frames.filter((f) => f.event === 'log').map((f) => Number(f.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
-    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: 'built' } });
+    expect(frames.at(-1)).toEqual({ event: 'end', data: { state: FINAL_STATE } });
   });
 
   it('lists configured apps', async () => {

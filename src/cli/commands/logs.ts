@@ -1,6 +1,6 @@
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 
-const SUCCESS_STATES = new Set(['fetched', 'built', 'ready']);
+const SUCCESS_STATES = new Set(['fetched', 'built', 'signed', 'ready']);
 
 /**
  * `slipway logs <id> [-f]`. With -f it follows until the build ends and exits 0 only when the build

@@ -19,6 +19,7 @@ export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOption
     server: role !== 'worker',
     worker: role !== 'server',
     cwd: ctx.cwd,
+    env: ctx.env,
   });
   if (runtime.address) {
     ctx.stderr.write(`slipway ${role}: listening on ${runtime.address} (webhooks at ${loaded.config.server.publicUrl}/webhooks/github and /webhooks/gitlab)\n`);

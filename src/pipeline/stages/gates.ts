@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { verifyImage } from '../../signing/index.js';
 import { recordDecision, type BuildRow } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import type { FetchOutput } from './fetch.js';
+import type { InjectOutput } from './inject.js';
 
 export interface GateOutput {
   gate: Gate;
@@ -107,5 +109,25 @@ export const imageGateStage: Stage<GateOutput> = {
     const image = await imageFacts(client, ref, ctx.signal);
     const dockerfile = dockerfileInput(ctx);
     return judge(ctx, 'image', { ...baseInput(ctx), ...(dockerfile ? { dockerfile } : {}), image }, image.digest);
+  },
+};
+
+/**
+ * `promote` gate: before any target changes, on the protected image by digest, with the signatures
+ * that trusted keys verify (none verified → the default policy refuses; fail closed).
+ */
+export const promoteGateStage: Stage<GateOutput> = {
+  name: 'policy-promote',
+  running: 'checking',
+  reached: 'checking',
+  async run(ctx) {
+    const injected = ctx.outputs.inject as InjectOutput | undefined;
+    if (!injected) throw new SlipwayError('SLW_INTERNAL', 'the promote gate runs after inject and sign, which left no image');
+    const ref = parseImageRef(injected.image);
+    const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
+    const image = await imageFacts(client, ref, ctx.signal);
+    const verification = await verifyImage(client, ref, ctx.signing?.trusted ?? [], { signal: ctx.signal });
+    await ctx.log(verification.verified ? `signature verified by ${verification.keyIds.join(', ')}` : `no signature verified: ${verification.reasons.join('; ') || 'no trusted keys'}`, verification.verified ? 'info' : 'warn');
+    return judge(ctx, 'promote', { ...baseInput(ctx), image, signatures: { verified: verification.keyIds } }, image.digest);
   },
 };

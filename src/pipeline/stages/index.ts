@@ -1,13 +1,16 @@
 import type { Stage } from '../context.js';
 import { buildStage } from './build.js';
 import { fetchStage } from './fetch.js';
-import { buildGateStage, imageGateStage, sourceGateStage } from './gates.js';
+import { buildGateStage, imageGateStage, promoteGateStage, sourceGateStage } from './gates.js';
+import { injectStage } from './inject.js';
+import { signStage } from './sign.js';
 
 /**
  * The stages every build runs, in order (DESIGN.md "The flow"): the source gate before anything is
- * fetched, the build gate on the Dockerfile, the image gate on what was pushed. Inject, sign, the
- * promote gate and promote come with later issues. A build ends in the `reached` state of the last
- * stage that reaches one (`built` today), so nothing pretends to have run a stage that does not exist.
+ * fetched, the build gate on the Dockerfile, the image gate on what was pushed, the micro-enforcer
+ * injected, the result signed, and the promote gate on the signed digest. Promote itself comes with
+ * serving (issue 7). A build ends in the `reached` state of the last stage that reaches one (`signed`
+ * today), so nothing pretends to have run a stage that does not exist.
  */
 export const DEFAULT_STAGES: readonly Stage[] = [
   sourceGateStage as Stage,
@@ -15,4 +18,7 @@ export const DEFAULT_STAGES: readonly Stage[] = [
   buildGateStage as Stage,
   buildStage as Stage,
   imageGateStage as Stage,
+  injectStage as Stage,
+  signStage as Stage,
+  promoteGateStage as Stage,
 ];

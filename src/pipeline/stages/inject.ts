@@ -1,0 +1,47 @@
+import { injectEnforcer } from '../../enforcer/index.js';
+import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { updateBuild } from '../../store/index.js';
+import type { Stage } from '../context.js';
+import type { BuildOutput } from './build.js';
+
+export interface InjectOutput {
+  /** The protected image: `<registry>/<namespace>/<app>@sha256:…` of the injected manifest. */
+  image: string;
+  digest: string;
+  /** The image as built, before injection. */
+  source: string;
+  executables: number;
+  enforcerVersion: string;
+}
+
+/**
+ * `inject` (issue 6): the micro-enforcer goes into every image at the registry level, without a
+ * rebuild. The result replaces the build's tag and becomes the build's digest: what is signed and
+ * promoted from here on is the protected image.
+ */
+export const injectStage: Stage<InjectOutput> = {
+  name: 'inject',
+  running: 'injecting',
+  reached: 'injecting',
+  async run(ctx) {
+    const built = ctx.outputs.build as BuildOutput | undefined;
+    if (!built) throw new Error('the inject stage runs after the build stage, which left no image');
+    const source = parseImageRef(built.image);
+    const target = { ...source, digest: undefined, tag: built.tag };
+    const client = new RegistryClient({ host: source.registry, logger: ctx.logger });
+    const { enforcer } = ctx.config;
+    await ctx.log(`injecting the micro-enforcer (${enforcer.mode}) into ${built.image}`);
+    const result = await injectEnforcer(client, source, target, {
+      ...(enforcer.binary ? { enforcerPath: enforcer.binary } : {}),
+      policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported },
+      labels: { 'dev.slipway.build': ctx.build.id },
+      signal: ctx.signal,
+    });
+    const executables = result.images.reduce((n, i) => n + i.executables, 0);
+    const skipped = result.images.flatMap((i) => i.skipped);
+    if (skipped.length) await ctx.log(`${skipped.length} path(s) the manifest cannot express will be refused at run time: ${skipped.slice(0, 5).join(', ')}`, 'warn');
+    await updateBuild(ctx.store.db, ctx.build.id, { digest: result.digest });
+    await ctx.log(`injected enforcer ${result.enforcerVersion}: ${executables} executables in the manifest → ${result.ref}`);
+    return { image: result.ref, digest: result.digest, source: built.image, executables, enforcerVersion: result.enforcerVersion };
+  },
+};

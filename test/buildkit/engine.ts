@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 
 /** Docker Engine's BuildKit, as scripts/lib/services.sh runs it here. */
 export const ENGINE = process.env.SLIPWAY_TEST_BUILDKIT ?? 'docker:///var/run/docker.sock';
@@ -26,11 +25,4 @@ export function writeFiles(dir: string, files: Record<string, string | Buffer>):
 }
 
 /** Runs `slipway …` in-process, capturing what it prints. */
-export async function cli(args: string[], cwd = process.cwd(), env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = new Writable({ write: (c, _e, cb) => ((stdout += c.toString()), cb()) });
-  const err = new Writable({ write: (c, _e, cb) => ((stderr += c.toString()), cb()) });
-  const code = await main(args, { env, stdout: out, stderr: err, cwd });
-  return { code, stdout, stderr };
-}
+export const cli = (args: string[], cwd = process.cwd(), env: Record<string, string> = {}) => runCli(args, { cwd, env });

@@ -1,23 +1,11 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
-function capture() {
-  let text = '';
-  const stream = new Writable({ write: (c, _e, cb) => ((text += c.toString()), cb()) });
-  return { stream, text: () => text };
-}
-
-async function run(args: string[], env: Record<string, string> = {}) {
-  const out = capture();
-  const err = capture();
-  const code = await main(args, { env, stdout: out.stream, stderr: err.stream, cwd: process.cwd() });
-  return { code, stdout: out.text(), stderr: err.text() };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 describe('slipway CLI against a running server (real server, Redis, SQLite, git)', () => {
   let rt: TestRuntime;

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { imageFacts } from '../../src/pipeline/image-facts.js';
 import { evaluateGate, loadPolicies, type PolicyInput } from '../../src/policy/index.js';
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
@@ -80,15 +79,8 @@ describe('default policies on real images in the registry', () => {
 
   describe('slipway policy', () => {
     const run = async (...args: string[]) => {
-      let out = '';
-      let err = '';
-      const code = await main(args, {
-        env: {},
-        stdout: new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) }),
-        stderr: new Writable({ write: (c, _e, cb) => ((err += c.toString()), cb()) }),
-        cwd: process.cwd(),
-      });
-      return { code, out, err };
+      const r = await runCli(args);
+      return { code: r.code, out: r.stdout, err: r.stderr };
     };
     let dir: string;
     beforeAll(() => {

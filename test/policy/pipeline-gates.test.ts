@@ -1,9 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../helpers/cli.js';
 import { imageFacts } from '../../src/pipeline/image-facts.js';
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { loadPublicKey, verifyImage } from '../../src/signing/index.js';
@@ -55,9 +54,8 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     }, 'the build to end', 60_000);
   };
   const cli = async (...args: string[]) => {
-    let out = '';
-    const code = await main(args, { env: {}, stdout: new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) }), stderr: new Writable({ write: (_c, _e, cb) => cb() }), cwd: process.cwd() });
-    return { code, out };
+    const r = await runCli(args);
+    return { code: r.code, out: r.stdout };
   };
 
   it('rejects an image that runs as root, with the rule and its message in the API and `slipway logs`', async () => {

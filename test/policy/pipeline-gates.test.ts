@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { imageFacts } from '../../src/pipeline/image-facts.js';
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
-import { loadPublicKey, verifyImage } from '../../src/signing/index.js';
-import { getBuild } from '../../src/store/index.js';
+import { generateKeyPair, loadPublicKey, verifyImage } from '../../src/signing/index.js';
+import { getBuild, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
@@ -124,5 +124,40 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', digest: null });
     expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: a base image comes from a registry that is not allowed/);
+  });
+});
+
+describe('the promote gate on signatures (real pipeline)', () => {
+  it('rejects a digest signed only by a key it does not trust', async () => {
+    const repo = new TestRepo();
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-untrusted-'));
+    const other = await generateKeyPair('other');
+    writeFileSync(join(dir, 'other.pub'), other.publicKeyPem);
+    const rt = await startTestRuntime({
+      config: {
+        policies: resolve('policies'),
+        signing: { trustedKeys: [join(dir, 'other.pub')] },
+        apps: [{ name: 'untrusted', repo: 'github:octo/untrusted', cloneUrl: repo.bare, branches: { main: 'local' } }],
+      },
+    });
+    try {
+      const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nUSER 1000\n` });
+      const req = signedGithub('push', githubPush({ repo: 'octo/untrusted', commit: sha }), WEBHOOK_SECRET);
+      const id = (await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body })).json().builds[0].id as string;
+      const build = await waitFor(async () => {
+        const b = await getBuild(rt.store.db, id);
+        return b && ['signed', 'failed', 'rejected'].includes(b.state) ? b : undefined;
+      }, 'the build to end', 60_000);
+      expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
+      expect(build.error_message).toBe('rejected at the promote gate by 1 rule: promote-requirements rule 1: the image digest has no signature from a trusted key (signing.trustedKeys)');
+      // It was signed (by Slipway's own key), just not by a trusted one.
+      const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
+      expect(lines.some((l) => /^signed sha256:/.test(l))).toBe(true);
+      expect(lines.some((l) => l.startsWith('no signature verified: '))).toBe(true);
+    } finally {
+      await rt.stop();
+      repo.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,6 +18,7 @@
 //      BENCH_DOCKER_CLI (default /usr/bin/docker: Debian's 20.10 CLI; the CLI 28 in /usr/local/bin
 //      has no legacy builder fallback worth comparing and no buildx).
 import { spawn } from 'node:child_process';
+import { cleanupRegistry } from '../lib/cleanup.mjs';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,26 +51,7 @@ const TAGS = { slipway: `slipway-bench-build-${ID}-slipway`, legacy: `slipway-be
 // ---------------------------------------------------------------------------------------------
 // Cleanup: temp dirs and the two bench images, also on error and on Ctrl-C.
 
-const cleanups = [];
-let cleaningUp;
-function cleanup() {
-  cleaningUp ??= (async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        process.stderr.write(`bench/build: cleanup: ${err?.message ?? err}\n`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    if (!cleaningUp) process.stderr.write(`bench/build: ${signal}, cleaning up\n`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+const { onCleanup, cleanup } = cleanupRegistry('build');
 
 /** Runs a command; resolves with its exit code, output and wall time in ms. */
 function run(cmd, args, env = {}) {
@@ -97,7 +79,7 @@ const DOCKERFILE = [
 
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-build-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'files'));
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
   for (let i = 0; i < FILES; i++) writeFileSync(join(dir, 'files', `f${String(i).padStart(3, '0')}.bin`), randomBytes(FILE_BYTES));
@@ -145,7 +127,7 @@ async function main() {
     const pull = await run(DOCKER, ['pull', BASE]);
     if (pull.code !== 0) throw new Error(`base image ${BASE} is not available (run scripts/test.sh, which builds it offline):\n${pull.out}`);
   }
-  cleanups.push(async () => {
+  onCleanup(async () => {
     await run(DOCKER, ['rmi', '-f', TAGS.slipway, `${TAGS.slipway}:cli`, TAGS.legacy]);
   });
 

@@ -14,6 +14,7 @@
 //      BENCH_CONNECTIONS (default 10), BENCH_REDIS_URL (default redis://127.0.0.1:6379),
 //      BENCH_PROFILE=1 (write a --cpu-prof of the Slipway server to bench/results/profiles/).
 import { spawn } from 'node:child_process';
+import { cleanupRegistry } from '../lib/cleanup.mjs';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -127,28 +128,7 @@ class RequestPool {
 // ---------------------------------------------------------------------------------------------
 // Child processes: everything started is registered here and stopped on exit, error or signal.
 
-const cleanups = [];
-let cleaningUp;
-function cleanup() {
-  cleaningUp ??= (async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        process.stderr.write(`bench/ingress: cleanup: ${err?.message ?? err}\n`);
-      }
-    }
-  })();
-  return cleaningUp;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  // `on`, not `once`: a second signal (a terminal sends one to the whole group, run.mjs forwards
-  // another) must not kill this process before it has stopped its children.
-  process.on(signal, () => {
-    if (!cleaningUp) process.stderr.write(`bench/ingress: ${signal}, stopping the servers\n`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
+const { onCleanup, cleanup } = cleanupRegistry('ingress');
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -166,7 +146,7 @@ function spawnNode(name, args, { cwd, env, ready, timeoutMs = 30_000 }) {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  cleanups.push(async () => {
+  onCleanup(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -212,9 +192,9 @@ async function deletePrefix(prefix) {
 
 async function startSlipway() {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const prefix = `slipway-bench-${randomBytes(5).toString('hex')}`;
-  cleanups.push(() => deletePrefix(prefix));
+  onCleanup(() => deletePrefix(prefix));
   const port = await freePort();
   const config = join(dir, 'slipway.yaml');
   writeFileSync(

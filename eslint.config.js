@@ -25,6 +25,8 @@ const MAY_IMPORT = {
   targets: ['core', 'log', { types: 'registry' }],
   queue: ['core', 'config'],
   server: ['core', 'config', 'log', 'forges', 'queue', 'store'],
+  // Issue 8: forge feedback composes store reads, forge calls and queue jobs, like the server does.
+  feedback: ['core', 'config', 'log', 'forges', 'queue', 'store'],
 };
 
 const MODULES = [...Object.keys(MAY_IMPORT), 'pipeline', 'cli'];
@@ -82,7 +84,7 @@ export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'enforcer/', 'actions/*/dist/'] },
   {
     name: 'slipway/recommended',
-    files: ['src/**/*.ts', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}'],
+    files: ['src/**/*.ts', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}', 'actions/*/src/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
   },
   {

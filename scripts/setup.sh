@@ -11,6 +11,7 @@ ensure_packages
 ensure_docker
 ensure_registry
 ensure_redis
+ensure_base_images
 ensure_node_modules
 ensure_enforcer
 npm run build --silent </dev/null || _fail "npm run build"

@@ -68,6 +68,14 @@ export class ApiClient {
     return (await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`)).text();
   }
 
+  /** Uploads a packed build context (issue 9): `POST /api/v1/apps/:app/builds`; answers the queued build. */
+  async uploadContext(app: string, archive: Uint8Array, query: { target?: string | undefined; ref?: string | undefined; tag?: string | undefined } = {}): Promise<BuildView> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+    const qs = params.size ? `?${params}` : '';
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: archive });
+    return (await res.json()) as BuildView;
+  }
+
   /** Follows a build's log over SSE; calls onLine per line; resolves with the build's final state. */
   async followLogs(id: string, onLine: (line: { ts: string; stage: string | null; level: string; line: string }) => void): Promise<string> {
     const res = await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`, { headers: { accept: 'text/event-stream' } });

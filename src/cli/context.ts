@@ -1,6 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { ApiClient } from './api-client.js';
+import { readCredentials } from './credentials.js';
 
 /** What every command gets from the entry point: the process env (read only there), streams, options. */
 export interface CliContext {
@@ -24,8 +25,14 @@ export function processLogger(ctx: CliContext, level: string): Logger {
   return createLogger({ level, pretty: Boolean(ctx.stdout.isTTY) && ctx.env.SLIPWAY_LOG_FORMAT !== 'json' });
 }
 
-/** The server a client command talks to: --server, then SLIPWAY_SERVER, then server.publicUrl of the config. */
+/**
+ * The server a client command talks to: --server, then SLIPWAY_SERVER, then the server `slipway login`
+ * stored, then server.publicUrl of the config. The token: SLIPWAY_TOKEN, else the stored one — only
+ * when talking to the server it was stored for, so a token never goes to another server.
+ */
 export function apiClient(ctx: CliContext, opts: GlobalOptions): ApiClient {
-  const url = opts.server ?? ctx.env.SLIPWAY_SERVER ?? loadCliConfig(ctx, opts).config.server.publicUrl;
-  return new ApiClient(url, ctx.env.SLIPWAY_TOKEN);
+  const stored = readCredentials(ctx.env);
+  const url = opts.server ?? ctx.env.SLIPWAY_SERVER ?? stored?.server ?? loadCliConfig(ctx, opts).config.server.publicUrl;
+  const sameServer = stored !== undefined && stored.server.replace(/\/$/, '') === url.replace(/\/$/, '');
+  return new ApiClient(url, ctx.env.SLIPWAY_TOKEN || (sameServer ? stored.token : undefined));
 }

@@ -10,6 +10,11 @@ import { runProcess } from './commands/run.js';
 import { keysGenerateCommand } from './commands/keys.js';
 import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
+import { revisionsCommand } from './commands/revisions.js';
+import { routerCommand } from './commands/router.js';
+import { rollbackCommand, trafficCommand } from './commands/traffic.js';
+import { deployCommand } from './commands/deploy.js';
+import { loginCommand } from './commands/login.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
 /** Exit codes (DESIGN.md "CLI"): 0 success, 1 failure, 2 usage error. */
@@ -27,7 +32,11 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   const global = (): GlobalOptions => program.opts<GlobalOptions>();
   const run = (fn: () => Promise<number>) => async () => setExit(await fn());
 
-  program.command('up').description('run server and build workers in one process, on embedded defaults unless configured').action(run(() => runProcess('up', ctx, global())));
+  program
+    .command('up')
+    .description('run server, build workers and router in one process, on embedded defaults unless configured; with no app configured, deploy examples/hello')
+    .option('--no-example', 'do not deploy examples/hello when no app is configured')
+    .action((opts: { example?: boolean }) => run(() => runProcess('up', ctx, global(), opts))());
   program.command('server').description('run the HTTP server (webhooks, API) only').action(run(() => runProcess('server', ctx, global())));
   program.command('worker').description('run build workers only').action(run(() => runProcess('worker', ctx, global())));
   const collect = (value: string, previous: string[]) => [...previous, value];
@@ -114,6 +123,43 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--insecure-ignore-tlog', 'with cosign: do not require a transparency log entry')
     .option('--json', 'print JSON')
     .action((subject: string, opts) => run(() => verifyCommand(ctx, global(), subject, opts))());
+  program
+    .command('revisions')
+    .description("list an app's revisions with their traffic and tags, newest first")
+    .argument('<app>', 'app name')
+    .option('--target <name>', 'serving target (default: the one the app is served on)')
+    .option('--json', 'print JSON')
+    .action((appName: string, opts) => run(() => revisionsCommand(ctx, global(), appName, opts))());
+  program
+    .command('traffic')
+    .description("set an app's traffic split and tags, as kn service update does (@latest names the newest ready revision)")
+    .argument('<app>', 'app name')
+    .option('--traffic <rev=percent>', 'revision (or @latest, or a tag) and its percent; percents sum to 100 (repeatable)', collect, [])
+    .option('--tag <rev=tag>', 'give a revision (or @latest) a tag: http://<tag>-<app>.<domain> (repeatable)', collect, [])
+    .option('--untag <tag>', 'remove a tag (repeatable)', collect, [])
+    .option('--target <name>', 'serving target (default: the one the app is served on)')
+    .action((appName: string, opts) => run(() => trafficCommand(ctx, global(), appName, opts))());
+  program
+    .command('rollback')
+    .description('move all of an app\'s traffic to the ready revision before the one serving now (tags stay)')
+    .argument('<app>', 'app name')
+    .option('--target <name>', 'serving target (default: the one the app is served on)')
+    .action((appName: string, opts) => run(() => rollbackCommand(ctx, global(), appName, opts))());
+  program.command('router').description("run the serving targets' routers only (slipway up runs them too)").action(run(() => routerCommand(ctx, global())));
+  program
+    .command('deploy')
+    .description("upload a directory as an app's build context, follow the build, print the revision URL")
+    .argument('<dir>', 'build context directory (.dockerignore is honoured)')
+    .requiredOption('--app <name>', 'app to deploy')
+    .option('--target <name>', "serving target (default: the target of the app's first branch)")
+    .option('--tag <tag>', 'serve the revision under this tag: http://<tag>-<app>.<domain>')
+    .option('-f, --file <path>', 'Dockerfile to use (sent as the context\'s Dockerfile)')
+    .action((dir: string, opts) => run(() => deployCommand(ctx, global(), dir, opts))());
+  program
+    .command('login')
+    .description("store the server URL and API token for client commands (in the user's config directory, mode 0600)")
+    .option('--token <token>', 'API token (default: $SLIPWAY_TOKEN, else read from stdin)')
+    .action((opts: { token?: string }) => run(() => loginCommand(ctx, global(), opts))());
   return program;
 }
 

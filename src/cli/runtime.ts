@@ -5,14 +5,18 @@ import { redactConfig, type SlipwayConfig } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
 import type { ForgeId } from '../core/types.js';
 import { createForge, forgeIds } from '../forges/registry.js';
-import type { Forge } from '../forges/types.js';
+import type { Forge, ForgeApiOptions } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
-import { BuildEvents, BuildQueue, createRedis } from '../queue/index.js';
+import { BuildEvents, BuildQueue, createRedis, FeedbackQueue } from '../queue/index.js';
+import { createFeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
 import { buildServer } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
+import type { ServingTarget } from '../targets/index.js';
+import { closeTargets, openTargets, startRouters } from './serving.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
+import { startFeedbackWorker } from '../../workers/feedback-worker.js';
 
 export interface RuntimeOptions {
   config: SlipwayConfig;
@@ -20,6 +24,8 @@ export interface RuntimeOptions {
   /** Which parts run in this process: `slipway up` runs both. */
   server: boolean;
   worker: boolean;
+  /** Also run the serving targets' routers (`slipway up`; `slipway router` runs them alone). */
+  router?: boolean;
   cwd?: string;
   /** The process environment (the signing key's password lives there). Default: none. */
   env?: Record<string, string | undefined>;
@@ -37,14 +43,24 @@ export interface Runtime {
   redis: Redis;
   server: FastifyInstance | undefined;
   worker: BuildWorker | undefined;
+  /** Forge feedback jobs (issue 8): statuses, comments, deployments, comment commands. */
+  feedback: FeedbackQueue;
+  /** Serving targets by name (issue 7): the promote stage and the API use them. */
+  targets: Map<string, ServingTarget>;
   /** http://host:port the server listens on, when it runs. */
   address: string | undefined;
   close(): Promise<void>;
 }
 
-function forgesFrom(config: SlipwayConfig): Map<ForgeId, Forge> {
+function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> {
   const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
-  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id] })]));
+  // Feedback API access (issue 8): a token (or GitHub App) per forge; without one nothing is reported.
+  const timeoutMs = config.feedback.timeout;
+  const apis: Record<ForgeId, ForgeApiOptions> = {
+    github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },
+    gitlab: { url: config.gitlab.apiUrl, token: config.gitlab.token, timeoutMs },
+  };
+  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger })]));
 }
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
@@ -78,6 +94,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger.info({ policies: policies.policies.map((p) => `${p.name} (${p.gate}, ${p.mode})`) }, `${policies.policies.length} policies loaded`);
     const store = await openStore({ url: config.database, ...(options.cwd ? { cwd: options.cwd } : {}) });
     closers.push(() => store.close());
+    const targets = openTargets(config, store, logger);
+    closers.push(() => closeTargets(targets));
+    if (options.router) await startRouters(targets, logger);
     const redis = await connectRedis(config.redis, 'queue');
     closers.push(() => redis.quit());
     const subscriber = await connectRedis(config.redis, 'events');
@@ -85,6 +104,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const queue = new BuildQueue(redis, { prefix, attempts: config.builds.attempts, backoffMs: config.builds.backoff });
     closers.push(() => queue.close());
     const events = new BuildEvents(redis, subscriber, prefix);
+    const forges = forgesFrom(config, logger);
+    const reporting = new Set([...forges].filter(([, f]) => f.feedback !== undefined).map(([id]) => id));
+    const feedback = new FeedbackQueue(redis, { prefix, attempts: config.feedback.attempts, backoffMs: config.feedback.backoff, forges: reporting });
+    closers.push(() => feedback.close());
     const metrics = createMetrics({ defaultMetrics: true });
 
     let worker: BuildWorker | undefined;
@@ -92,24 +115,26 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The signing key loads before any build runs: a wrong password stops start-up, not a build.
       const signing = await loadSigningMaterial(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, policies, signing, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: createFeedbackNotifier(store, feedback), ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
         redisUrl: config.redis,
         prefix,
       });
       closers.push(() => worker!.close());
+      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger }, redisUrl: config.redis, prefix });
+      closers.push(() => feedbackWorker.close());
     }
 
     let server: FastifyInstance | undefined;
     let address: string | undefined;
     if (options.server) {
-      server = await buildServer({ config, store, queue, events, forges: forgesFrom(config), logger, metrics, redis });
+      server = await buildServer({ config, store, queue, events, forges, logger, metrics, redis, feedback, targets, ...(options.cwd ? { cwd: options.cwd } : {}) });
       closers.push(() => server!.close());
       const [host, port] = splitHostPort(config.server.listen);
       address = await server.listen({ host, port: options.listenPort ?? port });
       logger.info({ address }, 'server listening');
     }
-    return { config, store, queue, events, metrics, redis, server, worker, address, close };
+    return { config, store, queue, events, metrics, redis, server, worker, feedback, targets, address, close };
   } catch (err) {
     await close();
     throw err;

@@ -105,9 +105,19 @@ const apiSchema = z
       .strictObject({
         issuer: z.url().default('https://token.actions.githubusercontent.com').describe('OIDC issuer accepted for GitHub Actions tokens.'),
         audience: z.string().default('slipway').describe('Expected `aud` of OIDC tokens.'),
+        refs: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Allowed `ref` claims (e.g. refs/heads/main; `*` globs); empty allows every ref.'),
+        environments: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Allowed `environment` claims (GitHub deployment environments); empty allows tokens with or without one.'),
+        clockSkew: duration('30s', 'Clock difference tolerated when checking `exp` and `nbf`'),
       })
       .optional()
       .describe('GitHub Actions OIDC authentication.'),
+    uploadLimit: size('200MiB', 'Largest build context upload (POST /api/v1/apps/:app/builds) accepted; larger ones get 413'),
   })
   .prefault({})
   .describe('API authentication.');
@@ -124,6 +134,10 @@ const githubSchema = z
       })
       .optional()
       .describe('Authenticate as a GitHub App instead of a token.'),
+    checks: z
+      .boolean()
+      .default(true)
+      .describe('Report builds as check runs (summary, annotations); false reports commit statuses only. Tokens that may not write checks fall back to commit statuses by themselves.'),
   })
   .prefault({})
   .describe('GitHub.');
@@ -141,7 +155,25 @@ const localTargetSchema = z.strictObject({
   kind: z.literal('local'),
   listen: hostPort.default('127.0.0.1:8081').describe('Address the router listens on.'),
   domain: z.string().default('localhost').describe('Apps are served at <app>.<domain>.'),
-  idleTimeout: duration('60s', 'Idle time before a revision scales to zero'),
+  idleTimeout: duration('60s', 'Idle time before a revision scales to zero: its containers are paused (no CPU) and resume in milliseconds'),
+  removeAfter: duration('10m', 'Idle time after which a paused revision\'s containers are removed (the next request starts one again)'),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe('Soft target of in-flight requests per container; above it a revision scales out (Knative\'s container-concurrency-target-default).'),
+  maxScale: z.number().int().min(1).max(64).default(4).describe('Most containers one revision scales out to (Knative\'s max-scale).'),
+  stableWindow: duration('60s', 'How long a revision must need fewer containers before one is drained and stopped (Knative\'s stable-window)'),
+  startTimeout: duration('60s', 'Longest a container may take to accept connections on PORT before the revision counts as failed; requests wait this long at most'),
+  drainTimeout: duration('30s', 'Grace between SIGTERM and SIGKILL when a container stops (Kubernetes\' terminationGracePeriodSeconds)'),
+  keepRevisions: z
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Revisions per app kept beyond those that take traffic or carry a tag; older ones are garbage-collected (Knative\'s min-non-active-revisions).'),
+  docker: z.string().default('/var/run/docker.sock').describe('Docker Engine API socket the revisions run on.'),
 });
 
 const knativeTargetSchema = z.strictObject({
@@ -183,6 +215,16 @@ const buildsSchema = z
   })
   .prefault({})
   .describe('Build execution.');
+
+const feedbackSchema = z
+  .strictObject({
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Forge API calls (statuses, comments, deployments) one worker makes at once.'),
+    attempts: z.number().int().min(1).max(50).default(8).describe('Tries per forge report before it is dropped (a forge outage never fails a build).'),
+    backoff: duration('2s', 'First retry delay of a forge report; doubles each try unless the forge sends Retry-After'),
+    timeout: duration('30s', 'Longest one forge API request may take'),
+  })
+  .prefault({})
+  .describe('Reporting builds back to GitHub and GitLab.');
 
 const enforcerSchema = z
   .strictObject({
@@ -229,6 +271,10 @@ export const configSchema = z
     registry: registrySchema,
     signing: signingSchema,
     policies: z.string().default('policies/').describe('Directory of policy files.'),
+    dataDir: z
+      .string()
+      .default('.slipway')
+      .describe('Directory for uploaded build contexts (uploads/) and git push repositories (git/). Server and workers must share it: several machines need shared storage here.'),
     api: apiSchema,
     github: githubSchema,
     gitlab: gitlabSchema,
@@ -239,6 +285,7 @@ export const configSchema = z
     apps: z.array(appSchema).default([]).describe('Apps Slipway builds.'),
     builds: buildsSchema,
     enforcer: enforcerSchema,
+    feedback: feedbackSchema,
     log: logSchema,
   })
   .superRefine((config, ctx) => {

@@ -30,6 +30,12 @@ const CATALOG = {
   SLW_NOT_FOUND: { httpStatus: 404, retryable: false, title: 'Not found' },
   SLW_BAD_REQUEST: { httpStatus: 400, retryable: false, title: 'Bad request' },
   SLW_UNAVAILABLE: { httpStatus: 503, retryable: true, title: 'Dependency unavailable' },
+  // API authentication and uploads (issue 9). Auth problems carry no details: nothing about the token is echoed.
+  SLW_AUTH_REQUIRED: { httpStatus: 401, retryable: false, title: 'Authentication required' },
+  SLW_AUTH_FORBIDDEN: { httpStatus: 403, retryable: false, title: 'Token not allowed for this app' },
+  SLW_UPLOAD_INVALID: { httpStatus: 400, retryable: false, title: 'Build context upload invalid' },
+  SLW_UPLOAD_TOO_LARGE: { httpStatus: 413, retryable: false, title: 'Build context upload too large' },
+  SLW_UPLOAD_MEDIA_TYPE: { httpStatus: 415, retryable: false, title: 'Unsupported upload content type' },
   // Store / queue
   SLW_STORE: { httpStatus: 503, retryable: true, title: 'Database error' },
   SLW_QUEUE: { httpStatus: 503, retryable: true, title: 'Queue error' },
@@ -72,6 +78,20 @@ const CATALOG = {
   SLW_INJECT_LAYER: { httpStatus: 422, retryable: false, title: 'Image layer unreadable' },
   SLW_INJECT_ENFORCER_MISSING: { httpStatus: 500, retryable: false, title: 'Enforcer binary missing' },
   SLW_INJECT_POLICY: { httpStatus: 400, retryable: false, title: 'Invalid runtime policy' },
+  // Forge APIs (issue 8: statuses, comments, deployments). `details.retryAfterMs` says when to try again.
+  SLW_FORGE_UNREACHABLE: { httpStatus: 502, retryable: true, title: 'Forge API unreachable' },
+  SLW_FORGE_RATE_LIMITED: { httpStatus: 429, retryable: true, title: 'Forge API rate limit reached' },
+  SLW_FORGE_FORBIDDEN: { httpStatus: 403, retryable: false, title: 'Forge API refused the credentials' },
+  SLW_FORGE_REJECTED: { httpStatus: 422, retryable: false, title: 'Forge API rejected the request' },
+  SLW_FORGE_NOT_CONFIGURED: { httpStatus: 500, retryable: false, title: 'Forge API credentials not configured' },
+  // Serving (issue 7)
+  SLW_TARGET_UNKNOWN: { httpStatus: 404, retryable: false, title: 'Serving target not configured' },
+  SLW_TARGET_UNAVAILABLE: { httpStatus: 503, retryable: true, title: 'Serving target unreachable' },
+  SLW_TRAFFIC_INVALID: { httpStatus: 400, retryable: false, title: 'Invalid traffic split' },
+  SLW_TRAFFIC_CONFLICT: { httpStatus: 409, retryable: true, title: 'Traffic changed concurrently' },
+  SLW_REVISION_NOT_FOUND: { httpStatus: 404, retryable: false, title: 'Revision not found' },
+  SLW_REVISION_IN_USE: { httpStatus: 409, retryable: false, title: 'Revision takes traffic' },
+  SLW_REVISION_FAILED: { httpStatus: 422, retryable: false, title: 'Revision did not become ready' },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

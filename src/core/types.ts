@@ -83,7 +83,43 @@ export interface PingEvent extends ForgeEventBase {
   kind: 'ping';
 }
 
-export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent;
+/**
+ * Commands maintainers write in a pull/merge request comment (issue 8; Pipelines-as-Code's GitOps
+ * commands): `/ok-to-test` approves a fork's preview, `/retest` rebuilds the head commit, `/cancel`
+ * cancels the running builds. Who may run them is checked later, against the forge (never in the request).
+ */
+export type ChangeRequestCommand = 'ok-to-test' | 'retest' | 'cancel';
+
+/** The head of a pull/merge request as a payload tells it: enough to build it without asking the forge. */
+export interface ChangeRequestHead {
+  headRef: string;
+  headSha: string;
+  headCloneUrl: string;
+  fork: boolean;
+}
+
+/** A comment on a pull/merge request that carries a Slipway command (other comments are ignored). */
+export interface CommentEvent extends ForgeEventBase {
+  kind: 'comment';
+  command: ChangeRequestCommand;
+  /** PR number (GitHub) or MR iid (GitLab). */
+  number: number;
+  /** The commenter's numeric id: GitLab's member API is keyed by it (GitHub's by login, `sender`). */
+  senderId: number;
+  /** GitLab notes carry the MR's head; GitHub issue comments do not (Slipway uses its latest build then). */
+  head: ChangeRequestHead | undefined;
+}
+
+/** A label added to a pull/merge request; only `slipway/ok-to-preview` is accepted (forges/commands.ts). */
+export interface LabelEvent extends ForgeEventBase {
+  kind: 'label';
+  label: string;
+  number: number;
+  senderId: number;
+  head: ChangeRequestHead;
+}
+
+export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent | CommentEvent | LabelEvent;
 
 /**
  * Build states (DESIGN.md, "The flow"). `fetched`, `built` and `signed` are where the pipeline rests while

@@ -1,4 +1,5 @@
 import type { ForgeEvent, ForgeId } from '../core/types.js';
+import type { Logger } from '../log/index.js';
 
 /** Header names are lower-cased (Node's IncomingMessage convention). */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
@@ -19,7 +20,7 @@ export type DetectResult =
   | { kind: 'ignored'; reason: string; deliveryId: string }
   | { kind: 'accepted'; event: ForgeEvent };
 
-/** Only what Slipway calls (STYLE.md rule 2). Statuses, comments and deployments come with issue 8. */
+/** Only what Slipway calls (STYLE.md rule 2): webhooks in, feedback out (issue 8). */
 export interface Forge {
   readonly id: ForgeId;
   /**
@@ -34,11 +35,117 @@ export interface Forge {
    * type the forge never sends.
    */
   detect(req: WebhookRequest): DetectResult;
+  /** The forge's REST API for feedback; undefined when no credentials are configured (nothing is reported). */
+  readonly feedback: ForgeFeedback | undefined;
+}
+
+/**
+ * Build outcome in forge-neutral words; each forge maps it onto its own vocabulary (GitHub check run
+ * status/conclusion or commit status state, GitLab commit status state).
+ */
+export type FeedbackState = 'queued' | 'running' | 'success' | 'failure' | 'rejected' | 'canceled';
+
+/** One failed (or warning) policy rule, shown where the forge can show it (GitHub check annotations). */
+export interface FeedbackAnnotation {
+  /** Repository path the rule judged (the app's Dockerfile); GitHub requires a path. */
+  path: string;
+  level: 'failure' | 'warning';
+  title: string;
+  message: string;
+}
+
+/** The status of one build on its commit: a GitHub check run (or commit status), a GitLab commit status. */
+export interface StatusReport {
+  /** `owner/name` (GitHub), `group/project` (GitLab). */
+  repo: string;
+  sha: string;
+  /** Branch or tag name the build came from (GitLab's status API takes it). */
+  ref: string;
+  /** Check run name / status context: `slipway/<target>`. */
+  name: string;
+  state: FeedbackState;
+  /** The build page (`server.publicUrl` + `/builds/<id>`). */
+  detailsUrl: string;
+  /** Slipway's build id (GitHub `external_id`). */
+  externalId: string;
+  /** One line; forges cap it (GitHub statuses 140 characters, GitLab 255), so it is cut to fit. */
+  description: string;
+  /** Check run title. */
+  title: string;
+  /** Markdown: steps, digest, signature, policy decisions (GitHub check run summary). */
+  summary: string;
+  annotations: FeedbackAnnotation[];
+  startedAt: string | undefined;
+  completedAt: string | undefined;
+}
+
+/** A pull request (GitHub) or merge request (GitLab). */
+export interface ChangeRequestRef {
+  repo: string;
+  /** PR number or MR iid. */
+  number: number;
+}
+
+export interface CommentUpsert extends ChangeRequestRef {
+  /** Hidden text the comment carries, so it is found again when its id is unknown or stale. */
+  marker: string;
+  /** Full Markdown body, marker included. */
+  body: string;
+}
+
+/** A deployment of a build to an environment (a promotion; previews use `preview/pr-<n>`). */
+export interface DeploymentReport {
+  repo: string;
+  sha: string;
+  ref: string;
+  environment: string;
+  /** Previews: GitHub `transient_environment`, and they end when the PR closes. */
+  transient: boolean;
+  state: 'in_progress' | 'success' | 'failure';
+  /** Where the revision serves; absent until serving has recorded a revision for the build. */
+  environmentUrl: string | undefined;
+  /** The build page. */
+  logUrl: string;
+  description: string;
+}
+
+/**
+ * Forge API calls Slipway makes to report back (issue 8). Each returns or takes an opaque `handle`
+ * (check run id, comment id, deployment id) that the caller stores, so a later call updates in place.
+ * Errors are SlipwayErrors `SLW_FORGE_*`; `details.retryAfterMs` tells when a retry may succeed.
+ */
+export interface ForgeFeedback {
+  /** Creates or updates the build's status on its commit; returns the handle to pass next time. */
+  publishStatus(report: StatusReport, handle: string | undefined): Promise<string | undefined>;
+  /** Creates Slipway's one comment on the PR/MR or updates it in place; returns its id. */
+  upsertComment(comment: CommentUpsert, handle: string | undefined): Promise<string>;
+  /** Creates the deployment (no handle yet) and sets its status; returns its handle. */
+  publishDeployment(report: DeploymentReport, handle: string | undefined): Promise<string>;
+  /** A preview is gone: GitHub marks the deployments `inactive`, GitLab stops the environment. */
+  retireEnvironment(repo: string, environment: string, handles: readonly string[]): Promise<void>;
+  /** Whether the user may approve fork previews and run comment commands (write access / Developer). */
+  hasWriteAccess(repo: string, user: { login: string; id: number }): Promise<boolean>;
+}
+
+/** REST API access for feedback (config `github.*` / `gitlab.*`). */
+export interface ForgeApiOptions {
+  /** API base URL (`https://api.github.com`, `https://gitlab.com/api/v4`). */
+  url: string;
+  token?: string | undefined;
+  /** GitHub App credentials (GitHub only): installation tokens instead of a token. */
+  app?: { id: string | number; privateKey: string } | undefined;
+  /** GitHub: report check runs (false: commit statuses only). Default true. */
+  checks?: boolean | undefined;
+  /** Longest one API request may take, in ms. Default 30000. */
+  timeoutMs?: number | undefined;
 }
 
 export interface ForgeOptions {
   /** GitHub: the webhook secret used for `X-Hub-Signature-256`. GitLab: the expected `X-Gitlab-Token`. */
   secret: string | undefined;
+  /** Without it (or without a token / app in it) the forge reports nothing. */
+  api?: ForgeApiOptions | undefined;
+  logger?: Logger | undefined;
 }
 
 export type ForgeFactory = (options: ForgeOptions) => Forge;

@@ -1,6 +1,7 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import type { Logger, Metrics } from '../log/index.js';
 import type { PolicySet } from '../policy/index.js';
+import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
@@ -16,8 +17,12 @@ export interface PipelineDeps {
   policies?: PolicySet | undefined;
   /** The key the sign stage uses and the keys the promote gate trusts (loaded once at start). */
   signing?: SigningMaterial | undefined;
+  /** Serving targets by name (issue 7): where the promote stage creates revisions. */
+  targets?: ReadonlyMap<string, ServingTarget> | undefined;
   /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
   cwd?: string;
+  /** Told of every state change, to report it to the forge (issue 8); its failures never fail a build. */
+  feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
 
 /** What one stage sees of its build. */
@@ -28,6 +33,7 @@ export interface StageContext {
   store: Store;
   policies: PolicySet;
   signing: SigningMaterial | undefined;
+  targets: ReadonlyMap<string, ServingTarget> | undefined;
   /** Aborted when the build is canceled (superseded, `/cancel`) or the worker shuts down. */
   signal: AbortSignal;
   /** Per-build directory, removed when the pipeline ends. */
@@ -50,6 +56,11 @@ export interface Stage<Output = unknown> {
   /** State the build ends in when this is the last stage configured. */
   reached: import('../core/types.js').BuildState;
   run(ctx: StageContext): Promise<Output>;
+  /**
+   * A reason not to run the stage for this build (e.g. a fork's preview before a maintainer approved it);
+   * undefined runs it. A skipped stage reaches nothing: the build ends in what the stages before reached.
+   */
+  skip?(ctx: StageContext): Promise<string | undefined>;
   /** Whether a stored checkpoint still holds (e.g. the workspace it wrote is still there). Default: yes. */
   valid?(ctx: StageContext, output: Output): Promise<boolean>;
 }

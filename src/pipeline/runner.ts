@@ -48,7 +48,15 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     const row = await appendLog(store.db, { buildId, stage: currentStage, level, line });
     await deps.events.publish({ type: 'log', buildId, id: Number(row.id), ts: row.ts, stage: row.stage, level: row.level, line: row.line });
   };
-  const publishState = (state: BuildState) => deps.events.publish({ type: 'state', buildId, state, terminal: isTerminalState(state) });
+  const publishState = async (state: BuildState) => {
+    await deps.events.publish({ type: 'state', buildId, state, terminal: isTerminalState(state) });
+    // Forge feedback (issue 8) is only queued here; even a failure to queue it never fails the build.
+    try {
+      await deps.feedback?.notify(buildId);
+    } catch (err) {
+      logger.warn({ err }, 'could not queue forge feedback');
+    }
+  };
 
   const app = deps.config.apps.find((a) => a.name === initial.app);
   if (!app) {
@@ -63,17 +71,24 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
   const outputs: Record<string, unknown> = {};
+  let endState: BuildState = 'ready';
   let build: BuildRow = initial;
 
   try {
     for (const stage of stages) {
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, signal: options.signal, workspace, outputs, logger, log };
+      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal: options.signal, workspace, outputs, logger, log };
+      const skipped = await stage.skip?.(ctx);
+      if (skipped !== undefined) {
+        await log(`${stage.name} skipped: ${skipped}`, 'warn');
+        continue;
+      }
       const checkpoint = checkpoints.get(stage.name);
       if (checkpoint?.state === 'done') {
         const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);
         if (!stage.valid || (await stage.valid(ctx, output))) {
           outputs[stage.name] = output;
+          if (isTerminalState(stage.reached)) endState = stage.reached;
           await log(`${stage.name}: done on an earlier try, skipped`);
           continue;
         }
@@ -99,12 +114,12 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       const seconds = (performance.now() - started) / 1000;
       await finishStage(store.db, buildId, stage.name, 'done', seconds * 1000, outputs[stage.name] ?? null);
       deps.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'done' }, seconds);
+      if (isTerminalState(stage.reached)) endState = stage.reached;
       await log(`✓ ${stage.name} (${seconds.toFixed(2)}s)`);
       currentStage = null;
     }
 
-    // The end state is what the last real stage reached (gates after it only check; they reach nothing).
-    const endState: BuildState = [...stages].reverse().find((s) => isTerminalState(s.reached))?.reached ?? 'ready';
+    // The end state is what the last stage that ran reached (gates only check, and skipped stages ran not).
     await removeWorkspace();
     const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finished_at: new Date().toISOString() });
     if (!done) return await canceled();

@@ -1,6 +1,9 @@
 /** The queue every build job goes through (DESIGN.md). */
 export const BUILDS_QUEUE = 'builds';
 
+/** Forge feedback (issue 8): statuses, comments, deployments and comment commands, apart from builds. */
+export const FEEDBACK_QUEUE = 'feedback';
+
 /** BullMQ key prefix. Tests use their own so that suites never see each other's jobs. */
 export const DEFAULT_PREFIX = 'slipway';
 
@@ -11,3 +14,6 @@ export const channels = (prefix: string) => ({
   /** JSON BuildEvent per message: log lines and state changes, for live followers. */
   events: `${prefix}:build-events`,
 });
+
+/** Redis key set while a feedback job has news it has not read yet (see FeedbackQueue). */
+export const feedbackDirtyKey = (prefix: string, jobId: string): string => `${prefix}:feedback-dirty:${jobId}`;

@@ -1,9 +1,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ApiAuth } from './auth/authenticate.js';
 import type { ServerDeps } from './deps.js';
+import { registerApiAuth } from './plugins/api-auth.js';
 import { buildsApiPlugin } from './plugins/builds-api.js';
+import { buildPagePlugin } from './plugins/build-page.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { servingApiPlugin } from './plugins/serving-api.js';
+import { uploadsApiPlugin } from './plugins/uploads-api.js';
+import { gitRemotePlugin } from './plugins/git-remote.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 
 /**
@@ -20,10 +26,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: false,
   });
   registerErrorHandling(app);
+  // Before any plugin: every write API route is covered, whichever plugin adds it (issue 9).
+  const auth = deps.auth ?? new ApiAuth(deps.config.api, deps.config.apps);
+  registerApiAuth(app, auth);
   // Child scopes inherit the error handler; each plugin below answers problem+json through it.
   await app.register(async (scope) => webhooksPlugin(scope, deps));
   await app.register(async (scope) => buildsApiPlugin(scope, deps));
+  await app.register(async (scope) => buildPagePlugin(scope, deps));
   await app.register(async (scope) => healthPlugin(scope, deps));
   await app.register(async (scope) => metricsPlugin(scope, deps));
+  await app.register(async (scope) => servingApiPlugin(scope, deps));
+  await app.register(async (scope) => uploadsApiPlugin(scope, deps));
+  await app.register(async (scope) => gitRemotePlugin(scope, deps, auth));
   return app;
 }

@@ -6,5 +6,7 @@ export * from './logs.js';
 export * from './stages.js';
 export * from './audit.js';
 export * from './revisions.js';
+export * from './serving.js';
 export * from './steps.js';
 export type * from './schema.js';
+export * from './feedback.js';

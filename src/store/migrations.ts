@@ -142,6 +142,58 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    // Issue 7 (serving): what a revision runs and which build made it (promotion is monotonic in build
+    // creation order), and each app's traffic per target as one JSON document with a generation, so
+    // writers compare-and-set instead of racing.
+    '0003_serving': {
+      async up(db: Kysely<unknown>) {
+        // One column per statement: SQLite's ALTER TABLE adds a single column at a time.
+        for (const column of ['image', 'build_created_at', 'spec', 'message', 'promoted_at']) {
+          await db.schema.alterTable('revisions').addColumn(column, 'text').execute();
+        }
+        await db.schema.createIndex('revisions_build').on('revisions').columns(['app', 'target', 'build_id']).execute();
+        await db.schema
+          .createTable('routes')
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('traffic', 'text', (c) => c.notNull())
+          .addColumn('generation', 'integer', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('routes_pk', ['app', 'target'])
+          .execute();
+      },
+    },
+    // Issue 8: what Slipway told the forges (check run, comment and deployment ids, to update in place)
+    // and which fork pull requests a maintainer approved for previews.
+    '0004_forge_feedback': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('forge_handles')
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('handle', 'text', (c) => c.notNull())
+          .addColumn('build_id', 'text')
+          .addColumn('change_request', 'text')
+          .addColumn('environment', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('forge_handles_pk', ['subject', 'kind'])
+          .execute();
+        await db.schema.createIndex('forge_handles_change_request').on('forge_handles').columns(['change_request', 'kind']).execute();
+        await db.schema
+          .createTable('preview_approvals')
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('pr_number', 'integer', (c) => c.notNull())
+          .addColumn('forge', 'text', (c) => c.notNull())
+          .addColumn('repo', 'text', (c) => c.notNull())
+          .addColumn('approved_by', 'text', (c) => c.notNull())
+          .addColumn('via', 'text', (c) => c.notNull())
+          .addColumn('commit_sha', 'text')
+          .addColumn('approved_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('preview_approvals_pk', ['app', 'pr_number'])
+          .execute();
+        await db.schema.createIndex('builds_change_request').on('builds').columns(['forge', 'repo', 'pr_number']).execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

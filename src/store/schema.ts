@@ -94,8 +94,29 @@ export interface RevisionsTable {
   digest: string;
   build_id: string | null;
   commit_sha: string | null;
+  /** `created` | `ready` | `failed` | `deleted` (the row stays so the name is never reused). */
   state: string;
   created_at: string;
+  /** Issue 7: `registry/repo@sha256:…` the revision runs. */
+  image: string | null;
+  /** Creation time of the build that made it: what "older" means for monotonic promotion. */
+  build_created_at: string | null;
+  /** JSON: env, port, resources, annotations. */
+  spec: string | null;
+  /** Why the revision failed, when it did. */
+  message: string | null;
+  /** When a promotion first moved traffic to it. */
+  promoted_at: string | null;
+}
+
+/** An app's traffic on one target (Knative's Route `spec.traffic`), written by compare-and-set on `generation`. */
+export interface RoutesTable {
+  app: string;
+  target: string;
+  /** JSON array of traffic targets `{revision | latestRevision, percent, tag}`. */
+  traffic: string;
+  generation: number;
+  updated_at: string;
 }
 
 /** One step of the image build (a BuildKit vertex), in the order BuildKit reported it. */
@@ -113,6 +134,38 @@ export interface BuildStepsTable {
   error: string | null;
 }
 
+/**
+ * What a forge returned for something Slipway reported (issue 8): a check run id per build, a comment id
+ * per pull request, a deployment id per build; kept so the next report updates instead of adding.
+ */
+export interface ForgeHandlesTable {
+  /** A build id, or a pull request `forge:repo#number`. */
+  subject: string;
+  /** `status` | `deployment` | `comment` */
+  kind: string;
+  /** Opaque to the store: the forge module reads it back. */
+  handle: string;
+  build_id: string | null;
+  /** `forge:repo#number` of the pull request the subject belongs to (to retire its deployments). */
+  change_request: string | null;
+  environment: string | null;
+  updated_at: string;
+}
+
+/** A maintainer's approval of a fork pull request's preview (`/ok-to-test` or the label). */
+export interface PreviewApprovalsTable {
+  app: string;
+  pr_number: number;
+  forge: string;
+  repo: string;
+  approved_by: string;
+  /** `comment` | `label` */
+  via: string;
+  /** Head commit when approved. */
+  commit_sha: string | null;
+  approved_at: string;
+}
+
 export interface Database {
   deliveries: DeliveriesTable;
   builds: BuildsTable;
@@ -120,7 +173,10 @@ export interface Database {
   build_logs: BuildLogsTable;
   audit_decisions: AuditDecisionsTable;
   revisions: RevisionsTable;
+  routes: RoutesTable;
   build_steps: BuildStepsTable;
+  forge_handles: ForgeHandlesTable;
+  preview_approvals: PreviewApprovalsTable;
 }
 
 export type BuildRow = Selectable<BuildsTable>;
@@ -131,4 +187,7 @@ export type BuildLogRow = Selectable<BuildLogsTable>;
 export type BuildStageRow = Selectable<BuildStagesTable>;
 export type AuditDecisionRow = Selectable<AuditDecisionsTable>;
 export type RevisionRow = Selectable<RevisionsTable>;
+export type RouteRow = Selectable<RoutesTable>;
 export type BuildStepRow = Selectable<BuildStepsTable>;
+export type ForgeHandleRow = Selectable<ForgeHandlesTable>;
+export type PreviewApprovalRow = Selectable<PreviewApprovalsTable>;

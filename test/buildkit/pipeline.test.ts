@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 import { cli } from './engine.js';
 import { BASE_IMAGE, manifestStatus, pullImage, REGISTRY, REGISTRY_HOST } from './registry-image.js';
@@ -40,7 +40,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
   it('a push ends with the image in the registry by digest, and its steps and logs in the API and `slipway logs`', async () => {
     const { repo, rt, app } = await setup();
     const sha = repo.commit({
-      Dockerfile: `FROM ${BASE_IMAGE}\nCOPY message.txt /message.txt\nRUN cat /message.txt\n`,
+      ...servingApp('hello\n', { extra: 'COPY message.txt /message.txt\nRUN cat /message.txt\n' }),
       // Unique content, so the RUN really runs (and prints) instead of hitting an earlier test's cache.
       'message.txt': `built by slipway for ${app}\n`,
     });
@@ -70,11 +70,11 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
 
     const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
     expect(view).toMatchObject({ state: FINAL_STATE, digest: build.digest });
-    expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[2/3] COPY message.txt /message.txt', '[3/3] RUN cat /message.txt']));
+    expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[3/4] COPY message.txt /message.txt', '[4/4] RUN cat /message.txt']));
     expect(view.steps.every((s) => s.error === null)).toBe(true);
 
     const lines = (await logsAfter(rt.store.db, build.id)).map((l) => l.line);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^#\d+ \[3\/3\] RUN cat \/message\.txt$/), expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`))]));
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^#\d+ \[4\/4\] RUN cat \/message\.txt$/), expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`))]));
     expect(lines).toContain(`pushed ${repository}@${built.digest} (${repository}:${sha.slice(0, 12)})`);
     expect(lines.at(-1)).toBe(`build ${FINAL_STATE}`);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
@@ -33,7 +33,7 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
       }, 'build to finish');
       return id;
     };
-    okId = await push('octo/hello', repo.commit({ a: '1', Dockerfile: 'FROM scratch\nCOPY a /a\n' }));
+    okId = await push('octo/hello', repo.commit({ a: '1', ...servingApp() }));
     failedId = await push('octo/broken', '9'.repeat(40));
   });
   afterAll(async () => {

@@ -1,11 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestRepo } from '../helpers/git.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE } from '../helpers/runtime.js';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
@@ -26,10 +28,11 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     cleanups.push(() => repo.cleanup());
     const prefix = uniquePrefix();
     cleanups.push(() => deletePrefix(prefix));
-    const port = await freePort();
+    const [port, routerPort] = [await freePort(), await freePort()];
     const server = `http://127.0.0.1:${port}`;
     const config = writeConfig(dir, {
       server: { listen: `127.0.0.1:${port}`, publicUrl: server },
+      targets: { local: { kind: 'local', listen: `127.0.0.1:${routerPort}` } },
       redis: TEST_REDIS_URL,
       redisPrefix: prefix,
       github: { webhookSecret: 'up-secret' },
@@ -40,7 +43,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     cleanups.push(() => up.stop());
     await up.waitForLine(/listening on/);
 
-    const sha = repo.commit({ Dockerfile: 'FROM scratch\n' });
+    const sha = repo.commit(servingApp());
     const req = signedGithub('push', githubPush({ repo: 'octo/hello', commit: sha }), 'up-secret');
     const first = await fetch(`${server}/webhooks/github`, { method: 'POST', headers: req.headers, body: req.body });
     expect(first.status).toBe(202);
@@ -66,4 +69,40 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`)).json()) as { state: string };
     expect(after.state).toBe(FINAL_STATE);
   });
+});
+
+describe('`slipway up` with no app configured (real processes, BuildKit, registry, Docker Engine, router)', () => {
+  it('deploys examples/hello through the whole pipeline and prints where it is served', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-up-example-'));
+    const prefix = uniquePrefix();
+    const [port, routerPort] = [await freePort(), await freePort()];
+    const config = writeConfig(dir, {
+      server: { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}` },
+      redis: TEST_REDIS_URL,
+      redisPrefix: prefix,
+      targets: { local: { kind: 'local', listen: `127.0.0.1:${routerPort}` } },
+    });
+    const up = spawnSlipway(['up'], { cwd: dir, env: { SLIPWAY_CONFIG: config } });
+    try {
+      await up.waitForLine(/examples\/hello is ready at http:\/\/hello\.localhost/, 90_000);
+      const body = await new Promise<string>((resolvePromise, reject) => {
+        request(`http://127.0.0.1:${routerPort}/`, { headers: { host: 'hello.localhost' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolvePromise(text));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(body).toContain('Hello from Slipway');
+      expect(up.output()).toMatch(/curl -H 'Host: hello\.localhost' http:\/\/127\.0\.0\.1:\d+\//);
+    } finally {
+      await up.stop();
+      execFileSync('/usr/bin/docker', ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .forEach((id) => execFileSync('/usr/bin/docker', ['rm', '-f', id], { stdio: 'ignore' }));
+      await deletePrefix(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -64,6 +64,8 @@ const SUPPORTED_PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'closed'];
 function expectedPullRequest(p: Payload): { kind: string; reason?: string } {
   const action = p['action'] as string;
   if (SUPPORTED_PR_ACTIONS.includes(action)) return { kind: 'change_request' };
+  // Issue 8: only Slipway's own label is an event; the examples add other labels.
+  if (action === 'labeled') return { kind: 'ignored', reason: `pull_request: label "${(p['label'] as { name: string }).name}" is not slipway/ok-to-preview` };
   return { kind: 'ignored', reason: `pull_request: unsupported action "${action}"` };
 }
 
@@ -232,7 +234,7 @@ describe('pull_request mapping', () => {
     expect(accepted(detect('pull_request', payload))).toMatchObject({ fork, headCloneUrl });
   });
 
-  it.each(['labeled', 'edited', 'assigned', 'ready_for_review', 'auto_merge_enabled'])(
+  it.each(['edited', 'assigned', 'ready_for_review', 'auto_merge_enabled'])(
     'ignores action %s with Pipelines-as-Code wording',
     (action) => {
       expect(detect('pull_request', { action })).toEqual({

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' } }).trim();
@@ -23,7 +23,10 @@ export class TestRepo {
   /** Commits `files` on `branch` and pushes; returns the commit sha. */
   commit(files: Record<string, string>, branch = 'main'): string {
     git(this.work, 'checkout', '-q', '-B', branch);
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(this.work, name), content);
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(this.work, name)), { recursive: true });
+      writeFileSync(join(this.work, name), content);
+    }
     git(this.work, 'add', '-A');
     git(this.work, 'commit', '-q', '--allow-empty', '-m', `commit ${Date.now()}`);
     git(this.work, 'push', '-q', '--force', this.bare, `HEAD:refs/heads/${branch}`);

@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,9 +16,38 @@ import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
  */
 export const FINAL_STATE: BuildState = [...DEFAULT_STAGES].reverse().find((s) => isTerminalState(s.reached))!.reached;
 
+/** The offline base image scripts/lib/services.sh builds from Debian's busybox-static. */
+export const BASE_IMAGE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
+
+/**
+ * Files of a tiny app that serves HTTP on $PORT as the runtime contract asks (busybox httpd), so a
+ * build can go all the way to a ready revision. `user: null` leaves USER out (the image runs as root).
+ */
+export function servingApp(body = 'hello from slipway\n', options: { user?: string | null; extra?: string } = {}): Record<string, string> {
+  const user = options.user === undefined ? '1000' : options.user;
+  return {
+    Dockerfile: `FROM ${BASE_IMAGE}\nCOPY www /www\n${options.extra ?? ''}${user === null ? '' : `USER ${user}\n`}CMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /www"]\n`,
+    'www/index.html': body,
+  };
+}
+
 export const TEST_REDIS_URL = process.env.SLIPWAY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const WEBHOOK_SECRET = "It's a Secret to Everybody";
 export const GITLAB_TOKEN = 'gitlab-test-token';
+/** A static API token every test runtime accepts (config keeps only its SHA-256, as production does). */
+export const API_TOKEN = 'slipway-test-api-token';
+export const API_AUTH = { authorization: `Bearer ${API_TOKEN}` };
+
+/** Removes the revision containers a test runtime started (labelled with its installation, the prefix). */
+function removeContainers(prefix: string): void {
+  const docker = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+  try {
+    const ids = execFileSync(docker, ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    if (ids.length) execFileSync(docker, ['rm', '-f', ...ids], { stdio: 'ignore' });
+  } catch {
+    // no Docker Engine: nothing was started
+  }
+}
 
 /** A fresh BullMQ prefix per test (BullMQ's own test style), removed afterwards. */
 export const uniquePrefix = (): string => `slipway-test-${randomBytes(5).toString('hex')}`;
@@ -40,6 +70,8 @@ export interface TestRuntimeOptions {
   config?: Record<string, unknown>;
   server?: boolean;
   worker?: boolean;
+  /** Run the serving targets' routers too (as `slipway up` does). */
+  router?: boolean;
   database?: string;
 }
 
@@ -59,6 +91,7 @@ export function testConfig(dir: string, prefix: string, overrides: Record<string
     database: `sqlite:${join(dir, 'slipway.db')}`,
     github: { webhookSecret: WEBHOOK_SECRET },
     gitlab: { webhookToken: GITLAB_TOKEN },
+    api: { tokens: [{ name: 'tests', sha256: createHash('sha256').update(API_TOKEN).digest('hex') }] },
     builds: { workspace: join(dir, 'workspaces'), backoff: '200ms', lockDuration: '2s', stalledInterval: '1s', concurrency: 2 },
     log: { level: process.env.SLIPWAY_TEST_LOG ?? 'silent' },
     ...overrides,
@@ -75,6 +108,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     logger: createLogger({ level: config.log.level }),
     server: options.server ?? true,
     worker: options.worker ?? true,
+    router: options.router ?? false,
     cwd: dir,
     listenPort: 0,
   });
@@ -85,6 +119,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     url: runtime.address ?? '',
     async stop() {
       await runtime.close();
+      removeContainers(prefix);
       await deletePrefix(prefix);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { GitHttpServer } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const app = (cloneUrl: string) => ({ name: 'hello', repo: 'github:octo/hello', cloneUrl, branches: { main: 'local' } });
@@ -35,7 +35,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
 
   it('a signed push produces exactly one build that fetches the exact commit, builds it and reaches built', async () => {
     const { repo, rt } = await setup();
-    const sha = repo.commit({ Dockerfile: 'FROM scratch\n' });
+    const sha = repo.commit(servingApp());
     const id = await push(rt, sha);
     const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to finish');
     expect(build).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
@@ -79,7 +79,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const rt = await startTestRuntime({ config: { apps: [app(url)] } });
     cleanups.push(() => rt.stop());
 
-    const older = repo.commit({ v: '1', Dockerfile: 'FROM scratch\nCOPY v /v\n' });
+    const older = repo.commit({ v: '1', ...servingApp() });
     git.hold(); // the first fetch hangs in upload-pack: the build is running
     const olderId = await push(rt, older);
     await waitFor(async () => (git.uploadPacks > 0 ? true : undefined), 'the older build to start fetching');

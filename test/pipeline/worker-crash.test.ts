@@ -3,7 +3,7 @@ import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { GitHttpServer } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
-import { startTestRuntime, TEST_REDIS_URL, waitFor, WEBHOOK_SECRET, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, TEST_REDIS_URL, waitFor, WEBHOOK_SECRET, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, SQLite, git over HTTP)', () => {
@@ -40,7 +40,7 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
 
     const first = await startWorker();
     git.hold();
-    const sha = repo.commit({ Dockerfile: 'FROM scratch\n' });
+    const sha = repo.commit(servingApp());
     const req = signedGithub('push', githubPush({ repo: 'octo/hello', commit: sha }), WEBHOOK_SECRET);
     const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
     const id = res.json().builds[0].id as string;

@@ -8,7 +8,7 @@ import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { generateKeyPair, loadPublicKey, verifyImage } from '../../src/signing/index.js';
 import { getBuild, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const BASE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
@@ -84,7 +84,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
 
   it('lets the same build through when the policy is in audit mode, with a warning', async () => {
     const rt = await start(auditDir);
-    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n`, 'again.txt': 'audit' });
+    const sha = repo.commit({ ...servingApp('audit\n', { user: null }), 'again.txt': 'audit' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
@@ -95,7 +95,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
 
   it('passes a non-root image through every gate: injected, signed, verified at the promote gate', async () => {
     const rt = await start(resolve('policies'));
-    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nUSER 1000\nCMD ["true"]\n`, 'third.txt': 'x' });
+    const sha = repo.commit({ ...servingApp(), 'third.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
@@ -141,7 +141,7 @@ describe('the promote gate on signatures (real pipeline)', () => {
       },
     });
     try {
-      const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nUSER 1000\n` });
+      const sha = repo.commit(servingApp());
       const req = signedGithub('push', githubPush({ repo: 'octo/untrusted', commit: sha }), WEBHOOK_SECRET);
       const id = (await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body })).json().builds[0].id as string;
       const build = await waitFor(async () => {

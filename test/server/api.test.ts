@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { GitHttpServer } from '../helpers/git-http.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE } from '../helpers/runtime.js';
+import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /** Reads an SSE response until it ends, returning the frames. */
@@ -57,7 +57,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     }, `build ${id} to finish`);
 
   it('lists builds newest first, filters by app and state, and shows one build with its stages', async () => {
-    const id = await push('octo/hello', repo.commit({ a: '1', Dockerfile: 'FROM scratch\nCOPY a /a\n' }));
+    const id = await push('octo/hello', repo.commit({ a: '1', ...servingApp() }));
     await finished(id);
     const all = (await (await fetch(`${rt.url}/api/v1/builds`)).json()) as { builds: any[] };
     expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: FINAL_STATE, url: `http://127.0.0.1:8080/builds/${id}` });
@@ -87,7 +87,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   });
 
   it('serves logs as text, and as SSE that replays stored lines and ends with the final state', async () => {
-    const sha = repo.commit({ b: '2', Dockerfile: 'FROM scratch\nCOPY b /b\n' });
+    const sha = repo.commit({ b: '2', ...servingApp() });
     const id = await push('octo/hello', sha);
     await finished(id);
     const text = await (await fetch(`${rt.url}/api/v1/builds/${id}/logs`)).text();
@@ -104,7 +104,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
 
   it('streams live lines of a running build over SSE, then the end', async () => {
     git.hold();
-    const id = await push('octo/slow', repo.commit({ c: '3', Dockerfile: 'FROM scratch\nCOPY c /c\n' }));
+    const id = await push('octo/slow', repo.commit({ c: '3', ...servingApp() }));
     await waitFor(async () => (git.uploadPacks > 0 ? true : undefined), 'the build to be fetching');
     const stream = readSse(`${rt.url}/api/v1/builds/${id}/logs`);
     await new Promise((r) => setTimeout(r, 300));

@@ -1,6 +1,8 @@
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
 import { startRuntime } from '../runtime.js';
+import { stopSignal } from '../stop-signal.js';
+import { deployExample, prepareExample } from './example.js';
 
 export type Role = 'up' | 'server' | 'worker';
 
@@ -9,8 +11,11 @@ export type Role = 'up' | 'server' | 'worker';
  * Runs until SIGINT/SIGTERM, then drains: the server stops taking requests, workers finish or hand
  * back their jobs.
  */
-export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOptions): Promise<number> {
+export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOptions, options: { example?: boolean } = {}): Promise<number> {
   const loaded = loadCliConfig(ctx, opts);
+  // `slipway up` with no app configured deploys examples/hello through the whole pipeline.
+  const example = role === 'up' && options.example !== false && loaded.config.apps.length === 0 ? prepareExample(loaded.config, ctx.cwd) : undefined;
+  if (example) loaded.config = example.config;
   const logger = processLogger(ctx, loaded.config.log.level);
   logger.info({ file: loaded.file ?? '(none: embedded defaults)', envOverrides: loaded.envOverrides }, `slipway ${role} starting`);
   const runtime = await startRuntime({
@@ -18,20 +23,15 @@ export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOption
     logger,
     server: role !== 'worker',
     worker: role !== 'server',
+    router: role === 'up',
     cwd: ctx.cwd,
     env: ctx.env,
   });
   if (runtime.address) {
     ctx.stderr.write(`slipway ${role}: listening on ${runtime.address} (webhooks at ${loaded.config.server.publicUrl}/webhooks/github and /webhooks/gitlab)\n`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  if (example) void deployExample(runtime, example, ctx.stderr).catch((err: unknown) => ctx.stderr.write(`slipway up: could not deploy the example: ${(err as Error).message}\n`));
+  await stopSignal(logger);
   await runtime.close();
   return 0;
 }

@@ -1,12 +1,17 @@
 import { SlipwayError } from '../../core/errors.js';
-import type { ChangeRequestAction, ChangeRequestEvent, PingEvent, RepoRef } from '../../core/types.js';
+import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, PingEvent, RepoRef } from '../../core/types.js';
+import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
 import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
 import type { DetectResult, WebhookRequest } from '../types.js';
 import {
+  issueCommentAction,
+  issueCommentPayload,
   pingPayload,
+  pullRequestLabeledPayload,
   pullRequestAction,
   pullRequestPayload,
   pushPayload,
+  type IssueCommentPayload,
   type PingPayload,
   type PullRequestPayload,
   type PushPayload,
@@ -50,9 +55,12 @@ export function detectGithub(req: WebhookRequest): DetectResult {
     case 'pull_request': {
       const body = decode(req.rawBody, type, event);
       const { action } = parsePayload(pullRequestAction, body, 'github', event);
+      if (action === 'labeled') return fromLabeled(body, event, deliveryId);
       if (!isPrAction(action)) return ignored(deliveryId, `pull_request: unsupported action "${action}"`);
       return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, 'github', event), action, deliveryId) };
     }
+    case 'issue_comment':
+      return fromIssueComment(decode(req.rawBody, type, event), event, deliveryId);
     case 'ping':
       return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), 'github', event), deliveryId) };
     default:
@@ -94,11 +102,6 @@ function fromPush(p: PushPayload, deliveryId: string): DetectResult {
 
 function fromPullRequest(p: PullRequestPayload, action: ChangeRequestAction, deliveryId: string): ChangeRequestEvent {
   const pr = p.pull_request;
-  const head = pr.head.repo;
-  const base = pr.base.repo;
-  // A deleted fork leaves head.repo null: still a fork (its commits were never vetted as the base's).
-  // Ids survive renames, names catch the rest.
-  const fork = head === null || head.id !== base.id || head.full_name !== base.full_name;
   return {
     forge: 'github',
     kind: 'change_request',
@@ -108,15 +111,72 @@ function fromPullRequest(p: PullRequestPayload, action: ChangeRequestAction, del
     action,
     number: pr.number,
     merged: action === 'closed' && pr.merged === true,
-    fork,
+    ...headOf(p),
+    baseRef: pr.base.ref,
+    title: pr.title,
+    webUrl: pr.html_url,
+  };
+}
+
+function headOf(p: PullRequestPayload): ChangeRequestHead {
+  const pr = p.pull_request;
+  const head = pr.head.repo;
+  const base = pr.base.repo;
+  return {
+    // A deleted fork leaves head.repo null: still a fork (its commits were never vetted as the base's).
+    // Ids survive renames, names catch the rest.
+    fork: head === null || head.id !== base.id || head.full_name !== base.full_name,
     headRef: pr.head.ref,
     headSha: pr.head.sha,
     // With the fork deleted, GitHub still serves the head commit from the base repository
     // (refs/pull/<n>/head), so fetching headSha from the base clone URL works.
     headCloneUrl: head?.clone_url ?? base.clone_url,
-    baseRef: pr.base.ref,
-    title: pr.title,
-    webUrl: pr.html_url,
+  };
+}
+
+/** Only Slipway's own label means anything (issue 8: `slipway/ok-to-preview` approves a fork's preview). */
+function fromLabeled(body: unknown, event: string, deliveryId: string): DetectResult {
+  const p = parsePayload(pullRequestLabeledPayload, body, 'github', event);
+  if (p.label.name !== OK_TO_PREVIEW_LABEL) return ignored(deliveryId, `pull_request: label "${p.label.name}" is not ${OK_TO_PREVIEW_LABEL}`);
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'github',
+      kind: 'label',
+      deliveryId,
+      repo: repoRef(p.repository),
+      sender: p.sender.login,
+      senderId: p.sender.id,
+      label: p.label.name,
+      number: p.pull_request.number,
+      head: headOf(p),
+    },
+  };
+}
+
+/** A new comment on a pull request with a command in it; everything else builds nothing. */
+function fromIssueComment(body: unknown, event: string, deliveryId: string): DetectResult {
+  const { action } = parsePayload(issueCommentAction, body, 'github', event);
+  // Edits do not re-run commands: an edited "/retest" would otherwise rebuild on every typo fix.
+  if (action !== 'created') return ignored(deliveryId, `issue_comment: unsupported action "${action}"`);
+  const p: IssueCommentPayload = parsePayload(issueCommentPayload, body, 'github', event);
+  if (p.issue.pull_request === undefined || p.issue.pull_request === null) return ignored(deliveryId, 'issue_comment: not on a pull request');
+  const command = parseCommand(p.comment.body ?? '');
+  if (command === undefined) return ignored(deliveryId, 'issue_comment: no Slipway command');
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'github',
+      kind: 'comment',
+      deliveryId,
+      repo: repoRef(p.repository),
+      sender: p.sender.login,
+      senderId: p.sender.id,
+      command,
+      number: p.issue.number,
+      // Issue comment payloads do not carry the PR's head; Slipway builds the head its latest build had.
+      head: undefined,
+    },
   };
 }
 

@@ -1,10 +1,30 @@
-import type { Forge, ForgeFactory } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import { githubHasWriteAccess } from './acl.js';
+import { createGithubClient } from './client.js';
+import { upsertGithubComment } from './comment.js';
+import { publishGithubDeployment, retireGithubEnvironment } from './deployment.js';
 import { detectGithub } from './detect.js';
+import { publishGithubStatus } from './status.js';
 import { verifyGithubSignature } from './verify.js';
 
-/** GitHub webhooks: `options.secret` is `github.webhookSecret`. */
-export const createGithubForge: ForgeFactory = (options): Forge => ({
-  id: 'github',
-  verify: (req) => verifyGithubSignature(req, options.secret),
-  detect: (req) => detectGithub(req),
-});
+/** GitHub: `options.secret` is `github.webhookSecret`; `options.api` (token or App) enables feedback. */
+export const createGithubForge: ForgeFactory = (options): Forge => {
+  const client = options.api === undefined ? undefined : createGithubClient(options.api, options.logger);
+  const statusOptions = { checks: options.api?.checks ?? true, noChecks: new Set<string>() };
+  const feedback: ForgeFeedback | undefined =
+    client === undefined
+      ? undefined
+      : {
+          publishStatus: (report, handle) => publishGithubStatus(client, statusOptions, report, handle),
+          upsertComment: (comment, handle) => upsertGithubComment(client, comment, handle),
+          publishDeployment: (report, handle) => publishGithubDeployment(client, report, handle),
+          retireEnvironment: (repo, environment, handles) => retireGithubEnvironment(client, repo, environment, handles),
+          hasWriteAccess: (repo, user) => githubHasWriteAccess(client, repo, user.login),
+        };
+  return {
+    id: 'github',
+    verify: (req) => verifyGithubSignature(req, options.secret),
+    detect: (req) => detectGithub(req),
+    feedback,
+  };
+};

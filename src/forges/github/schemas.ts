@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 
 const user = z.looseObject({ login: z.string() });
+/** `sender` with its numeric id (comment commands and labels check the sender's permission). */
+const senderWithId = z.looseObject({ login: z.string(), id: z.number() });
 
 const repository = z.looseObject({
   id: z.number(),
@@ -51,6 +53,32 @@ export const pullRequestPayload = z.looseObject({
   sender: user,
 });
 export type PullRequestPayload = z.infer<typeof pullRequestPayload>;
+
+/** `pull_request` with action `labeled`: the PR as for other actions, plus the label added. */
+export const pullRequestLabeledPayload = pullRequestPayload.extend({
+  label: z.looseObject({ name: z.string() }),
+  sender: senderWithId,
+});
+export type PullRequestLabeledPayload = z.infer<typeof pullRequestLabeledPayload>;
+
+/**
+ * `issue_comment` (docs.github.com, "Webhook events and payloads"): comments on pull requests arrive
+ * as issue comments, told apart by `issue.pull_request`. Read in two steps, so comments Slipway ignores
+ * (on plain issues, edited, deleted) are not held to the full schema.
+ */
+export const issueCommentAction = z.looseObject({ action: z.string() });
+export const issueCommentPayload = z.looseObject({
+  action: z.string(),
+  issue: z.looseObject({
+    number: z.number(),
+    // Present (an object of URLs) only when the issue is a pull request.
+    pull_request: z.looseObject({}).nullish(),
+  }),
+  comment: z.looseObject({ id: z.number(), body: z.string().nullable() }),
+  repository,
+  sender: senderWithId,
+});
+export type IssueCommentPayload = z.infer<typeof issueCommentPayload>;
 
 /** Repository hooks carry `repository`; organization and GitHub App hooks do not. */
 export const pingPayload = z.looseObject({

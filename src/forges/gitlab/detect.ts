@@ -1,12 +1,18 @@
 import { SlipwayError } from '../../core/errors.js';
-import type { ChangeRequestAction, ChangeRequestEvent, RepoRef } from '../../core/types.js';
+import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, RepoRef } from '../../core/types.js';
+import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
 import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
 import type { DetectResult, WebhookRequest } from '../types.js';
 import {
   mergeRequestAction,
+  mergeRequestLabelChanges,
+  mergeRequestNotePayload,
   mergeRequestPayload,
+  mergeRequestSender,
+  noteKind,
   pushPayload,
   tagPushPayload,
+  type MergeRequestNotePayload,
   type MergeRequestPayload,
   type PushPayload,
   type TagPushPayload,
@@ -53,8 +59,10 @@ export function detectGitlab(req: WebhookRequest): DetectResult {
       return fromTagPush(parsePayload(tagPushPayload, body(), 'gitlab', event), deliveryId);
     case 'Merge Request Hook':
       return fromMergeRequest(body(), event, deliveryId);
+    case 'Note Hook':
+      return fromNote(body(), event, deliveryId);
     default:
-      // Not parsed: an event Slipway does not use (Note Hook, Pipeline Hook, …) cannot make the delivery malformed.
+      // Not parsed: an event Slipway does not use (Pipeline Hook, …) cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
   }
 }
@@ -138,7 +146,7 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string): Det
       // `oldrev` appears only when the update pushed new commits; otherwise it was a title, label or
       // description edit, which changes nothing to build.
       if (oldrev === undefined || oldrev === null || oldrev === '') {
-        return ignored(deliveryId, 'merge_request: update without new commits');
+        return labelAdded(body, event, deliveryId) ?? ignored(deliveryId, 'merge_request: update without new commits');
       }
       mapped = 'synchronize';
       break;
@@ -146,6 +154,72 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string): Det
       return ignored(deliveryId, `merge_request: unsupported action "${action}"`);
   }
   return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, 'gitlab', event), mapped, merged, deliveryId) };
+}
+
+/**
+ * GitLab has no "labeled" action: a label added shows as an `update` whose `changes.labels` lists the
+ * titles before and after. Only Slipway's own label, newly added, is an event.
+ */
+function labelAdded(body: unknown, event: string, deliveryId: string): DetectResult | undefined {
+  const labels = parsePayload(mergeRequestLabelChanges, body, 'gitlab', event).changes?.labels;
+  const has = (list: { title: string }[] | null | undefined) => (list ?? []).some((l) => l.title === OK_TO_PREVIEW_LABEL);
+  if (labels === undefined || has(labels.previous) || !has(labels.current)) return undefined;
+  const p = parsePayload(mergeRequestPayload, body, 'gitlab', event);
+  const { user } = parsePayload(mergeRequestSender, body, 'gitlab', event);
+  const mr = p.object_attributes;
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'gitlab',
+      kind: 'label',
+      deliveryId,
+      repo: repoRef(p.project),
+      sender: user.username,
+      senderId: user.id,
+      label: OK_TO_PREVIEW_LABEL,
+      number: mr.iid,
+      head: headOf(mr, p.project),
+    },
+  };
+}
+
+/** A new note on a merge request carrying a command (Pipelines-as-Code's GitOps commands). */
+function fromNote(body: unknown, event: string, deliveryId: string): DetectResult {
+  const { object_attributes: note } = parsePayload(noteKind, body, 'gitlab', event);
+  if (note.noteable_type !== 'MergeRequest') return ignored(deliveryId, `note: on a ${note.noteable_type}, not a merge request`);
+  if (note.action !== undefined && note.action !== 'create') return ignored(deliveryId, `note: unsupported action "${note.action}"`);
+  if (note.system === true) return ignored(deliveryId, 'note: system note');
+  const command = parseCommand(note.note ?? '');
+  if (command === undefined) return ignored(deliveryId, 'note: no Slipway command');
+  const p: MergeRequestNotePayload = parsePayload(mergeRequestNotePayload, body, 'gitlab', event);
+  return {
+    kind: 'accepted',
+    event: {
+      forge: 'gitlab',
+      kind: 'comment',
+      deliveryId,
+      repo: repoRef(p.project),
+      sender: p.user.username,
+      senderId: p.user.id,
+      command,
+      number: p.merge_request.iid,
+      head: headOf(p.merge_request, p.project),
+    },
+  };
+}
+
+function headOf(
+  mr: { source_branch: string; source_project_id: number; target_project_id: number; source?: { git_http_url: string } | null | undefined; last_commit: { id: string } },
+  project: { git_http_url: string },
+): ChangeRequestHead {
+  return {
+    fork: mr.source_project_id !== mr.target_project_id,
+    headRef: mr.source_branch,
+    headSha: mr.last_commit.id,
+    // With the source project deleted, the target still holds the commits under
+    // refs/merge-requests/<iid>/head, so fetching headSha from the target works.
+    headCloneUrl: mr.source?.git_http_url ?? project.git_http_url,
+  };
 }
 
 function changeRequest(
@@ -164,12 +238,7 @@ function changeRequest(
     action,
     number: mr.iid,
     merged,
-    fork: mr.source_project_id !== mr.target_project_id,
-    headRef: mr.source_branch,
-    headSha: mr.last_commit.id,
-    // With the source project deleted, the target still holds the commits under
-    // refs/merge-requests/<iid>/head, so fetching headSha from the target works.
-    headCloneUrl: mr.source?.git_http_url ?? p.project.git_http_url,
+    ...headOf(mr, p.project),
     baseRef: mr.target_branch,
     title: mr.title,
     webUrl: mr.url,

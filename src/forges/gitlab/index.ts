@@ -1,10 +1,30 @@
-import type { Forge, ForgeFactory } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import { gitlabHasWriteAccess } from './acl.js';
+import { createGitlabClient } from './client.js';
+import { upsertGitlabNote } from './comment.js';
+import { publishGitlabDeployment, stopGitlabEnvironment } from './deployment.js';
 import { detectGitlab } from './detect.js';
+import { publishGitlabStatus } from './status.js';
 import { verifyGitlabToken } from './verify.js';
 
-/** GitLab webhooks: `options.secret` is `gitlab.webhookToken`. */
-export const createGitlabForge: ForgeFactory = (options): Forge => ({
-  id: 'gitlab',
-  verify: (req) => verifyGitlabToken(req, options.secret),
-  detect: (req) => detectGitlab(req),
-});
+/** GitLab: `options.secret` is `gitlab.webhookToken`; `options.api` with a token enables feedback. */
+export const createGitlabForge: ForgeFactory = (options): Forge => {
+  const client = options.api === undefined ? undefined : createGitlabClient(options.api);
+  const feedback: ForgeFeedback | undefined =
+    client === undefined
+      ? undefined
+      : {
+          publishStatus: (report) => publishGitlabStatus(client, report),
+          upsertComment: (comment, handle) => upsertGitlabNote(client, comment, handle),
+          publishDeployment: (report, handle) => publishGitlabDeployment(client, report, handle),
+          // GitLab stops the environment as a whole; deployment handles are not needed.
+          retireEnvironment: (repo, environment) => stopGitlabEnvironment(client, repo, environment),
+          hasWriteAccess: (repo, user) => gitlabHasWriteAccess(client, repo, user.id),
+        };
+  return {
+    id: 'gitlab',
+    verify: (req) => verifyGitlabToken(req, options.secret),
+    detect: (req) => detectGitlab(req),
+    feedback,
+  };
+};

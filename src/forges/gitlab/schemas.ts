@@ -39,6 +39,16 @@ export const mergeRequestAction = z.looseObject({
   }),
 });
 
+/** Where an MR's head lives: the same fields in MR hooks (`object_attributes`) and notes (`merge_request`). */
+const mergeRequestHead = {
+  source_branch: z.string(),
+  source_project_id: z.number(),
+  target_project_id: z.number(),
+  // Null when the source project has been deleted.
+  source: z.looseObject({ git_http_url: z.string() }).nullish(),
+  last_commit: z.looseObject({ id: z.string() }),
+};
+
 export const mergeRequestPayload = z.looseObject({
   object_kind: z.literal('merge_request'),
   user: z.looseObject({ username: z.string() }),
@@ -48,13 +58,43 @@ export const mergeRequestPayload = z.looseObject({
     title: z.string(),
     url: z.string(),
     action: z.string(),
-    source_branch: z.string(),
     target_branch: z.string(),
-    source_project_id: z.number(),
-    target_project_id: z.number(),
-    // Null when the source project has been deleted.
-    source: z.looseObject({ git_http_url: z.string() }).nullish(),
-    last_commit: z.looseObject({ id: z.string() }),
+    ...mergeRequestHead,
   }),
 });
 export type MergeRequestPayload = z.infer<typeof mergeRequestPayload>;
+
+/** `changes.labels` of an MR update (webhook_events.md, "Merge request events"): titles before and after. */
+const labelList = z.array(z.looseObject({ title: z.string() }));
+export const mergeRequestLabelChanges = z.looseObject({
+  changes: z
+    .looseObject({ labels: z.looseObject({ previous: labelList.nullish(), current: labelList.nullish() }).optional() })
+    .optional(),
+});
+
+/** Who made the change: read only once the change matters (the approval label). */
+export const mergeRequestSender = z.looseObject({ user: z.looseObject({ id: z.number(), username: z.string() }) });
+
+/**
+ * `Note Hook` on a merge request (webhook_events.md, "Comment events"). Read in two steps, so notes
+ * Slipway ignores (on commits, issues, snippets; system notes) are not held to the full schema.
+ */
+export const noteKind = z.looseObject({
+  object_kind: z.literal('note'),
+  object_attributes: z.looseObject({
+    noteable_type: z.string(),
+    note: z.string().nullish(),
+    // `create` or `update` (GitLab 15.x+); older GitLab sends no action, only for new notes.
+    action: z.string().optional(),
+    system: z.boolean().optional(),
+  }),
+});
+
+export const mergeRequestNotePayload = z.looseObject({
+  object_kind: z.literal('note'),
+  user: z.looseObject({ id: z.number(), username: z.string() }),
+  project,
+  object_attributes: z.looseObject({ note: z.string() }),
+  merge_request: z.looseObject({ iid: z.number(), ...mergeRequestHead }),
+});
+export type MergeRequestNotePayload = z.infer<typeof mergeRequestNotePayload>;

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '../../core/errors.js';
 import type { Stage, StageContext } from '../context.js';
 import { redactGitUrl, runGit } from '../git.js';
+import { unpackUpload, unpackedValid } from './unpack.js';
 
 export interface FetchOutput {
   commit: string;
@@ -40,10 +41,13 @@ export const fetchStage: Stage<FetchOutput> = {
   reached: 'fetched',
 
   async valid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
+    if (ctx.build.trigger === 'upload') return unpackedValid(ctx, output);
     return (await headCommit(output.dir, ctx.signal)) === ctx.build.commit_sha;
   },
 
   async run(ctx: StageContext): Promise<FetchOutput> {
+    // Uploaded contexts (issue 9) have no repository: the stored archive is the source.
+    if (ctx.build.trigger === 'upload') return unpackUpload(ctx);
     const { build, workspace, signal } = ctx;
     const dir = workspace;
     // A half-written workspace from a worker that died is worth nothing: start clean.

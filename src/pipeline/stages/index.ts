@@ -3,14 +3,15 @@ import { buildStage } from './build.js';
 import { fetchStage } from './fetch.js';
 import { buildGateStage, imageGateStage, promoteGateStage, sourceGateStage } from './gates.js';
 import { injectStage } from './inject.js';
+import { promoteStage } from './promote.js';
 import { signStage } from './sign.js';
 
 /**
  * The stages every build runs, in order (DESIGN.md "The flow"): the source gate before anything is
  * fetched, the build gate on the Dockerfile, the image gate on what was pushed, the micro-enforcer
- * injected, the result signed, and the promote gate on the signed digest. Promote itself comes with
- * serving (issue 7). A build ends in the `reached` state of the last stage that reaches one (`signed`
- * today), so nothing pretends to have run a stage that does not exist.
+ * injected, the result signed, the promote gate on the signed digest, and the promotion to a revision
+ * on the build's target. A build ends in the `reached` state of the last stage that reaches one
+ * (`ready`), so nothing pretends to have run a stage that does not exist.
  */
 export const DEFAULT_STAGES: readonly Stage[] = [
   sourceGateStage as Stage,
@@ -21,4 +22,5 @@ export const DEFAULT_STAGES: readonly Stage[] = [
   injectStage as Stage,
   signStage as Stage,
   promoteGateStage as Stage,
+  promoteStage as Stage,
 ];

@@ -9,6 +9,13 @@ export interface BuildPlan {
   cancelScopes: { app: string; target: string; scope: string }[];
   /** Why nothing (or not everything) was built: one line per app that was skipped. */
   reasons: string[];
+  /**
+   * A comment command or the approval label (issue 8): handed to the feedback queue, which checks the
+   * sender's permission with the forge before anything is built or canceled.
+   */
+  command: boolean;
+  /** A pull/merge request closed that an app previews: its preview environment is retired. */
+  closed: boolean;
 }
 
 /** Tag globs support `*` only, as branch protection rules and Knative tags are usually written. */
@@ -30,7 +37,7 @@ export function appsForEvent(event: ForgeEvent, apps: readonly AppConfig[]): App
  * target, pull/merge requests → the previews target. Pure: the webhook route stores what it returns.
  */
 export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): BuildPlan {
-  const plan: BuildPlan = { builds: [], cancelScopes: [], reasons: [] };
+  const plan: BuildPlan = { builds: [], cancelScopes: [], reasons: [], command: false, closed: false };
   const matching = appsForEvent(event, apps);
   if (event.kind === 'ping') {
     plan.reasons.push(`ping: the hook works (${matching.length} app${matching.length === 1 ? '' : 's'} configured for ${repoSpecOf(event)})`);
@@ -72,6 +79,7 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
         }
         const scope = `pr:${event.number}`;
         if (event.action === 'closed') {
+          plan.closed = true;
           plan.cancelScopes.push({ app: app.name, target: app.previews.target, scope });
           plan.reasons.push(`${label} ${event.merged ? 'merged' : 'closed'}: running preview builds of app ${app.name} canceled`);
           continue;
@@ -92,7 +100,22 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
         });
         break;
       }
+      case 'comment':
+      case 'label': {
+        const label = `${event.forge === 'gitlab' ? 'merge_request !' : 'pull_request #'}${event.number}`;
+        const what = event.kind === 'label' ? `label ${event.label}` : `/${event.command}`;
+        if (!app.previews) {
+          plan.reasons.push(`${what} on ${label}: app ${app.name} has no previews configured`);
+          continue;
+        }
+        plan.command = true;
+        break;
+      }
     }
+  }
+  if (plan.command && (event.kind === 'comment' || event.kind === 'label')) {
+    const what = event.kind === 'label' ? `label ${event.label}` : `/${event.command}`;
+    plan.reasons.push(`${what} from ${event.sender}: runs once ${event.forge === 'gitlab' ? 'GitLab' : 'GitHub'} confirms their write access`);
   }
   return plan;
 }

@@ -38,7 +38,7 @@ export async function webhooksPlugin(app: FastifyInstance, deps: ServerDeps): Pr
         }
         const eventName = headerOf(request.headers[forgeId === 'github' ? 'x-github-event' : 'x-gitlab-event']) ?? 'unknown';
         const result = await ingestDelivery(
-          { db: deps.store.db, queue: deps.queue, apps: deps.config.apps },
+          { db: deps.store.db, queue: deps.queue, apps: deps.config.apps, feedback: deps.feedback, serving: deps.targets },
           {
             forge: forgeId,
             deliveryId: detected.kind === 'accepted' ? detected.event.deliveryId : detected.deliveryId,

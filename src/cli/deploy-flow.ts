@@ -1,0 +1,60 @@
+import type { BuildView } from '../server/index.js';
+import type { ApiClient } from './api-client.js';
+import { packContext } from './context-pack.js';
+
+/** States a build ends in when it did all it was asked (as `slipway logs -f` counts them). */
+export const SUCCESS_STATES = new Set(['fetched', 'built', 'signed', 'ready']);
+
+export interface DeployRequest {
+  app: string;
+  dir: string;
+  dockerfile?: string | undefined;
+  target?: string | undefined;
+  tag?: string | undefined;
+  ref?: string | undefined;
+  /** Follow the build's log until it ends (default true). */
+  wait?: boolean;
+}
+
+export interface DeployHooks {
+  packed?(files: number, bytes: number): void;
+  queued?(build: BuildView): void;
+  log?(line: { stage: string | null; level: string; line: string }): void;
+}
+
+export interface DeployResult {
+  build: BuildView;
+  succeeded: boolean;
+  revision: string | undefined;
+  url: string | undefined;
+}
+
+/**
+ * The revision a build produced and its URL, once serving reports them in the build view (issue 7's
+ * promote stage); undefined before. Accepts `revision` as a name or as `{name, url}`.
+ */
+export function revisionOf(build: BuildView): { revision: string | undefined; url: string | undefined } {
+  const view = build as BuildView & { revision?: unknown; revisionUrl?: unknown };
+  const r = view.revision;
+  if (r && typeof r === 'object') {
+    const { name, url } = r as { name?: unknown; url?: unknown };
+    return { revision: typeof name === 'string' ? name : undefined, url: typeof url === 'string' ? url : undefined };
+  }
+  return { revision: typeof r === 'string' ? r : undefined, url: typeof view.revisionUrl === 'string' ? view.revisionUrl : undefined };
+}
+
+/**
+ * Pack, upload, follow (issue 9): what `slipway deploy` and the GitHub Action both do; they differ in
+ * how they show it.
+ */
+export async function deployContext(client: ApiClient, request: DeployRequest, hooks: DeployHooks = {}): Promise<DeployResult> {
+  const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
+  hooks.packed?.(packed.files, packed.archive.length);
+  let build = await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag });
+  hooks.queued?.(build);
+  if (request.wait !== false) {
+    await client.followLogs(build.id, (l) => hooks.log?.(l));
+    build = await client.getBuild(build.id);
+  }
+  return { build, succeeded: SUCCESS_STATES.has(build.state), ...revisionOf(build) };
+}

@@ -1,0 +1,35 @@
+import type { SlipwayConfig } from '../config/index.js';
+import type { Logger } from '../log/index.js';
+import type { Store } from '../store/index.js';
+import { createTargets, type ServingHandle, type ServingTarget } from '../targets/index.js';
+import { servingState } from './serving-state.js';
+
+/**
+ * Serving targets of a Slipway process (issue 7): made from the config over the store. Containers carry
+ * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
+ * adopt each other's containers.
+ */
+export function openTargets(config: SlipwayConfig, store: Store, logger: Logger): Map<string, ServingTarget> {
+  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix } });
+}
+
+/** Starts the data plane (the local router) of every target that has one in this process. */
+export async function startRouters(targets: ReadonlyMap<string, ServingTarget>, logger: Logger): Promise<ServingHandle[]> {
+  const handles: ServingHandle[] = [];
+  try {
+    for (const target of targets.values()) {
+      if (!target.serve) continue;
+      const handle = await target.serve();
+      logger.info({ target: target.name, address: handle.address }, 'router listening');
+      handles.push(handle);
+    }
+  } catch (err) {
+    for (const h of handles) await h.close();
+    throw err;
+  }
+  return handles;
+}
+
+export async function closeTargets(targets: ReadonlyMap<string, ServingTarget>): Promise<void> {
+  for (const target of targets.values()) await target.close();
+}

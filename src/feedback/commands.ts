@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ACTIVE_BUILD_STATES } from '../core/types.js';
+import {
+  cancelChangeRequestBuilds,
+  createBuild,
+  getBuilds,
+  listChangeRequestBuilds,
+  recordApproval,
+  supersedeOlder,
+  type BuildRow,
+  type NewBuild,
+} from '../store/index.js';
+import type { FeedbackDeps } from './deps.js';
+import { appsOfRepo, isForgeId } from './snapshot.js';
+
+/**
+ * Comment commands and the approval label (issue 8, as Pipelines-as-Code does): the sender must have
+ * write access (GitHub collaborator permission) or be at least a Developer (GitLab), which only the
+ * forge's API can tell — so this runs from the feedback queue, never in the webhook request.
+ *
+ * - `/ok-to-test` or the `slipway/ok-to-preview` label on a fork's pull request: the approval is
+ *   recorded per (app, pull request) and the head commit builds again, approved.
+ * - `/retest`: a new build of the head commit, even when one exists for it.
+ * - `/cancel`: the pull request's unfinished builds are canceled.
+ */
+
+const head = z.strictObject({ headRef: z.string(), headSha: z.string(), headCloneUrl: z.string(), fork: z.boolean() });
+const base = {
+  forge: z.enum(['github', 'gitlab']),
+  deliveryId: z.string(),
+  repo: z.strictObject({ forge: z.enum(['github', 'gitlab']), fullName: z.string(), cloneUrl: z.string(), webUrl: z.string() }),
+  sender: z.string(),
+  senderId: z.number(),
+  number: z.number().int(),
+};
+/** The event comes back from Redis as JSON: held to its shape before anything acts on it. */
+export const commandEventSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...base, kind: z.literal('comment'), command: z.enum(['ok-to-test', 'retest', 'cancel']), head: head.optional() }),
+  z.strictObject({ ...base, kind: z.literal('label'), label: z.string(), head }),
+]);
+/** A CommentEvent or LabelEvent (core/types.ts) after its trip through the queue (`head` may be absent). */
+export type CommandEvent = z.infer<typeof commandEventSchema>;
+
+export type CommandOutcome =
+  | { outcome: 'done'; builds: string[]; canceled: string[] }
+  | { outcome: 'denied' | 'skipped'; reason: string };
+
+export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promise<CommandOutcome> {
+  const log = deps.logger.child({ delivery: event.deliveryId, forge: event.forge, pr: event.number, sender: event.sender });
+  const command = event.kind === 'label' ? 'ok-to-test' : event.command;
+  const what = event.kind === 'label' ? `label ${event.label}` : `/${event.command}`;
+  const forge = isForgeId(event.forge) ? deps.forges.get(event.forge)?.feedback : undefined;
+  const skip = (reason: string): CommandOutcome => {
+    log.info({ reason }, `${what} not run`);
+    return { outcome: 'skipped', reason };
+  };
+  if (forge === undefined) return skip(`${event.forge}.token is not set, so who wrote ${what} cannot be checked`);
+  const apps = appsOfRepo(deps.config, event.forge, event.repo.fullName).filter((a) => a.previews !== undefined);
+  if (apps.length === 0) return skip(`no app builds previews of ${event.forge}:${event.repo.fullName}`);
+
+  // Fail closed: a forge error here is retried by the queue, and never read as permission.
+  if (!(await forge.hasWriteAccess(event.repo.fullName, { login: event.sender, id: event.senderId }))) {
+    log.warn(`${what} from a user without write access ignored`);
+    return { outcome: 'denied', reason: `${event.sender} may not run ${what}: write access (GitLab: Developer) is needed` };
+  }
+
+  const { db } = deps.store;
+  const existing = await listChangeRequestBuilds(db, event.forge, event.repo.fullName, event.number);
+  if (command === 'cancel') {
+    const active = existing.filter((b) => (ACTIVE_BUILD_STATES as readonly string[]).includes(b.state)).map((b) => b.id);
+    const canceled = await cancelChangeRequestBuilds(db, active, `canceled by ${event.sender} (/cancel)`);
+    await deps.builds.cancel(canceled);
+    await deps.feedback.addForBuilds(await getBuilds(db, canceled));
+    log.info({ canceled }, '/cancel: builds canceled');
+    return { outcome: 'done', builds: [], canceled };
+  }
+
+  const headOf = event.head ?? latestHead(existing);
+  if (headOf === undefined) return skip(`no build of ${event.forge === 'gitlab' ? 'merge request !' : 'pull request #'}${event.number} yet to take the head commit from; push to it first`);
+  if (command === 'ok-to-test' && !headOf.fork) return skip(`${what}: the pull request is not from a fork, it needs no approval`);
+
+  const created: BuildRow[] = [];
+  const superseded: string[] = [];
+  await db.transaction().execute(async (trx) => {
+    for (const app of apps) {
+      if (command === 'ok-to-test') {
+        await recordApproval(trx, {
+          app: app.name,
+          prNumber: event.number,
+          forge: event.forge,
+          repo: event.repo.fullName,
+          approvedBy: event.sender,
+          via: event.kind === 'label' ? 'label' : 'comment',
+          commit: headOf.headSha,
+        });
+      }
+      const request: NewBuild = {
+        app: app.name,
+        target: app.previews?.target ?? '',
+        commit: headOf.headSha,
+        ref: headOf.headRef,
+        scope: `pr:${event.number}`,
+        trigger: 'change_request',
+        cloneUrl: app.cloneUrl ?? headOf.headCloneUrl,
+        forge: event.forge,
+        deliveryId: event.deliveryId,
+        repo: event.repo.fullName,
+        fork: headOf.fork,
+        prNumber: event.number,
+        sender: event.sender,
+        // A new build even when one exists for this commit (createBuild dedupes on the key): per
+        // delivery for /retest; once per commit for an approval.
+        dedupeExtra: command === 'retest' ? `pr-${event.number}:retest-${event.deliveryId}` : `pr-${event.number}:approved`,
+      };
+      const { build, created: isNew } = await createBuild(trx, request);
+      if (isNew) {
+        created.push(build);
+        superseded.push(...(await supersedeOlder(trx, build)));
+      }
+    }
+  });
+  await deps.builds.enqueue(created.map((b) => b.id));
+  await deps.builds.cancel(superseded);
+  await deps.feedback.addForBuilds([...created, ...(await getBuilds(db, superseded))]);
+  log.info({ builds: created.map((b) => b.id), superseded }, `${what}: builds queued`);
+  return { outcome: 'done', builds: created.map((b) => b.id), canceled: superseded };
+}
+
+/** GitHub comment payloads do not name the head: the newest build of the pull request built it. */
+function latestHead(builds: readonly BuildRow[]): z.infer<typeof head> | undefined {
+  const latest = builds[0];
+  if (latest === undefined) return undefined;
+  return { headRef: latest.ref, headSha: latest.commit_sha, headCloneUrl: latest.clone_url, fork: latest.fork === 1 };
+}

@@ -1,0 +1,18 @@
+import type { SlipwayConfig } from '../config/index.js';
+import type { ForgeId } from '../core/types.js';
+import type { Forge } from '../forges/types.js';
+import type { Logger } from '../log/index.js';
+import type { BuildQueue, FeedbackQueue } from '../queue/index.js';
+import type { Store } from '../store/index.js';
+
+/** What feedback jobs use, made by the runtime and passed in. */
+export interface FeedbackDeps {
+  config: SlipwayConfig;
+  store: Store;
+  forges: ReadonlyMap<ForgeId, Forge>;
+  /** Comment commands create and cancel builds. */
+  builds: BuildQueue;
+  /** Commands report on the builds they touch. */
+  feedback: FeedbackQueue;
+  logger: Logger;
+}

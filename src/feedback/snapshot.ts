@@ -1,0 +1,112 @@
+import { posix } from 'node:path';
+import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import type { ForgeId } from '../core/types.js';
+import {
+  getApproval,
+  getBuild,
+  getRevisionOfBuild,
+  listBuildSteps,
+  listDecisions,
+  listStages,
+  type AuditDecisionRow,
+  type BuildRow,
+  type BuildStageRow,
+  type BuildStepRow,
+  type PreviewApprovalRow,
+  type RevisionRow,
+  type Store,
+} from '../store/index.js';
+
+/**
+ * Everything a report says about one build, read from the store when the report runs (never carried
+ * in the job): the newest state wins however retries overlap (issue 8).
+ */
+export interface BuildSnapshot {
+  build: BuildRow;
+  app: AppConfig | undefined;
+  stages: BuildStageRow[];
+  steps: BuildStepRow[];
+  decisions: AuditDecisionRow[];
+  /** Present once serving recorded a revision made from this build. */
+  revision: RevisionRow | undefined;
+  /** Where the revision serves, when there is a revision. */
+  url: string | undefined;
+  /** `server.publicUrl` + `/builds/<id>`. */
+  buildUrl: string;
+  /** Fork pull requests: the maintainer's approval, if given. */
+  approval: PreviewApprovalRow | undefined;
+}
+
+export async function loadSnapshot(store: Store, config: SlipwayConfig, buildId: string): Promise<BuildSnapshot | undefined> {
+  const build = await getBuild(store.db, buildId);
+  if (!build) return undefined;
+  return snapshotOf(store, config, build);
+}
+
+export async function snapshotOf(store: Store, config: SlipwayConfig, build: BuildRow): Promise<BuildSnapshot> {
+  const { db } = store;
+  const [stages, steps, decisions, revision, approval] = await Promise.all([
+    listStages(db, build.id),
+    listBuildSteps(db, build.id),
+    listDecisions(db, build.id),
+    getRevisionOfBuild(db, build.id),
+    build.pr_number === null ? Promise.resolve(undefined) : getApproval(db, build.app, build.pr_number),
+  ]);
+  const app = config.apps.find((a) => a.name === build.app);
+  return {
+    build,
+    app,
+    stages,
+    steps,
+    decisions,
+    revision,
+    url: revision === undefined ? undefined : revisionUrl(config, build),
+    buildUrl: buildPageUrl(config, build.id),
+    approval,
+  };
+}
+
+export const buildPageUrl = (config: SlipwayConfig, buildId: string): string => `${config.server.publicUrl.replace(/\/$/, '')}/builds/${buildId}`;
+
+/** DESIGN.md "Serving names": previews use tag `pr-<number>` (GitLab `mr-<iid>`). */
+export function previewTag(forge: string | null, number: number): string {
+  return `${forge === 'gitlab' ? 'mr' : 'pr'}-${number}`;
+}
+
+/**
+ * DESIGN.md "Serving names": app URL `http://<app>.<domain>`, tag URL `http://<tag>-<app>.<domain>`.
+ * The local target's router listens on its own port, which the URL must carry unless it is 80.
+ */
+export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | undefined {
+  const target = config.targets[build.target];
+  if (target === undefined) return undefined;
+  const host = build.pr_number === null ? `${build.app}.${target.domain}` : `${previewTag(build.forge, build.pr_number)}-${build.app}.${target.domain}`;
+  const port = target.kind === 'local' ? target.listen.slice(target.listen.lastIndexOf(':') + 1) : '80';
+  return `http://${host}${port === '80' ? '' : `:${port}`}`;
+}
+
+/**
+ * The deployment environment (issue 8): the target's name, or `preview/pr-<n>` (`preview/mr-<iid>` on
+ * GitLab) for pull requests. When one repository feeds several apps their previews would share that
+ * name, so the app is appended then.
+ */
+export function environmentOf(config: SlipwayConfig, build: Pick<BuildRow, 'app' | 'target' | 'forge' | 'repo' | 'pr_number'>): string {
+  if (build.pr_number === null) return build.target;
+  const base = `preview/${previewTag(build.forge, build.pr_number)}`;
+  return appsOfRepo(config, build.forge, build.repo).length > 1 ? `${base}/${build.app}` : base;
+}
+
+/** Apps whose `repo` names this repository (forges treat repository paths case-insensitively). */
+export function appsOfRepo(config: SlipwayConfig, forge: string | null, repo: string | null): AppConfig[] {
+  if (forge === null || repo === null) return [];
+  const spec = `${forge}:${repo}`.toLowerCase();
+  return config.apps.filter((a) => a.repo.toLowerCase() === spec);
+}
+
+/** Repository path a policy annotation points at: the app's Dockerfile, which every gate judged. */
+export function dockerfilePath(app: AppConfig | undefined): string {
+  if (app === undefined) return 'Dockerfile';
+  return posix.normalize(posix.join(app.context, app.dockerfile)).replace(/^\.\//, '');
+}
+
+export const isForgeId = (value: string | null): value is ForgeId => value === 'github' || value === 'gitlab';

@@ -1,0 +1,59 @@
+import { SlipwayError } from '../../core/errors.js';
+import { getApproval } from '../../store/index.js';
+import type { Stage } from '../context.js';
+import type { InjectOutput } from './inject.js';
+
+export interface PromoteOutput {
+  revision: string | undefined;
+  url: string;
+  tagUrl: string | undefined;
+  moved: boolean;
+  reason: string | undefined;
+}
+
+/** Tag of a build's revision: a pull/merge request's preview (DESIGN.md "Serving names": `pr-<n>`, GitLab `mr-<iid>`), or the tag asked for with `slipway deploy --tag`. */
+export function previewTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
+  // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
+  if (build.scope.startsWith('deploy-tag:')) return build.scope.slice('deploy-tag:'.length);
+  if (build.pr_number === null) return undefined;
+  return `${build.forge === 'gitlab' ? 'mr' : 'pr'}-${build.pr_number}`;
+}
+
+/**
+ * `promote` (issue 7): the signed, gate-approved digest becomes an immutable revision on the build's
+ * target. Branch builds take the app's traffic; pull/merge request builds get a tagged preview at 0%.
+ * Monotonic: a build older than the one serving creates nothing and moves nothing (the target says why),
+ * and the build still ends `ready` because what it was asked to make exists and is valid.
+ */
+export const promoteStage: Stage<PromoteOutput> = {
+  name: 'promote',
+  running: 'promoting',
+  reached: 'ready',
+  /** Forks build without secrets and get no preview until a maintainer approves (issue 8: /ok-to-test). */
+  async skip(ctx) {
+    if (ctx.build.fork !== 1 || ctx.build.pr_number === null) return undefined;
+    if (await getApproval(ctx.store.db, ctx.app.name, ctx.build.pr_number)) return undefined;
+    return `pull request #${ctx.build.pr_number} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
+  },
+  async run(ctx) {
+    const injected = ctx.outputs.inject as InjectOutput | undefined;
+    if (!injected) throw new SlipwayError('SLW_INTERNAL', 'the promote stage runs after inject, sign and the promote gate, which left no image');
+    const target = ctx.targets?.get(ctx.build.target);
+    if (!target) {
+      throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${ctx.build.target}" is not running in this worker (configured: ${[...(ctx.targets?.keys() ?? [])].join(', ') || 'none'}); check targets in the config`);
+    }
+    const tag = previewTag(ctx.build);
+    await ctx.log(`promoting ${injected.image} on ${target.name}${tag ? ` as preview ${tag}` : ''}`);
+    const result = await target.promote(ctx.app.name, {
+      image: injected.image,
+      commit: ctx.build.commit_sha,
+      buildId: ctx.build.id,
+      buildCreatedAt: ctx.build.created_at,
+      ...(tag ? { tag } : {}),
+      annotations: { 'dev.slipway.build': ctx.build.id },
+    });
+    if (result.moved) await ctx.log(`revision ${result.revision} serves ${tag ? result.tagUrl ?? result.url : result.url}`);
+    else await ctx.log(`traffic not moved: ${result.reason ?? 'nothing to change'}`, 'warn');
+    return { revision: result.revision, url: result.url, tagUrl: result.tagUrl, moved: result.moved, reason: result.reason };
+  },
+};

@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { SlipwayError } from '../../core/errors.js';
+import { principalName } from '../auth/authenticate.js';
+import type { ServerDeps } from '../deps.js';
+import { ingestDirect } from '../ingest/direct.js';
+import { storeUpload } from '../uploads/store-upload.js';
+import { buildView } from '../views.js';
+
+const UPLOAD_TYPES = ['application/gzip', 'application/x-gzip', 'application/x-tar+gzip'];
+
+interface UploadQuery {
+  target?: string;
+  ref?: string;
+  tag?: string;
+}
+
+/** What cancel in progress groups an upload with: its branch (as a push to it), else all tag-less uploads. */
+export function uploadScope(ref: string | undefined, tag: string | undefined): string {
+  if (tag) return `deploy-tag:${tag}`;
+  if (ref?.startsWith('refs/heads/')) return `branch:${ref.slice('refs/heads/'.length)}`;
+  return ref ? `upload:${ref}` : 'upload';
+}
+
+/**
+ * `POST /api/v1/apps/:app/builds` (issue 9): a gzip tar build context from the GitHub Action or
+ * `slipway deploy`. Stored durably under `<dataDir>/uploads/` (content-addressed), then a build with
+ * trigger `upload` whose "commit" is the upload's SHA-256 — the same bytes build once per target, as
+ * the same commit does. The fetch stage unpacks it instead of fetching git. The auth hook has already
+ * checked the token for this app before a byte of the body was read.
+ */
+export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  const limit = deps.config.api.uploadLimit;
+  const dir = resolve(deps.cwd ?? process.cwd(), deps.config.dataDir, 'uploads');
+  app.addContentTypeParser(UPLOAD_TYPES, (_request, payload, done) => done(null, payload));
+
+  app.post<{ Params: { app: string }; Querystring: UploadQuery }>('/api/v1/apps/:app/builds', async (request, reply) => {
+    const config = deps.config.apps.find((a) => a.name === request.params.app);
+    if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.params.app}" is not configured; add it under apps`);
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (!UPLOAD_TYPES.includes(type)) throw new SlipwayError('SLW_UPLOAD_MEDIA_TYPE', `content type "${type || 'none'}" is not accepted: send the context as a gzip tar (application/gzip)`);
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
+
+    const { ref, tag } = request.query;
+    const target = request.query.target ?? Object.values(config.branches)[0];
+    if (!target) throw new SlipwayError('SLW_BAD_REQUEST', `app ${config.name} maps no branch to a target; pass ?target=`);
+    if (!(target in deps.config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${target}" is not configured; targets: ${Object.keys(deps.config.targets).join(', ')}`);
+    if (tag !== undefined && !/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(tag)) throw new SlipwayError('SLW_BAD_REQUEST', `tag "${tag}" is not a DNS label`);
+
+    const stored = await storeUpload(request.body as Readable, dir, limit);
+    const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
+      {
+        app: config.name,
+        target,
+        commit: stored.sha256,
+        ref: ref ?? '',
+        scope: uploadScope(ref, tag),
+        trigger: 'upload',
+        cloneUrl: stored.path,
+        sender: request.principal ? principalName(request.principal) : null,
+        ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
+      },
+    ]);
+    request.log.info({ build: made!.build.id, app: config.name, bytes: stored.size, created: made!.created }, 'context uploaded');
+    return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
+  });
+}

@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import { ACTIVE_BUILD_STATES } from '../core/types.js';
+import { now } from './clock.js';
+import type { BuildRow, Database, PreviewApprovalRow, RevisionRow } from './schema.js';
+
+/**
+ * Issue 8's records: the handles forges gave back (to update in place), fork preview approvals, and
+ * the builds of one pull request (what its comment shows and what `/retest` and `/cancel` act on).
+ */
+
+export type HandleKind = 'status' | 'deployment' | 'comment';
+
+/** `github:octo/hello#12`: one pull/merge request, whatever app builds it. */
+export const changeRequestKey = (forge: string, repo: string, number: number): string => `${forge}:${repo.toLowerCase()}#${number}`;
+
+export async function getHandle(db: Kysely<Database>, subject: string, kind: HandleKind): Promise<string | undefined> {
+  const row = await db.selectFrom('forge_handles').select('handle').where('subject', '=', subject).where('kind', '=', kind).executeTakeFirst();
+  return row?.handle;
+}
+
+export interface NewHandle {
+  subject: string;
+  kind: HandleKind;
+  handle: string;
+  buildId?: string | null;
+  changeRequest?: string | null;
+  environment?: string | null;
+}
+
+export async function setHandle(db: Kysely<Database>, h: NewHandle): Promise<void> {
+  const ts = now();
+  await db
+    .insertInto('forge_handles')
+    .values({
+      subject: h.subject,
+      kind: h.kind,
+      handle: h.handle,
+      build_id: h.buildId ?? null,
+      change_request: h.changeRequest ?? null,
+      environment: h.environment ?? null,
+      updated_at: ts,
+    })
+    .onConflict((oc) => oc.columns(['subject', 'kind']).doUpdateSet({ handle: h.handle, updated_at: ts }))
+    .execute();
+}
+
+/** Deployment handles of a pull request's builds on one environment (to mark them inactive). */
+export async function listDeploymentHandles(db: Kysely<Database>, changeRequest: string, environment: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('forge_handles')
+    .select('handle')
+    .where('change_request', '=', changeRequest)
+    .where('kind', '=', 'deployment')
+    .where('environment', '=', environment)
+    .orderBy('updated_at')
+    .execute();
+  return rows.map((r) => r.handle);
+}
+
+export interface NewApproval {
+  app: string;
+  prNumber: number;
+  forge: string;
+  repo: string;
+  approvedBy: string;
+  via: 'comment' | 'label';
+  commit: string | null;
+}
+
+/** The first approval stands; a second one (another maintainer, the label after the comment) changes nothing. */
+export async function recordApproval(db: Kysely<Database>, a: NewApproval): Promise<void> {
+  await db
+    .insertInto('preview_approvals')
+    .values({ app: a.app, pr_number: a.prNumber, forge: a.forge, repo: a.repo, approved_by: a.approvedBy, via: a.via, commit_sha: a.commit, approved_at: now() })
+    .onConflict((oc) => oc.columns(['app', 'pr_number']).doNothing())
+    .execute();
+}
+
+/** Whether a fork pull request's preview may be served (promote consults it; the comment shows it). */
+export async function getApproval(db: Kysely<Database>, app: string, prNumber: number): Promise<PreviewApprovalRow | undefined> {
+  return db.selectFrom('preview_approvals').selectAll().where('app', '=', app).where('pr_number', '=', prNumber).executeTakeFirst();
+}
+
+/** Every build of a pull request, newest first. */
+export async function listChangeRequestBuilds(db: Kysely<Database>, forge: string, repo: string, prNumber: number): Promise<BuildRow[]> {
+  return db
+    .selectFrom('builds')
+    .selectAll()
+    .where('forge', '=', forge)
+    .where('repo', '=', repo)
+    .where('pr_number', '=', prNumber)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** The newest build per (app, target) of a pull request: what its comment shows. */
+export function newestPerTarget(builds: readonly BuildRow[]): BuildRow[] {
+  const seen = new Map<string, BuildRow>();
+  for (const b of builds) if (!seen.has(`${b.app}\0${b.target}`)) seen.set(`${b.app}\0${b.target}`, b);
+  return [...seen.values()].sort((a, b) => (a.app === b.app ? a.target.localeCompare(b.target) : a.app.localeCompare(b.app)));
+}
+
+/** Marks a pull request's unfinished builds canceled; returns their ids (to abort running jobs). */
+export async function cancelChangeRequestBuilds(db: Kysely<Database>, ids: readonly string[], reason: string): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const ts = now();
+  const rows = await db
+    .updateTable('builds')
+    .set({ state: 'canceled', error_code: 'SLW_BUILD_CANCELED', error_message: reason, updated_at: ts, finished_at: ts })
+    .where('id', 'in', [...ids])
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The revision serving made from a build, once there is one (serving records it; issue 7). */
+export async function getRevisionOfBuild(db: Kysely<Database>, buildId: string): Promise<RevisionRow | undefined> {
+  return db.selectFrom('revisions').selectAll().where('build_id', '=', buildId).orderBy('n', 'desc').executeTakeFirst();
+}

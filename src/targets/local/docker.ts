@@ -1,0 +1,184 @@
+import { Agent, request } from 'node:http';
+import { SlipwayError } from '../../core/errors.js';
+
+/**
+ * A small Docker Engine API client over the unix socket (API 1.41, Docker 20.10: Debian's docker.io),
+ * just the calls the local target makes. One keep-alive agent: the hot paths (unpause, start) cost one
+ * round trip on an open connection instead of a connect each.
+ */
+
+const API = '/v1.41';
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Labels: Record<string, string>;
+  /** `created` | `running` | `paused` | `restarting` | `removing` | `exited` | `dead`. */
+  State: string;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  memory?: number;
+  cpu?: number;
+  /** Seconds between SIGTERM and SIGKILL on stop. */
+  stopTimeout: number;
+}
+
+interface Reply {
+  status: number;
+  body: Buffer;
+}
+
+export class DockerEngine {
+  private readonly agent: Agent;
+
+  constructor(readonly socketPath: string) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  }
+
+  private call(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Reply> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          agent: this.agent,
+          method,
+          path: `${API}${path}`,
+          headers: { host: 'docker', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (err) =>
+        reject(
+          new SlipwayError('SLW_TARGET_UNAVAILABLE', `cannot reach the Docker Engine at ${this.socketPath} (${(err as NodeJS.ErrnoException).code ?? err.message}); start it (scripts/setup.sh does) or set targets.<name>.docker`, { cause: err }),
+        ),
+      );
+      req.end(payload);
+    });
+  }
+
+  /** Calls and fails with the Engine's message unless the status is one of `ok`. */
+  private async expect(method: string, path: string, ok: number[], body?: unknown): Promise<Reply> {
+    const reply = await this.call(method, path, body);
+    if (!ok.includes(reply.status)) {
+      let message = reply.body.toString().trim();
+      try {
+        message = (JSON.parse(message) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: ${method} ${path.split('?')[0]} answered ${reply.status}: ${message}`, { details: { engineStatus: reply.status } });
+    }
+    return reply;
+  }
+
+  async ping(): Promise<void> {
+    await this.expect('GET', '/_ping', [200]);
+  }
+
+  async hasImage(ref: string): Promise<boolean> {
+    const reply = await this.call('GET', `/images/${encodeURIComponent(ref)}/json`);
+    return reply.status === 200;
+  }
+
+  /** Pulls `repo@sha256:…`; the Engine streams progress as JSON lines and reports failure in-band. */
+  async pull(image: string): Promise<void> {
+    const at = image.lastIndexOf('@');
+    const query = new URLSearchParams({ fromImage: image.slice(0, at), tag: image.slice(at + 1) });
+    const reply = await this.expect('POST', `/images/create?${query}`, [200]);
+    for (const line of reply.body.toString().split('\n')) {
+      if (!line.trim()) continue;
+      const event = JSON.parse(line) as { error?: string };
+      if (event.error) throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine could not pull ${image}: ${event.error}`);
+    }
+  }
+
+  /**
+   * Host networking: the Engine here runs with `--bridge=none` (DESIGN.md "Local machine layout"), so a
+   * revision listens on a loopback port of its own. `Init` runs docker-init as PID 1 so SIGTERM reaches
+   * the app (a bare PID 1 ignores signals it has no handler for, and every stop would wait for SIGKILL).
+   */
+  async create(spec: ContainerSpec): Promise<string> {
+    const reply = await this.expect('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, [201], {
+      Image: spec.image,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      Labels: spec.labels,
+      StopTimeout: spec.stopTimeout,
+      HostConfig: {
+        NetworkMode: 'host',
+        Init: true,
+        ...(spec.memory ? { Memory: spec.memory } : {}),
+        ...(spec.cpu ? { NanoCpus: Math.round(spec.cpu * 1e9) } : {}),
+      },
+    });
+    return (JSON.parse(reply.body.toString()) as { Id: string }).Id;
+  }
+
+  /** 304 (already in that state) counts as done for every state change. */
+  async start(id: string): Promise<void> {
+    await this.expect('POST', `/containers/${id}/start`, [204, 304]);
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.expect('POST', `/containers/${id}/pause`, [204, 304]);
+  }
+
+  async unpause(id: string): Promise<void> {
+    await this.expect('POST', `/containers/${id}/unpause`, [204, 304]);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceSeconds` (the runtime contract's "Lifecycle"). Gone already is fine. */
+  async stop(id: string, graceSeconds: number): Promise<void> {
+    const reply = await this.call('POST', `/containers/${id}/stop?t=${graceSeconds}`, undefined, (graceSeconds + 30) * 1000);
+    if (![204, 304, 404].includes(reply.status)) throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: stopping ${id.slice(0, 12)} answered ${reply.status}: ${reply.body.toString().trim()}`);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.expect('DELETE', `/containers/${id}?force=true&v=true`, [204, 404]);
+  }
+
+  /** The container's state, or undefined when it does not exist. */
+  async inspectState(id: string): Promise<{ status: string; exitCode: number } | undefined> {
+    const reply = await this.call('GET', `/containers/${id}/json`);
+    if (reply.status === 404) return undefined;
+    if (reply.status !== 200) throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: inspecting ${id.slice(0, 12)} answered ${reply.status}`);
+    const state = (JSON.parse(reply.body.toString()) as { State: { Status: string; ExitCode: number } }).State;
+    return { status: state.Status, exitCode: state.ExitCode };
+  }
+
+  /** Containers carrying every label given (any state). */
+  async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const filters = JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+    const reply = await this.expect('GET', `/containers/json?all=true&filters=${encodeURIComponent(filters)}`, [200]);
+    return JSON.parse(reply.body.toString()) as ContainerSummary[];
+  }
+
+  /** The container's last lines of output (the Engine multiplexes stdout and stderr in 8-byte-framed chunks). */
+  async logs(id: string, tail = 20): Promise<string> {
+    const reply = await this.call('GET', `/containers/${id}/logs?stdout=true&stderr=true&tail=${tail}`);
+    if (reply.status !== 200) return '';
+    const out: Buffer[] = [];
+    for (let at = 0; at + 8 <= reply.body.length; ) {
+      const size = reply.body.readUInt32BE(at + 4);
+      out.push(reply.body.subarray(at + 8, at + 8 + size));
+      at += 8 + size;
+    }
+    return Buffer.concat(out).toString().trim();
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,26 @@
+import { SlipwayError } from '../core/errors.js';
+import { isDigest, type Digest } from '../core/types.js';
+
+/** DESIGN.md "Serving names" (Knative conventions): revision `<app>-<n>`, `<app>.<domain>`, `<tag>-<app>.<domain>`. */
+
+export const revisionName = (app: string, n: number): string => `${app}-${n}`;
+export const appHost = (app: string, domain: string): string => `${app}.${domain}`;
+export const tagHost = (tag: string, app: string, domain: string): string => `${tag}-${app}.${domain}`;
+export const appUrl = (app: string, domain: string): string => `http://${appHost(app, domain)}`;
+export const tagUrl = (tag: string, app: string, domain: string): string => `http://${tagHost(tag, app, domain)}`;
+
+/** A tag becomes part of a host name, so it must be a DNS label (Knative validates tags the same way). */
+export const TAG_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * The digest of `registry/repo@sha256:…`. Only digests are promoted (DESIGN.md); a tag would let the
+ * registry change what a revision runs, which breaks revision immutability.
+ */
+export function imageDigest(image: string): Digest {
+  const at = image.lastIndexOf('@');
+  const digest = at > 0 ? image.slice(at + 1) : '';
+  if (!isDigest(digest)) {
+    throw new SlipwayError('SLW_REGISTRY_REFERENCE', `"${image}" is not an image by digest: write it as registry/repo@sha256:<64 hex> (slipway build prints it)`);
+  }
+  return digest;
+}

@@ -20,7 +20,9 @@ export function latestReady(revisions: readonly Revision[]): Revision | undefine
  * Checks a traffic block against the app's revisions and returns it normalized (exactly one of
  * `revision` / `latestRevision: true` per entry). Every problem is reported at once.
  */
-export function validateTraffic(app: string, traffic: readonly TrafficTarget[], revisions: readonly Revision[]): TrafficTarget[] {
+export function validateTraffic(app: string, traffic: readonly TrafficTarget[], revisions: readonly Revision[], options: { allowEmpty?: boolean } = {}): TrafficTarget[] {
+  // Taking the last preview off an app that never served its main URL leaves nothing to route: valid then.
+  if (traffic.length === 0 && options.allowEmpty) return [];
   const problems: string[] = [];
   if (traffic.length === 0) throw invalid(app, 'name at least one revision (e.g. [{"latestRevision":true,"percent":100}])');
   const byName = new Map(revisions.map((r) => [r.name, r]));

@@ -107,6 +107,8 @@ export interface DeployOptions {
 export interface SetTrafficOptions {
   /** Write only if the route's generation is still this (else SLW_TRAFFIC_CONFLICT). */
   expectedGeneration?: number;
+  /** Accept an empty traffic block (only when the last preview of an app without main traffic goes). */
+  allowEmpty?: boolean;
 }
 
 export interface PromoteRequest {

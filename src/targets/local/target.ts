@@ -90,7 +90,7 @@ export class LocalTarget implements ServingTarget {
 
   async setTraffic(app: string, traffic: TrafficTarget[], options: SetTrafficOptions = {}): Promise<AppStatus> {
     const [route, revisions] = await Promise.all([this.state.getRoute(app, this.name), this.state.listRevisions(app, this.name)]);
-    const normalized = validateTraffic(app, traffic, revisions);
+    const normalized = validateTraffic(app, traffic, revisions, { allowEmpty: options.allowEmpty === true });
     const current = route?.generation ?? 0;
     const expected = options.expectedGeneration ?? current;
     if (expected !== current || !(await this.state.putRoute(app, this.name, normalized, expected))) throw conflict(app);
@@ -106,7 +106,7 @@ export class LocalTarget implements ServingTarget {
       const status = await this.status(app);
       if (!status.traffic.some((t) => t.tag === tag)) return status;
       try {
-        return await this.setTraffic(app, withoutTag(status.traffic, tag), { expectedGeneration: status.generation });
+        return await this.setTraffic(app, withoutTag(status.traffic, tag), { expectedGeneration: status.generation, allowEmpty: true });
       } catch (err) {
         if (!(err instanceof SlipwayError && err.code === 'SLW_TRAFFIC_CONFLICT') || attempt >= 5) throw err;
       }

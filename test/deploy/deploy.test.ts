@@ -73,6 +73,8 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
     expect(id, deploy.output()).toBeDefined();
     const build = await getBuild(rt.store.db, id!);
     expect(build).toMatchObject({ state: FINAL_STATE, trigger: 'upload', sender: 'token:ci' });
+    // The revision it became, and its URL, are what the deploy prints last.
+    expect(deploy.output()).toMatch(new RegExp(`revision ${app}-1: http://${app}\\.localhost`));
   }, 180_000);
 
   it('`slipway deploy` without a token is refused', async () => {

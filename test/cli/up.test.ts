@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TestRepo } from '../helpers/git.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE, servingApp } from '../helpers/runtime.js';
+import { deletePrefix, removeContainers, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
@@ -28,6 +27,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     cleanups.push(() => repo.cleanup());
     const prefix = uniquePrefix();
     cleanups.push(() => deletePrefix(prefix));
+    cleanups.push(() => removeContainers(prefix));
     const [port, routerPort] = [await freePort(), await freePort()];
     const server = `http://127.0.0.1:${port}`;
     const config = writeConfig(dir, {
@@ -97,10 +97,7 @@ describe('`slipway up` with no app configured (real processes, BuildKit, registr
       expect(up.output()).toMatch(/curl -H 'Host: hello\.localhost' http:\/\/127\.0\.0\.1:\d+\//);
     } finally {
       await up.stop();
-      execFileSync('/usr/bin/docker', ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean)
-        .forEach((id) => execFileSync('/usr/bin/docker', ['rm', '-f', id], { stdio: 'ignore' }));
+      removeContainers(prefix);
       await deletePrefix(prefix);
       rmSync(dir, { recursive: true, force: true });
     }

@@ -39,7 +39,7 @@ export const API_TOKEN = 'slipway-test-api-token';
 export const API_AUTH = { authorization: `Bearer ${API_TOKEN}` };
 
 /** Removes the revision containers a test runtime started (labelled with its installation, the prefix). */
-function removeContainers(prefix: string): void {
+export function removeContainers(prefix: string): void {
   const docker = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
   try {
     const ids = execFileSync(docker, ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' }).split('\n').filter(Boolean);

@@ -15,6 +15,7 @@
 //      BENCH_PROFILE=1 (write a --cpu-prof of the Slipway server to bench/results/profiles/).
 import { spawn } from 'node:child_process';
 import { cleanupRegistry } from '../lib/cleanup.mjs';
+import { envNumber } from '../lib/env.mjs';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
@@ -40,13 +41,7 @@ const autocannon = require('autocannon');
 const { Redis } = await import('ioredis');
 const { stringify: toYaml } = await import('yaml');
 
-const num = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${raw} is not a positive number`);
-  return n;
-};
+const num = envNumber;
 const DURATION = num('BENCH_DURATION', 10);
 const WARMUP = num('BENCH_WARMUP', 2);
 const RATE = num('BENCH_RATE', 500);

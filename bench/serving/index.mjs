@@ -22,6 +22,7 @@
 // Run: npm run build && node bench/run.mjs serving
 import { execFile, spawn } from 'node:child_process';
 import { cleanupRegistry } from '../lib/cleanup.mjs';
+import { envNumber } from '../lib/env.mjs';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -49,13 +50,7 @@ const { openStore } = await import(join(ROOT, 'dist/src/store/index.js'));
 const { openTargets, closeTargets } = await import(join(ROOT, 'dist/src/cli/serving.js'));
 const { createLogger } = await import(join(ROOT, 'dist/src/log/index.js'));
 
-const num = (name, fallback) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${raw} is not a positive number`);
-  return n;
-};
+const num = envNumber;
 const DURATION = num('BENCH_DURATION', 10);
 const WARMUP = num('BENCH_WARMUP', 2);
 const CONNECTIONS = num('BENCH_CONNECTIONS', 10);

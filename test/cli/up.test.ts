@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestRepo } from '../helpers/git.js';
+import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnSlipway, writeConfig, type SlipwayProcess } from '../helpers/processes.js';
 import { deletePrefix, removeContainers, TEST_REDIS_URL, uniquePrefix, waitFor, FINAL_STATE, servingApp } from '../helpers/runtime.js';
@@ -85,14 +85,7 @@ describe('`slipway up` with no app configured (real processes, BuildKit, registr
     const up = spawnSlipway(['up'], { cwd: dir, env: { SLIPWAY_CONFIG: config } });
     try {
       await up.waitForLine(/examples\/hello is ready at http:\/\/hello\.localhost/, 90_000);
-      const body = await new Promise<string>((resolvePromise, reject) => {
-        request(`http://127.0.0.1:${routerPort}/`, { headers: { host: 'hello.localhost' } }, (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolvePromise(text));
-        })
-          .on('error', reject)
-          .end();
-      });
+      const { body } = await getWithHost(`http://127.0.0.1:${routerPort}/`, 'hello.localhost');
       expect(body).toContain('Hello from Slipway');
       expect(up.output()).toMatch(/curl -H 'Host: hello\.localhost' http:\/\/127\.0\.0\.1:\d+\//);
     } finally {

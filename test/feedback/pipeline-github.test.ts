@@ -1,7 +1,7 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
+import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { servingApp, startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 import { startFakeGithub, type FakeGithub } from './fakes/github-api.js';
@@ -44,15 +44,7 @@ describe('a pull request end to end (real pipeline, strict fake GitHub API)', ()
       const b = await getBuild(rt.store.db, id);
       return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
     }, `build ${id} to end`, 90_000);
-  const viaRouter = (host: string) =>
-    new Promise<{ status: number; body: string }>((resolvePromise, reject) => {
-      request(`http://127.0.0.1:${routerPort}/`, { headers: { host } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolvePromise({ status: res.statusCode ?? 0, body }));
-      })
-        .on('error', reject)
-        .end();
-    });
+  const viaRouter = (host: string) => getWithHost(`http://127.0.0.1:${routerPort}/`, host);
   const comments = () => fake.comments.get(21) ?? [];
 
   it('reports the preview in a check run, one comment and a deployment, then retires it on close', async () => {

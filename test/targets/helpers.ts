@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema } from '../../src/config/index.js';
@@ -10,6 +9,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { LocalTarget, type LocalTargetSettings } from '../../src/targets/index.js';
 import { BASE_IMAGE, buildAndPush, docker, dockerOk } from '../enforcer/docker.js';
 import { freePort } from '../helpers/ports.js';
+import { getWithHost, type HostReply } from '../helpers/http.js';
 
 /**
  * The local target against the real Docker Engine and registry (scripts/lib/services.sh). Every
@@ -102,26 +102,9 @@ export async function harness(id: string, overrides: Partial<LocalTargetSettings
   return h;
 }
 
-export interface Reply {
-  status: number;
-  body: string;
-  revision: string | undefined;
-  headers: Record<string, string | string[] | undefined>;
-}
+export type Reply = HostReply;
 
 /** One request to the router with a Host header (fetch cannot set Host). */
-export function get(router: string, host: string, path = '/', agent?: import('node:http').Agent): Promise<Reply> {
-  const url = new URL(router);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: Number(url.port), path, headers: { host }, ...(agent ? { agent } : {}) }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, revision: res.headers['x-slipway-revision'] as string | undefined, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+export const get = getWithHost;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter, recordApproval } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
+import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { servingApp, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubPullRequest, githubPush, signedGithub } from '../helpers/webhooks.js';
@@ -50,15 +50,7 @@ describe('serving through the pipeline (real BuildKit, registry, Docker Engine, 
       const r = await get(host);
       return r.status === expected.status && (expected.body === undefined || r.body === expected.body) ? r : undefined;
     }, `${host} to answer ${expected.status}${expected.body ? ` ${JSON.stringify(expected.body)}` : ''}`, 15_000);
-  // node:http, not fetch: fetch does not let a caller set Host, and the router routes by it.
-  const get = (host: string) =>
-    new Promise<{ status: number; body: string; revision: string | undefined }>((resolvePromise, reject) => {
-      const req = request(router, { headers: { host } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolvePromise({ status: res.statusCode ?? 0, body, revision: res.headers['x-slipway-revision'] as string | undefined }));
-      });
-      req.on('error', reject).end();
-    });
+  const get = (host: string) => getWithHost(router, host);
 
   it('a push to main serves the new revision at the app URL, and the next push replaces it', async () => {
     const first = await deliver('push', githubPush({ repo: 'octo/web', commit: repo.commit(servingApp('first\n')) }));

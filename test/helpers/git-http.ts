@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, basename } from 'node:path';
+import { parseCgiHead } from '../../src/server/git/cgi-head.js';
 
 /**
  * A real git smart-HTTP server (`git http-backend` as CGI) on loopback, with a gate: while closed,
@@ -42,19 +43,12 @@ export class GitHttpServer {
         cgi.stdout.on('data', (chunk: Buffer) => {
           if (headersDone) return void res.write(chunk);
           head = Buffer.concat([head, chunk]);
-          const end = head.indexOf('\r\n\r\n');
-          if (end < 0) return;
+          const parsed = parseCgiHead(head);
+          if (!parsed) return;
           headersDone = true;
-          let status = 200;
-          for (const line of head.subarray(0, end).toString().split('\r\n')) {
-            const i = line.indexOf(':');
-            const name = line.slice(0, i).trim();
-            const value = line.slice(i + 1).trim();
-            if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
-            else res.setHeader(name, value);
-          }
-          res.writeHead(status);
-          res.write(head.subarray(end + 4));
+          for (const [name, value] of parsed.headers) res.setHeader(name, value);
+          res.writeHead(parsed.status);
+          res.write(parsed.rest);
         });
         cgi.on('close', () => res.end());
         res.on('close', () => cgi.kill());

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
+import { parseCgiHead } from './cgi-head.js';
 
 export interface CgiOptions {
   /** Directory holding the bare repositories (`GIT_PROJECT_ROOT`). */
@@ -52,20 +53,12 @@ export function runHttpBackend(request: FastifyRequest, reply: FastifyReply, bod
   cgi.stdout.on('data', (chunk: Buffer) => {
     if (headersDone) return void res.write(chunk);
     head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\r\n\r\n');
-    if (end < 0) return;
+    const parsed = parseCgiHead(head);
+    if (!parsed) return;
     headersDone = true;
-    let status = 200;
-    for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon < 0) continue;
-      const name = line.slice(0, colon).trim();
-      const value = line.slice(colon + 1).trim();
-      if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]) || 500;
-      else res.setHeader(name, value);
-    }
-    res.writeHead(status);
-    res.write(head.subarray(end + 4));
+    for (const [name, value] of parsed.headers) res.setHeader(name, value);
+    res.writeHead(parsed.status);
+    res.write(parsed.rest);
   });
   cgi.on('error', (err) => {
     request.log.error({ err }, 'git http-backend could not start');

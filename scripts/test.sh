@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib/services.sh
 . scripts/lib/services.sh
+# shellcheck source=scripts/lib/kube.sh
+. scripts/lib/kube.sh
 
 start=$SECONDS
 ensure_packages
@@ -15,6 +17,7 @@ ensure_postgres
 ensure_base_images
 ensure_node_modules
 ensure_enforcer
+ensure_kube
 _say "test: services ready in $((SECONDS - start)) s"
 
 # Where the suites find the services (defaults; an already-set value wins).

@@ -180,8 +180,12 @@ const knativeTargetSchema = z.strictObject({
   kind: z.literal('knative'),
   kubeconfig: z.string().default('~/.kube/config').describe('Path to the kubeconfig.'),
   context: z.string().optional().describe('kubeconfig context to use.'),
-  namespace: z.string().default('default').describe('Namespace Knative Services are created in.'),
-  domain: z.string().describe('Domain Knative routes apps under.'),
+  namespace: name.default('default').describe('Namespace Knative Services are created in.'),
+  domain: z
+    .string()
+    .min(1)
+    .describe('Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative\'s config-domain and domain-template give (with the default template, <namespace>.<your domain>).'),
+  readyTimeout: duration('5m', 'Longest Slipway waits for a Service to report Ready after applying it; on timeout it reports the failing condition'),
 });
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);

@@ -10,4 +10,5 @@ export { isOlder } from './promote.js';
 export { appUrl, tagUrl, imageDigest } from './names.js';
 export { latestReady } from './traffic.js';
 export { LocalTarget, type LocalTargetSettings } from './local/index.js';
+export { KnativeTarget, knativeService, type KnativeTargetSettings } from './knative/index.js';
 export type * from './types.js';

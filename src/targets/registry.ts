@@ -1,19 +1,21 @@
 import { SlipwayError } from '../core/errors.js';
+import { createKnativeTarget, type KnativeTargetSettings } from './knative/index.js';
 import { createLocalTarget, type LocalTargetSettings } from './local/index.js';
 import type { ServingTarget, TargetDeps, TargetKind } from './types.js';
 
 /**
  * Serving target kinds → factories (STYLE.md rule 2: the registry maps ids to factories; providers are
- * instances, no module state). `knative` joins when its provider folder exists.
+ * instances, no module state).
  */
 
 /** `targets.<name>` as the config schema parses it; each kind declares its own settings. */
-export type TargetSettings = LocalTargetSettings | { kind: Exclude<TargetKind, 'local'>; domain: string };
+export type TargetSettings = LocalTargetSettings | KnativeTargetSettings;
 
 type Factory<S> = (name: string, settings: S, deps: TargetDeps) => ServingTarget;
 
 const FACTORIES: { [K in TargetKind]?: Factory<Extract<TargetSettings, { kind: K }>> } = {
   local: createLocalTarget,
+  knative: createKnativeTarget,
 };
 
 export const targetKinds = (): TargetKind[] => Object.keys(FACTORIES) as TargetKind[];

@@ -1,19 +1,8 @@
 import { SlipwayError } from '../../core/errors.js';
 import { imageDigest } from '../names.js';
-import { promoteThrough } from '../promote.js';
-import { appStatus, collectable, validateTraffic, withoutTag } from '../traffic.js';
-import type {
-  AppStatus,
-  DeployOptions,
-  PromoteRequest,
-  PromoteResult,
-  Revision,
-  ServingHandle,
-  ServingTarget,
-  SetTrafficOptions,
-  TargetDeps,
-  TrafficTarget,
-} from '../types.js';
+import { collectable } from '../traffic.js';
+import { StoredTarget } from '../stored-target.js';
+import type { DeployOptions, Revision, ServingHandle, TargetDeps } from '../types.js';
 import { Containers } from './containers.js';
 import { DockerEngine } from './docker.js';
 import { LocalServing } from './serving.js';
@@ -25,32 +14,27 @@ function splitListen(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
 }
 
-const conflict = (app: string) => new SlipwayError('SLW_TRAFFIC_CONFLICT', `the traffic of app ${app} changed while this change was being made; read it again (slipway revisions ${app}) and retry`);
-
 /**
  * The `local` target: revisions are containers on this machine's Docker Engine, served by Slipway's
  * router. This object is the control plane (any process may deploy or change traffic: it all goes
  * through the store and the Engine); `serve()` adds the data plane (router and autoscaler) to this process.
  */
-export class LocalTarget implements ServingTarget {
+export class LocalTarget extends StoredTarget {
   readonly kind = 'local' as const;
   private readonly engine: DockerEngine;
   private readonly containers: Containers;
   private serving: LocalServing | undefined;
 
   constructor(
-    readonly name: string,
+    name: string,
     private readonly settings: LocalTargetSettings,
-    private readonly deps: TargetDeps,
+    deps: TargetDeps,
     /** Overrides for tests and the bench: listen on another address. */
     private readonly overrides: { listen?: string } = {},
   ) {
+    super(name, settings.domain, deps);
     this.engine = new DockerEngine(settings.docker);
     this.containers = new Containers({ engine: this.engine, target: name, labels: deps.labels ?? {}, startTimeout: settings.startTimeout, drainTimeout: settings.drainTimeout });
-  }
-
-  private get state() {
-    return this.deps.state;
   }
 
   async deploy(app: string, options: DeployOptions): Promise<Revision> {
@@ -83,59 +67,14 @@ export class LocalTarget implements ServingTarget {
     return revision;
   }
 
-  async status(app: string): Promise<AppStatus> {
-    const [route, revisions] = await Promise.all([this.state.getRoute(app, this.name), this.state.listRevisions(app, this.name)]);
-    return appStatus(app, this.name, this.settings.domain, route, revisions);
-  }
-
-  async setTraffic(app: string, traffic: TrafficTarget[], options: SetTrafficOptions = {}): Promise<AppStatus> {
-    const [route, revisions] = await Promise.all([this.state.getRoute(app, this.name), this.state.listRevisions(app, this.name)]);
-    const normalized = validateTraffic(app, traffic, revisions, { allowEmpty: options.allowEmpty === true });
-    const current = route?.generation ?? 0;
-    const expected = options.expectedGeneration ?? current;
-    if (expected !== current || !(await this.state.putRoute(app, this.name, normalized, expected))) throw conflict(app);
-    this.deps.logger.info({ app, target: this.name, traffic: normalized }, 'traffic set');
+  protected async trafficChanged(app: string): Promise<void> {
     await this.serving?.refresh();
     await this.collectGarbage(app);
-    return this.status(app);
   }
 
-  /** Idempotent: removing a tag that is not there changes nothing (a preview closed twice). */
-  async removeTag(app: string, tag: string): Promise<AppStatus> {
-    for (let attempt = 1; ; attempt++) {
-      const status = await this.status(app);
-      if (!status.traffic.some((t) => t.tag === tag)) return status;
-      try {
-        return await this.setTraffic(app, withoutTag(status.traffic, tag), { expectedGeneration: status.generation, allowEmpty: true });
-      } catch (err) {
-        if (!(err instanceof SlipwayError && err.code === 'SLW_TRAFFIC_CONFLICT') || attempt >= 5) throw err;
-      }
-    }
-  }
-
-  async listRevisions(app: string): Promise<Revision[]> {
-    return (await this.state.listRevisions(app, this.name)).filter((r) => r.state !== 'deleted');
-  }
-
-  async deleteRevision(app: string, name: string): Promise<void> {
-    const revision = await this.state.getRevision(app, name);
-    if (!revision || revision.target !== this.name || revision.state === 'deleted') {
-      throw new SlipwayError('SLW_REVISION_NOT_FOUND', `app ${app} has no revision ${name} on target ${this.name}; slipway revisions ${app} lists them`);
-    }
-    const status = await this.status(app);
-    const uses = status.traffic.filter((t) => t.revisionName === name);
-    if (uses.length) {
-      throw new SlipwayError('SLW_REVISION_IN_USE', `revision ${name} is in the traffic of app ${app} (${uses.map((t) => (t.tag ? `tag ${t.tag}` : `${t.percent}%`)).join(', ')}); move traffic and tags off it first (slipway traffic)`);
-    }
-    // The row stays (state deleted): `<app>-<n>` is never handed out again.
-    await this.state.updateRevision(app, name, { state: 'deleted' });
+  protected async release(_app: string, name: string): Promise<void> {
     await this.containers.removeRevision(name);
     await this.serving?.refresh();
-    this.deps.logger.info({ app, revision: name, target: this.name }, 'revision deleted');
-  }
-
-  promote(app: string, request: PromoteRequest): Promise<PromoteResult> {
-    return promoteThrough(this, this.state, app, request);
   }
 
   /** Deletes revisions nothing references beyond the newest `keepRevisions` (failures are logged, not thrown). */

@@ -1,0 +1,154 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SlipwayError } from '../../core/errors.js';
+import { imageDigest } from '../names.js';
+import type { DeployOptions, PromoteRequest, PromoteResult, Revision, TargetDeps } from '../types.js';
+import { StoredTarget } from '../stored-target.js';
+import { isApiStatus, KnativeApi, loadKubeConfig, type LiveService } from './kube.js';
+import { describeConditions, revisionVerdict, routeVerdict, type Verdict } from './readiness.js';
+import { assertRevisionSpec, knativeService, ROUTE_GENERATION_ANNOTATION } from './service.js';
+import type { KnativeTargetSettings } from './settings.js';
+
+const MAX_APPLY_ATTEMPTS = 5;
+
+/**
+ * The `knative` target: each app is one `serving.knative.dev/v1` Service. A revision is the Service's
+ * template, named `<app>-<n>` (Knative's "bring your own revision name", so names match the local target's);
+ * traffic is the Service's `traffic` block pinning revisions by name.
+ *
+ * Slipway's store stays the record of revisions (their numbers, builds and promotion order) and of the
+ * traffic block, exactly as for the local target; the cluster is made to match it. Every apply states the
+ * whole desired Service with server-side apply (field manager `slipway`) and is a compare-and-set on the
+ * Service's resourceVersion, and the Service carries the route generation it was built from: a writer holding
+ * an older traffic block reads again instead of overwriting a newer one.
+ *
+ * Knative reconciles asynchronously, so after each apply this target waits for the Service's status to answer
+ * for the applied generation and reports the condition that failed, or the last one seen at the timeout.
+ */
+export class KnativeTarget extends StoredTarget {
+  readonly kind = 'knative' as const;
+  private client: KnativeApi | undefined;
+
+  constructor(
+    name: string,
+    private readonly settings: KnativeTargetSettings,
+    deps: TargetDeps,
+  ) {
+    super(name, settings.domain, deps);
+  }
+
+  /**
+   * Loaded on first use, so a broken kubeconfig fails the calls that need this cluster (with a message naming
+   * the file and context) rather than every Slipway command, including those about other targets.
+   */
+  private get api(): KnativeApi {
+    this.client ??= new KnativeApi(loadKubeConfig(this.name, this.settings), this.settings.namespace);
+    return this.client;
+  }
+
+  async deploy(app: string, options: DeployOptions): Promise<Revision> {
+    const digest = imageDigest(options.image);
+    const spec = { env: options.env ?? {}, ...(options.port !== undefined ? { port: options.port } : {}), resources: options.resources ?? {}, annotations: options.annotations ?? {} };
+    // Checked before a name is allocated: a spec Knative would reject should not use up `<app>-<n>`.
+    assertRevisionSpec(app, spec);
+    void this.api; // and so should a kubeconfig that cannot be loaded
+    const created = await this.state.createRevision({ app, target: this.name, image: options.image, digest, build: options.build, spec });
+    const log = this.deps.logger.child({ app, revision: created.name, target: this.name });
+    try {
+      const applied = await this.reconcile(app);
+      await this.waitFor(app, applied, `revision ${created.name}`, 'SLW_REVISION_FAILED', (s, g) => revisionVerdict(s, g, created.name));
+    } catch (err) {
+      await this.state.updateRevision(app, created.name, { state: 'failed', message: (err as Error).message });
+      log.warn({ err }, 'revision failed');
+      // Knative reports a Service not Ready while its newest revision failed: put the last good template back.
+      await this.reconcile(app).catch((again: unknown) => log.warn({ err: again }, 'could not restore the last ready template'));
+      throw err;
+    }
+    await this.state.updateRevision(app, created.name, { state: 'ready' });
+    log.info({ image: options.image }, 'revision ready');
+    return { ...created, state: 'ready' };
+  }
+
+  protected trafficChanged(app: string): Promise<void> {
+    return this.sync(app);
+  }
+
+  protected release(_app: string, name: string): Promise<void> {
+    return this.api.deleteRevision(name);
+  }
+
+  override async promote(app: string, request: PromoteRequest): Promise<PromoteResult> {
+    const result = await super.promote(app, request);
+    // A retried promotion may find its traffic already stored while the apply that followed had failed:
+    // applying again is a no-op when the cluster already matches.
+    if (result.moved) await this.sync(app);
+    return result;
+  }
+
+  /** Applies the stored state of the app and waits until its route answers for it. */
+  async sync(app: string): Promise<void> {
+    const applied = await this.reconcile(app);
+    if (applied) await this.waitFor(app, applied, `the route of app ${app}`, 'SLW_TARGET_REJECTED', routeVerdict);
+  }
+
+  /**
+   * Applies the Service that the store describes now: the newest live revision (being deployed or ready) as
+   * the template, and the stored traffic block. Undefined when the app has no such revision yet.
+   */
+  private async reconcile(app: string): Promise<LiveService | undefined> {
+    let clusterAhead = '';
+    for (let attempt = 1; attempt <= MAX_APPLY_ATTEMPTS; attempt++) {
+      const [route, revisions] = await Promise.all([this.state.getRoute(app, this.name), this.state.listRevisions(app, this.name)]);
+      const template = revisions.filter((r) => r.state === 'created' || r.state === 'ready').sort((a, b) => b.n - a.n)[0];
+      if (!template) return undefined;
+      const generation = route?.generation ?? 0;
+      const live = await this.api.readService(app);
+      const liveGeneration = Number(live?.metadata.annotations?.[ROUTE_GENERATION_ANNOTATION] ?? -1);
+      if (liveGeneration > generation) {
+        // Someone stored and applied a newer traffic block after we read ours: read the store again.
+        clusterAhead = `the Service carries route generation ${liveGeneration} while Slipway's store has ${generation}`;
+        await sleep(50 * attempt);
+        continue;
+      }
+      const desired = knativeService({ app, namespace: this.settings.namespace, template, traffic: route?.traffic ?? [], routeGeneration: generation });
+      if (live?.metadata.resourceVersion) desired.metadata.resourceVersion = live.metadata.resourceVersion;
+      try {
+        return await this.api.applyService(desired);
+      } catch (err) {
+        if (!isApiStatus(err, 409)) throw err;
+      }
+    }
+    throw new SlipwayError(
+      'SLW_TRAFFIC_CONFLICT',
+      `Service ${this.settings.namespace}/${app} kept changing while Slipway applied it (${MAX_APPLY_ATTEMPTS} attempts)${clusterAhead ? `: ${clusterAhead}; is another Slipway (or a restored database) managing it?` : ''}`,
+    );
+  }
+
+  /** Polls the Service until `verdict` says done or failed, or `readyTimeout` passes. */
+  private async waitFor(
+    app: string,
+    applied: LiveService | undefined,
+    what: string,
+    code: 'SLW_REVISION_FAILED' | 'SLW_TARGET_REJECTED',
+    verdict: (status: LiveService['status'], generation: number) => Verdict,
+  ): Promise<void> {
+    if (!applied) throw new SlipwayError('SLW_INTERNAL', `${what}: nothing was applied for app ${app}`);
+    const generation = applied.metadata.generation ?? 0;
+    const deadline = Date.now() + this.settings.readyTimeout;
+    let current: LiveService | undefined = applied;
+    for (let delay = 100; ; delay = Math.min(delay * 1.5, 1_000)) {
+      const v = verdict(current.status, generation);
+      if (v.done) return;
+      if (v.failed) throw new SlipwayError(code, `${what} on Knative (${this.settings.namespace}/${app}) failed: ${v.failed}`);
+      if (Date.now() >= deadline) {
+        throw new SlipwayError(code, `${what} on Knative (${this.settings.namespace}/${app}) was not ready within ${Math.round(this.settings.readyTimeout / 1000)} s: ${describeConditions(current.status)}`);
+      }
+      await sleep(delay);
+      current = await this.api.readService(app);
+      if (!current) throw new SlipwayError(code, `${what}: Service ${this.settings.namespace}/${app} was deleted while Slipway waited for it`);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing held open: the client makes one HTTPS request per call.
+  }
+}

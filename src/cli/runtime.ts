@@ -15,6 +15,7 @@ import { buildServer } from '../server/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import { closeTargets, openTargets, startRouters } from './serving.js';
+import { startPreviewReconciler, type PreviewReconciler } from './preview-reconciler.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
 import { startFeedbackWorker } from '../../workers/feedback-worker.js';
 
@@ -47,6 +48,8 @@ export interface Runtime {
   feedback: FeedbackQueue;
   /** Serving targets by name (issue 7): the promote stage and the API use them. */
   targets: Map<string, ServingTarget>;
+  /** The preview sweep, each minute, where the server runs. */
+  previews: PreviewReconciler | undefined;
   /** http://host:port the server listens on, when it runs. */
   address: string | undefined;
   close(): Promise<void>;
@@ -127,14 +130,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let server: FastifyInstance | undefined;
     let address: string | undefined;
+    let reconciler: PreviewReconciler | undefined;
     if (options.server) {
+      // The server receives close events; the reconciler backs them up (missed events, failed removals, ttl).
+      const previews = startPreviewReconciler({ config, targets, forges, logger });
+      closers.push(async () => previews.stop());
+      reconciler = previews;
       server = await buildServer({ config, store, queue, events, forges, logger, metrics, redis, feedback, targets, ...(options.cwd ? { cwd: options.cwd } : {}) });
       closers.push(() => server!.close());
       const [host, port] = splitHostPort(config.server.listen);
       address = await server.listen({ host, port: options.listenPort ?? port });
       logger.info({ address }, 'server listening');
     }
-    return { config, store, queue, events, metrics, redis, server, worker, feedback, targets, address, close };
+    return { config, store, queue, events, metrics, redis, server, worker, feedback, targets, previews: reconciler, address, close };
   } catch (err) {
     await close();
     throw err;

@@ -125,6 +125,8 @@ export interface ForgeFeedback {
   retireEnvironment(repo: string, environment: string, handles: readonly string[]): Promise<void>;
   /** Whether the user may approve fork previews and run comment commands (write access / Developer). */
   hasWriteAccess(repo: string, user: { login: string; id: number }): Promise<boolean>;
+  /** Whether pull request / merge request `number` is open (false once closed, merged or gone). */
+  changeRequestOpen(repo: string, number: number): Promise<boolean>;
 }
 
 /** REST API access for feedback (config `github.*` / `gitlab.*`). */

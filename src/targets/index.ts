@@ -9,6 +9,7 @@ export { createTarget, createTargets, targetKinds, type TargetSettings } from '.
 export { isOlder } from './promote.js';
 export { appUrl, tagUrl, imageDigest } from './names.js';
 export { latestReady } from './traffic.js';
+export { sweepPreviews, type SweptPreview } from './previews.js';
 export { LocalTarget, type LocalTargetSettings } from './local/index.js';
 export { KnativeTarget, knativeService, type KnativeTargetSettings } from './knative/index.js';
 export type * from './types.js';

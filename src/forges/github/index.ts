@@ -4,6 +4,7 @@ import { createGithubClient } from './client.js';
 import { upsertGithubComment } from './comment.js';
 import { publishGithubDeployment, retireGithubEnvironment } from './deployment.js';
 import { detectGithub } from './detect.js';
+import { githubPullRequestOpen } from './pull-state.js';
 import { publishGithubStatus } from './status.js';
 import { verifyGithubSignature } from './verify.js';
 
@@ -20,6 +21,7 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
           publishDeployment: (report, handle) => publishGithubDeployment(client, report, handle),
           retireEnvironment: (repo, environment, handles) => retireGithubEnvironment(client, repo, environment, handles),
           hasWriteAccess: (repo, user) => githubHasWriteAccess(client, repo, user.login),
+          changeRequestOpen: (repo, number) => githubPullRequestOpen(client, repo, number),
         };
   return {
     id: 'github',

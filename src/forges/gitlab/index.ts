@@ -4,6 +4,7 @@ import { createGitlabClient } from './client.js';
 import { upsertGitlabNote } from './comment.js';
 import { publishGitlabDeployment, stopGitlabEnvironment } from './deployment.js';
 import { detectGitlab } from './detect.js';
+import { gitlabMergeRequestOpen } from './merge-request-state.js';
 import { publishGitlabStatus } from './status.js';
 import { verifyGitlabToken } from './verify.js';
 
@@ -20,6 +21,7 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
           // GitLab stops the environment as a whole; deployment handles are not needed.
           retireEnvironment: (repo, environment) => stopGitlabEnvironment(client, repo, environment),
           hasWriteAccess: (repo, user) => gitlabHasWriteAccess(client, repo, user.id),
+          changeRequestOpen: (repo, iid) => gitlabMergeRequestOpen(client, repo, iid),
         };
   return {
     id: 'gitlab',

@@ -32,6 +32,8 @@ export interface FakeGithubOptions {
   app?: { id: number; publicKeyPem: string; installationId: number; tokenLifetimeMs?: number };
   /** login → permission (admin, write, read, none); others are 404. */
   permissions?: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
+  /** Pull request number → state (merged ones are `closed`, with `merged: true`); others are 404. */
+  pullRequests?: Record<number, 'open' | 'closed' | 'merged'>;
 }
 
 export interface FakeGithub extends StrictServer {
@@ -215,6 +217,16 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         need.only(b, ['state', 'environment_url', 'log_url', 'description', 'auto_inactive', 'environment', 'target_url']);
         d.statuses.push({ state, ...(environment_url ? { environment_url } : {}), ...(log_url ? { log_url } : {}) });
         return { status: 201, body: { id: id(), node_id: 'DES_fake', state, creator: user('slipway[bot]'), description: b?.['description'] ?? '', environment: d.environment, environment_url: environment_url ?? '', log_url: log_url ?? '', created_at: now(), updated_at: now(), deployment_url: `${repoUrl(req.params[0]!, req.params[1]!)}/deployments/${d.id}` } };
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/,
+      handle(req) {
+        const number = Number(req.params[2]);
+        const state = options.pullRequests?.[number];
+        if (state === undefined) throw new RequestViolation(404, 'Not Found');
+        return { status: 200, body: { url: `${repoUrl(req.params[0]!, req.params[1]!)}/pulls/${number}`, number, state: state === 'merged' ? 'closed' : state, merged: state === 'merged', user: user('octocat') } };
       },
     },
     {

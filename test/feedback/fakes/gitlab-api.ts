@@ -14,6 +14,8 @@ export interface FakeGitlabOptions {
   project: string;
   /** user id → access level (10 guest, 20 reporter, 30 developer, 40 maintainer, 50 owner). */
   members?: Record<number, number>;
+  /** Merge request iid → state; others are 404. */
+  mergeRequests?: Record<number, 'opened' | 'closed' | 'merged' | 'locked'>;
 }
 
 export interface FakeGitlab extends StrictServer {
@@ -58,6 +60,16 @@ export async function startFakeGitlab(options: FakeGitlabOptions): Promise<FakeG
         }
         statuses.push({ sha, name, ref, status: state, target_url, description });
         return { status: 201, body: { id: id(), sha, ref, status: state, name, target_url, description, created_at: now(), started_at: state === 'pending' ? null : now(), finished_at: ['success', 'failed', 'canceled'].includes(state) ? now() : null, allow_failure: false, coverage: null, author } };
+      },
+    },
+    {
+      method: 'GET',
+      path: p('/merge_requests/(\\d+)'),
+      handle(req) {
+        const iid = Number(req.params[0]);
+        const state = options.mergeRequests?.[iid];
+        if (state === undefined) throw new RequestViolation(404, '404 Not found');
+        return { status: 200, body: { id: iid + 10_000, iid, project_id: 1, state, title: `MR ${iid}`, author } };
       },
     },
     {

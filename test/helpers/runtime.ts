@@ -9,6 +9,8 @@ import { createLogger } from '../../src/log/index.js';
 import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
 import { isTerminalState, type BuildState } from '../../src/core/types.js';
 import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
+import { getBuild, type BuildRow } from '../../src/store/index.js';
+import { signedGithub } from './webhooks.js';
 
 /**
  * The state a build that passes every stage ends in: the `reached` state of the last stage that
@@ -135,4 +137,20 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, what: stri
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Delivers a signed GitHub webhook to the runtime's server; expects 202 and answers its JSON. */
+export async function deliverGithub(rt: TestRuntime, event: string, payload: unknown): Promise<{ builds: { id: string }[]; reason?: string }> {
+  const req = signedGithub(event, payload, WEBHOOK_SECRET);
+  const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
+  if (res.statusCode !== 202) throw new Error(`webhook ${event} answered ${res.statusCode}: ${res.body}`);
+  return res.json() as { builds: { id: string }[]; reason?: string };
+}
+
+/** The build once it has ended (ready, failed, rejected or canceled). */
+export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<BuildRow> {
+  return waitFor(async () => {
+    const b = await getBuild(rt.store.db, id);
+    return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+  }, `build ${id} to end`, timeoutMs);
 }

@@ -3,7 +3,7 @@ import { getBuild, listStages, logsAfter, recordApproval } from '../../src/store
 import { TestRepo } from '../helpers/git.js';
 import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { servingApp, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { buildEnded, deliverGithub, servingApp, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubPullRequest, githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
@@ -33,17 +33,8 @@ describe('serving through the pipeline (real BuildKit, registry, Docker Engine, 
     repo?.cleanup();
   });
 
-  const deliver = async (event: string, payload: unknown) => {
-    const req = signedGithub(event, payload, WEBHOOK_SECRET);
-    const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
-    expect(res.statusCode).toBe(202);
-    return res.json() as { builds: { id: string }[]; reason?: string };
-  };
-  const ready = (id: string) =>
-    waitFor(async () => {
-      const b = await getBuild(rt.store.db, id);
-      return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
-    }, `build ${id} to end`, 90_000);
+  const deliver = (event: string, payload: unknown) => deliverGithub(rt, event, payload);
+  const ready = (id: string) => buildEnded(rt, id);
   /** Routes reach the router within about a second of a promotion (it re-reads the store). */
   const eventually = (host: string, expected: { status: number; body?: string }) =>
     waitFor(async () => {

@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { makeTar, STATIC_TOKEN, staticTokenConfig, TestIssuer, unsecuredToken } from './helpers.js';
@@ -17,7 +19,7 @@ describe('API auth and uploads', () => {
     rt = await startTestRuntime({
       worker: false,
       config: {
-        api: { tokens: staticTokenConfig, oidc: { issuer: issuer.url, audience: 'slipway' }, uploadLimit: '64KiB' },
+        api: { tokens: staticTokenConfig, oidc: { issuer: issuer.url, audience: 'slipway' }, uploadLimit: '64KiB', uploadUnpackedLimit: '4MiB' },
         apps: [
           { name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' } },
           { name: 'other', repo: 'github:octo/other', branches: { main: 'local' } },
@@ -93,6 +95,20 @@ describe('API auth and uploads', () => {
     const res = await upload(STATIC_TOKEN, await makeTar(entries));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: 'SLW_UPLOAD_INVALID', entry });
+  });
+
+  it('refuses a small upload that unpacks past api.uploadUnpackedLimit (a gzip bomb: 413), storing nothing', async () => {
+    // 8 MiB of zeros compress to a few KiB: under uploadLimit, far over the unpacked limit.
+    const bomb = await makeTar([{ name: 'Dockerfile', content: 'FROM scratch\n' }, { name: 'zeros.bin', content: '\0'.repeat(8 * 1024 * 1024) }]);
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const uploads = resolve(rt.dir, rt.config.dataDir, 'uploads');
+    const before = existsSync(uploads) ? readdirSync(uploads) : [];
+    const res = await upload(STATIC_TOKEN, bomb);
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { code: string; detail: string };
+    expect(body.code).toBe('SLW_UPLOAD_TOO_LARGE');
+    expect(body.detail).toContain('api.uploadUnpackedLimit (4194304 bytes)');
+    expect(existsSync(uploads) ? readdirSync(uploads) : []).toEqual(before);
   });
 
   it('refuses uploads over api.uploadLimit (413) and other content types (415)', async () => {

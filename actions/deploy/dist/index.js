@@ -22983,6 +22983,8 @@ var CATALOG = {
   SLW_REVISION_NOT_FOUND: { httpStatus: 404, retryable: false, title: "Revision not found" },
   SLW_REVISION_IN_USE: { httpStatus: 409, retryable: false, title: "Revision takes traffic" },
   SLW_REVISION_FAILED: { httpStatus: 422, retryable: false, title: "Revision did not become ready" },
+  SLW_REVISION_INVALID: { httpStatus: 400, retryable: false, title: "Revision spec invalid" },
+  SLW_TARGET_REJECTED: { httpStatus: 502, retryable: false, title: "Serving target rejected the request" },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: "Internal error" }
 };
 var SlipwayError = class extends Error {

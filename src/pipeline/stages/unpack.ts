@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import { posix, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -28,6 +28,8 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
   }
   await ctx.log(`unpacking the uploaded context (sha256 ${build.commit_sha})`);
   let files = 0;
+  let bytes = 0;
+  const limit = ctx.config.api.uploadUnpackedLimit;
   const reader = extract();
   const write = (async () => {
     for await (const entry of reader) {
@@ -47,10 +49,11 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
       }
       await rm(target, { recursive: true, force: true }); // a later entry replaces an earlier one, as tar does
       if (header.type === 'file' || header.type === 'contiguous-file') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry) chunks.push(chunk as Buffer);
-        // flag wx: never follows whatever might sit at the path; setuid/setgid bits are dropped.
-        await writeFile(target, Buffer.concat(chunks), { flag: 'wx', mode: header.mode & 0o777 });
+        // Checked again here (the server did when it arrived), before the disk fills.
+        bytes += header.size ?? 0;
+        if (bytes > limit) throw refused(header.name, `takes the unpacked context past api.uploadUnpackedLimit (${limit} bytes)`);
+        // Streamed, never whole in memory; flag wx: never follows whatever might sit at the path; setuid/setgid bits are dropped.
+        await pipeline(entry, createWriteStream(target, { flags: 'wx', mode: header.mode & 0o777 }));
         await chmod(target, header.mode & 0o777);
         files++;
       } else if (header.type === 'symlink') {

@@ -49,7 +49,7 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     if (!(target in deps.config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${target}" is not configured; targets: ${Object.keys(deps.config.targets).join(', ')}`);
     if (tag !== undefined && !/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(tag)) throw new SlipwayError('SLW_BAD_REQUEST', `tag "${tag}" is not a DNS label`);
 
-    const stored = await storeUpload(request.body as Readable, dir, limit);
+    const stored = await storeUpload(request.body as Readable, dir, limit, deps.config.api.uploadUnpackedLimit);
     const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
       {
         app: config.name,

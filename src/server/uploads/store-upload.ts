@@ -17,10 +17,10 @@ export interface StoredUpload {
 
 /**
  * Streams an upload to disk (never whole in memory), hashing and counting as it goes, refuses it past
- * `limit` bytes (413) or when its tar is unsafe (400), and only then moves it to its content-addressed
+ * `limit` bytes or `unpackedLimit` unpacked (413), or when its tar is unsafe (400), and only then moves it to its content-addressed
  * name, so a stored upload is always a complete, validated archive. Same bytes → same file.
  */
-export async function storeUpload(body: Readable, dir: string, limit: number): Promise<StoredUpload> {
+export async function storeUpload(body: Readable, dir: string, limit: number, unpackedLimit: number): Promise<StoredUpload> {
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
   const hash = createHash('sha256');
@@ -36,7 +36,7 @@ export async function storeUpload(body: Readable, dir: string, limit: number): P
   try {
     await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
     if (size === 0) throw new SlipwayError('SLW_UPLOAD_INVALID', 'the upload is empty; send the build context as a gzip-compressed tar');
-    await validateContextTar(tmp);
+    await validateContextTar(tmp, unpackedLimit);
     const sha256 = hash.digest('hex');
     const path = join(dir, `${sha256}.tar.gz`);
     await rename(tmp, path);

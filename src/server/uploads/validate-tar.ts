@@ -51,19 +51,28 @@ function resolveInArchive(path: string, links: ReadonlyMap<string, string>): str
  * Checks an uploaded gzip tar before anything is built from it (issue 9): only files, directories and
  * links; no absolute paths, no `..` out of the root, no symlink or hard link that resolves outside it,
  * and nothing written through a symlink. Throws SLW_UPLOAD_INVALID (400) naming the first bad entry.
+ * Its files may not add up to more than `unpackedLimit` bytes (SLW_UPLOAD_TOO_LARGE, 413): a small
+ * archive can expand a thousandfold, and reading stops as soon as the sum passes the limit.
  */
-export async function validateContextTar(file: string): Promise<{ entries: number }> {
+export async function validateContextTar(file: string, unpackedLimit: number): Promise<{ entries: number; bytes: number }> {
   const headers: Header[] = [];
   const reader = extract();
+  let bytes = 0;
   const collect = (async () => {
     for await (const entry of reader) {
       headers.push(entry.header);
+      bytes += entry.header.size ?? 0;
+      if (bytes > unpackedLimit) {
+        throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload's files add up to more than api.uploadUnpackedLimit (${unpackedLimit} bytes) once unpacked; add large files to .dockerignore or raise the limit`);
+      }
       entry.resume(); // contents do not matter here, only names and types
     }
   })();
   try {
     await Promise.all([pipeline(createReadStream(file), createGunzip(), reader), collect]);
   } catch (err) {
+    reader.destroy();
+    if (err instanceof SlipwayError) throw err;
     throw new SlipwayError('SLW_UPLOAD_INVALID', `the upload is not a gzip-compressed tar archive (${(err as Error).message}); send the output of tar -cz`, { cause: err });
   }
 
@@ -91,5 +100,5 @@ export async function validateContextTar(file: string): Promise<{ entries: numbe
       if (!target || resolveInArchive(target, links) !== target) throw invalid(header.name, `is a hard link to ${header.linkname} outside the context`);
     }
   }
-  return { entries: headers.length };
+  return { entries: headers.length, bytes };
 }

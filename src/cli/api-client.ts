@@ -76,6 +76,12 @@ export class ApiClient {
     return (await res.json()) as BuildView;
   }
 
+  /** Asks for an existing image (by digest) to be promoted through the gates: a build with trigger `image`. */
+  async promoteImage(app: string, body: { image: string; target?: string | undefined; tag?: string | undefined }): Promise<BuildView> {
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await res.json()) as BuildView;
+  }
+
   /** Follows a build's log over SSE; calls onLine per line; resolves with the build's final state. */
   async followLogs(id: string, onLine: (line: { ts: string; stage: string | null; level: string; line: string }) => void): Promise<string> {
     const res = await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`, { headers: { accept: 'text/event-stream' } });

@@ -148,13 +148,13 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   program.command('router').description("run the serving targets' routers only (slipway up runs them too)").action(run(() => routerCommand(ctx, global())));
   program
     .command('deploy')
-    .description("upload a directory as an app's build context, follow the build, print the revision URL")
-    .argument('<dir>', 'build context directory (.dockerignore is honoured)')
+    .description("upload a directory as an app's build context (or promote an existing image by digest through the gates), follow the build, print the revision URL")
+    .argument('<dir|image@digest>', 'build context directory (.dockerignore is honoured), or registry/repo@sha256:… to promote')
     .requiredOption('--app <name>', 'app to deploy')
     .option('--target <name>', "serving target (default: the target of the app's first branch)")
     .option('--tag <tag>', 'serve the revision under this tag: http://<tag>-<app>.<domain>')
     .option('-f, --file <path>', 'Dockerfile to use (sent as the context\'s Dockerfile)')
-    .action((dir: string, opts) => run(() => deployCommand(ctx, global(), dir, opts))());
+    .action((subject: string, opts) => run(() => deployCommand(ctx, global(), subject, opts))());
   program
     .command('login')
     .description("store the server URL and API token for client commands (in the user's config directory, mode 0600)")

@@ -144,4 +144,4 @@ export function isTerminalState(state: BuildState): boolean {
 }
 
 /** What caused a build. */
-export type BuildTrigger = 'push' | 'tag' | 'change_request' | 'upload' | 'git' | 'cli';
+export type BuildTrigger = 'push' | 'tag' | 'change_request' | 'upload' | 'git' | 'cli' | 'image';

@@ -9,6 +9,7 @@ import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { servingApiPlugin } from './plugins/serving-api.js';
 import { uploadsApiPlugin } from './plugins/uploads-api.js';
+import { promotionsApiPlugin } from './plugins/promotions-api.js';
 import { gitRemotePlugin } from './plugins/git-remote.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 
@@ -37,6 +38,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => metricsPlugin(scope, deps));
   await app.register(async (scope) => servingApiPlugin(scope, deps));
   await app.register(async (scope) => uploadsApiPlugin(scope, deps));
+  await app.register(async (scope) => promotionsApiPlugin(scope, deps));
   await app.register(async (scope) => gitRemotePlugin(scope, deps, auth));
   return app;
 }

@@ -1,10 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBuild } from '../../src/store/index.js';
+import { getBuild, listStages } from '../../src/store/index.js';
 import { REGISTRY } from '../buildkit/registry-image.js';
 import { TestRepo } from '../helpers/git.js';
 import { spawnSlipway } from '../helpers/processes.js';
@@ -75,6 +75,47 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
     expect(build).toMatchObject({ state: FINAL_STATE, trigger: 'upload', sender: 'token:ci' });
     // The revision it became, and its URL, are what the deploy prints last.
     expect(deploy.output()).toMatch(new RegExp(`revision ${app}-1: http://${app}\\.localhost`));
+  }, 180_000);
+
+  it('`slipway deploy <image@digest>` promotes an image Slipway protected and signed, through the gates and nothing else', async () => {
+    const first = (await rt.store.db.selectFrom('builds').selectAll().where('app', '=', app).where('trigger', '=', 'upload').executeTakeFirstOrThrow());
+    const inject = (await listStages(rt.store.db, first.id)).find((s) => s.stage === 'inject');
+    const { image, source } = JSON.parse(inject!.output!) as { image: string; source: string };
+    const env = { SLIPWAY_TOKEN: STATIC_TOKEN };
+
+    const deploy = spawnSlipway(['--server', rt.url, 'deploy', image, '--app', app, '--tag', 'rc'], { cwd: home, env });
+    const code = await deploy.exited();
+    expect(deploy.output()).toMatch(new RegExp(`revision ${app}-2: http://rc-${app}\\.localhost`));
+    expect(code).toBe(0);
+    const id = /^build (\S+): /m.exec(deploy.output())![1]!;
+    expect(await getBuild(rt.store.db, id)).toMatchObject({ state: FINAL_STATE, trigger: 'image', clone_url: image, scope: 'deploy-tag:rc' });
+    // The gates ran; nothing was fetched, built, injected or signed again.
+    expect((await listStages(rt.store.db, id)).map((s) => s.stage)).toEqual(['policy-source', 'policy-image', 'policy-promote', 'promote']);
+    expect(deploy.output()).toContain(`inject skipped: the build promotes the existing image ${image}`);
+
+    // The image as built, before injection, carries no enforcer and no signature: the promote gate refuses
+    // it even with no policy files at all (this runtime has none: the gate's floor is not a policy).
+    const unprotected = spawnSlipway(['--server', rt.url, 'deploy', source, '--app', app, '--tag', 'raw'], { cwd: home, env });
+    const unprotectedCode = await unprotected.exited();
+    expect(unprotectedCode).toBe(1);
+    expect(unprotected.output()).toMatch(/: rejected \(SLW_POLICY_REJECTED: rejected at the promote gate/);
+    expect(unprotected.output()).toContain('promote gate: 0 rules checked');
+    expect(unprotected.output()).toContain('no signature by a trusted key verified');
+    expect((await rt.targets.get('local')!.status(app)).traffic.some((t) => t.tag === 'raw')).toBe(false);
+
+    // Signed by the trusted key but never injected: still refused, for the missing enforcer.
+    const password = readFileSync(join(rt.dir, '.slipway', 'cosign.password'), 'utf8').trim();
+    const sign = spawnSlipway(['sign', source, '--key', join(rt.dir, '.slipway', 'cosign.key')], { cwd: rt.dir, env: { SLIPWAY_KEY_PASSWORD: password } });
+    expect(await sign.exited(), sign.output()).toBe(0);
+    const signedOnly = spawnSlipway(['--server', rt.url, 'deploy', source, '--app', app, '--tag', 'signed'], { cwd: home, env });
+    expect(await signedOnly.exited()).toBe(1);
+    expect(signedOnly.output()).toMatch(/rejected at the promote gate: sha256:[0-9a-f]{64} does not carry Slipway's micro-enforcer/);
+
+    // By tag is refused before anything is queued.
+    const byTag = await fetch(`${rt.url}/api/v1/apps/${app}/promotions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${STATIC_TOKEN}` }, body: JSON.stringify({ image: `${REGISTRY}/slipway/${app}:latest` }) });
+    expect(byTag.status).toBe(400);
+    expect(byTag.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await byTag.json()) as { detail: string }).detail).toContain('names no digest: promote by digest');
   }, 180_000);
 
   it('`slipway deploy` without a token is refused', async () => {

@@ -23072,6 +23072,11 @@ var ApiClient = class {
     const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, { method: "POST", headers: { "content-type": "application/gzip" }, body: archive });
     return await res.json();
   }
+  /** Asks for an existing image (by digest) to be promoted through the gates: a build with trigger `image`. */
+  async promoteImage(app, body) {
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return await res.json();
+  }
   /** Follows a build's log over SSE; calls onLine per line; resolves with the build's final state. */
   async followLogs(id, onLine) {
     const res = await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`, { headers: { accept: "text/event-stream" } });
@@ -23472,7 +23477,10 @@ function revisionOf(build) {
 async function deployContext(client, request, hooks = {}) {
   const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
   hooks.packed?.(packed.files, packed.archive.length);
-  let build = await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag });
+  return follow(client, await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag }), request, hooks);
+}
+async function follow(client, queued, request, hooks) {
+  let build = queued;
   hooks.queued?.(build);
   if (request.wait !== false) {
     await client.followLogs(build.id, (l) => hooks.log?.(l));

@@ -4,11 +4,14 @@ import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
 import { verifyImage } from '../../signing/index.js';
+import { LABELS as ENFORCER_LABELS } from '../../enforcer/index.js';
 import { recordDecision, type BuildRow } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import type { FetchOutput } from './fetch.js';
-import type { InjectOutput } from './inject.js';
+import { stageImage } from './given-image.js';
+
+const ENFORCER_LABEL = ENFORCER_LABELS.version;
 
 export interface GateOutput {
   gate: Gate;
@@ -102,9 +105,7 @@ export const imageGateStage: Stage<GateOutput> = {
   running: 'checking',
   reached: 'checking',
   async run(ctx) {
-    const built = ctx.outputs.build as { digest: string; image: string } | undefined;
-    if (!built) throw new SlipwayError('SLW_INTERNAL', 'the image gate runs after the build stage, which left no image');
-    const ref = parseImageRef(built.image);
+    const ref = parseImageRef(stageImage(ctx, 'build').image);
     const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
     const image = await imageFacts(client, ref, ctx.signal);
     const dockerfile = dockerfileInput(ctx);
@@ -121,13 +122,24 @@ export const promoteGateStage: Stage<GateOutput> = {
   running: 'checking',
   reached: 'checking',
   async run(ctx) {
-    const injected = ctx.outputs.inject as InjectOutput | undefined;
-    if (!injected) throw new SlipwayError('SLW_INTERNAL', 'the promote gate runs after inject and sign, which left no image');
-    const ref = parseImageRef(injected.image);
+    const ref = parseImageRef(stageImage(ctx, 'inject').image);
     const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
     const image = await imageFacts(client, ref, ctx.signal);
     const verification = await verifyImage(client, ref, ctx.signing?.trusted ?? [], { signal: ctx.signal });
     await ctx.log(verification.verified ? `signature verified by ${verification.keyIds.join(', ')}` : `no signature verified: ${verification.reasons.join('; ') || 'no trusted keys'}`, verification.verified ? 'info' : 'warn');
-    return judge(ctx, 'promote', { ...baseInput(ctx), image, signatures: { verified: verification.keyIds } }, image.digest);
+    const decided = await judge(ctx, 'promote', { ...baseInput(ctx), image, signatures: { verified: verification.keyIds } }, image.digest);
+    // A floor no policy file can lower (fail closed: an empty or missing policies/ directory must not let
+    // an unsigned or unprotected image serve traffic).
+    if (!verification.verified) {
+      throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the promote gate: no signature by a trusted key verified for ${image.digest} (${verification.reasons.join('; ') || 'no trusted keys: set signing.trustedKeys'}); Slipway promotes only images signed by a key in signing.trustedKeys`, {
+        details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 0, message: 'signed by a trusted key' }] },
+      });
+    }
+    if (!(ENFORCER_LABEL in image.labels)) {
+      throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the promote gate: ${image.digest} does not carry Slipway's micro-enforcer (no ${ENFORCER_LABEL} label); promote images that went through the inject stage`, {
+        details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 1, message: 'carries the micro-enforcer' }] },
+      });
+    }
+    return decided;
   },
 };

@@ -1,7 +1,7 @@
 import { SlipwayError } from '../../core/errors.js';
 import { getApproval } from '../../store/index.js';
 import type { Stage } from '../context.js';
-import type { InjectOutput } from './inject.js';
+import { stageImage } from './given-image.js';
 
 export interface PromoteOutput {
   revision: string | undefined;
@@ -36,8 +36,7 @@ export const promoteStage: Stage<PromoteOutput> = {
     return `pull request #${ctx.build.pr_number} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
   },
   async run(ctx) {
-    const injected = ctx.outputs.inject as InjectOutput | undefined;
-    if (!injected) throw new SlipwayError('SLW_INTERNAL', 'the promote stage runs after inject, sign and the promote gate, which left no image');
+    const injected = stageImage(ctx, 'inject');
     const target = ctx.targets?.get(ctx.build.target);
     if (!target) {
       throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${ctx.build.target}" is not running in this worker (configured: ${[...(ctx.targets?.keys() ?? [])].join(', ') || 'none'}); check targets in the config`);

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { SlipwayError } from '../../core/errors.js';
+import { isDigest } from '../../core/types.js';
+import { principalName } from '../auth/authenticate.js';
+import type { ServerDeps } from '../deps.js';
+import { ingestDirect } from '../ingest/direct.js';
+import { buildView } from '../views.js';
+import { uploadScope } from './uploads-api.js';
+
+interface PromotionBody {
+  image?: unknown;
+  target?: unknown;
+  tag?: unknown;
+}
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** `host[:port]/path/…` as a registry repository is written (lower-case path components). */
+const REPOSITORY = /^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+
+/**
+ * `POST /api/v1/apps/:app/promotions` with `{"image": "registry/repo@sha256:…", "target"?, "tag"?}`
+ * (issue 7: `slipway deploy <image@digest>`): a build with trigger `image` that takes an existing image by
+ * digest through the image and promote gates to a revision (src/pipeline/stages/given-image.ts). Only a
+ * digest is accepted: a tag could point elsewhere by the time the gates look. The same digest on the same
+ * target and scope is one build (202 with it again).
+ */
+export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  app.post<{ Params: { app: string }; Body: PromotionBody }>('/api/v1/apps/:app/promotions', async (request, reply) => {
+    const config = deps.config.apps.find((a) => a.name === request.params.app);
+    if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.params.app}" is not configured; add it under apps`);
+    const body = (request.body ?? {}) as PromotionBody;
+    if (typeof body.image !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', 'send {"image": "registry/repo@sha256:<64 hex>"}: the image to promote, by digest');
+    const at = body.image.lastIndexOf('@');
+    const [repository, digest] = at > 0 ? [body.image.slice(0, at), body.image.slice(at + 1)] : [body.image, ''];
+    if (!isDigest(digest)) throw new SlipwayError('SLW_BAD_REQUEST', `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`);
+    if (!REPOSITORY.test(repository)) throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`);
+    if (body.target !== undefined && typeof body.target !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"target" must be a string');
+    if (body.tag !== undefined && (typeof body.tag !== 'string' || !DNS_LABEL.test(body.tag))) throw new SlipwayError('SLW_BAD_REQUEST', `tag ${JSON.stringify(body.tag)} is not a DNS label`);
+    const target = body.target ?? Object.values(config.branches)[0];
+    if (!target) throw new SlipwayError('SLW_BAD_REQUEST', `app ${config.name} maps no branch to a target; pass "target"`);
+    if (!(target in deps.config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${target}" is not configured; targets: ${Object.keys(deps.config.targets).join(', ')}`);
+    const tag = body.tag as string | undefined;
+    const image = `${repository}@${digest}`;
+
+    const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
+      {
+        app: config.name,
+        target,
+        commit: digest.slice('sha256:'.length),
+        ref: '',
+        scope: tag ? uploadScope(undefined, tag) : 'image',
+        trigger: 'image',
+        cloneUrl: image,
+        sender: request.principal ? principalName(request.principal) : null,
+        ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
+      },
+    ]);
+    request.log.info({ build: made!.build.id, app: config.name, image, created: made!.created }, 'image promotion requested');
+    return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
+  });
+}

@@ -279,7 +279,7 @@ export const configSchema = z
     dataDir: z
       .string()
       .default('.slipway')
-      .describe('Directory for uploaded build contexts (uploads/) and git push repositories (git/). Server and workers must share it: several machines need shared storage here.'),
+      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/) and the enforcer\'s layer scan cache (cache/enforcer/). Server and workers must share it: several machines need shared storage here.'),
     api: apiSchema,
     github: githubSchema,
     gitlab: gitlabSchema,

@@ -29,6 +29,15 @@ type Node =
   | { kind: 'symlink'; layer: number; target: string }
   | { kind: 'other'; layer: number };
 
+/**
+ * What one tar entry contributes to the merge, without its body: the unit the layer scan cache stores.
+ * A regular file carries `sha256` only when it is executable or ELF (the others are never hashed).
+ */
+export type LayerChange =
+  | { type: 'file'; name: string; mode: number; size: number; sha256: string | undefined }
+  | { type: 'symlink' | 'hardlink'; name: string; linkname: string }
+  | { type: 'directory' | 'other'; name: string };
+
 export interface ExecutableFile {
   /** Absolute canonical path, latin1 (one char per byte). */
   path: string;
@@ -66,8 +75,18 @@ export class LayeredFilesystem {
     this.layer++;
   }
 
+  /** Applies one tar entry of the current layer (reads a regular file's body to classify and hash it). */
   async apply(entry: TarEntry): Promise<void> {
-    const parts = splitPath(entry.name);
+    this.applyChange(await describeEntry(entry));
+  }
+
+  /**
+   * Applies one entry as `describeEntry` summarized it. Everything the merge needs from a layer is in
+   * its changes, in archive order, so replaying a layer's cached changes rebuilds exactly what reading
+   * its tar would (scan-cache.ts).
+   */
+  applyChange(change: LayerChange): void {
+    const parts = splitPath(change.name);
     const base = parts.pop();
     if (base === undefined) return; // the root directory itself
     if (base.startsWith(WHITEOUT)) {
@@ -81,24 +100,24 @@ export class LayeredFilesystem {
     const parent = this.makeDirs(parts);
     const existing = parent.children.get(base);
     const layer = this.layer;
-    switch (entry.type) {
+    switch (change.type) {
       case 'directory':
         if (existing?.kind === 'dir') existing.layer = layer;
         else parent.children.set(base, { kind: 'dir', layer, children: new Map() });
         return;
       case 'file':
         this.stats.files++;
-        parent.children.set(base, { kind: 'file', layer, inode: await readInode(entry) });
+        parent.children.set(base, { kind: 'file', layer, inode: { mode: change.mode, size: change.size, sha256: change.sha256 } });
         return;
       case 'symlink':
         this.stats.symlinks++;
-        parent.children.set(base, { kind: 'symlink', layer, target: entry.linkname });
+        parent.children.set(base, { kind: 'symlink', layer, target: change.linkname });
         return;
       case 'hardlink': {
-        const target = this.lookup(splitPath(entry.linkname));
+        const target = this.lookup(splitPath(change.linkname));
         if (target?.kind === 'file') parent.children.set(base, { kind: 'file', layer, inode: target.inode });
         else if (target?.kind === 'symlink') parent.children.set(base, { kind: 'symlink', layer, target: target.target });
-        else throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${entry.name}" is a hard link to "${entry.linkname}", which is not a file in the image`);
+        else throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${change.name}" is a hard link to "${change.linkname}", which is not a file in the image`);
         return;
       }
       default:
@@ -167,6 +186,27 @@ export class LayeredFilesystem {
       if (child.layer < this.layer) dir.children.delete(name);
       else if (child.kind === 'dir') this.dropLower(child);
     }
+  }
+}
+
+/**
+ * Summarizes a tar entry for `applyChange`, reading a regular file's body when it is not a whiteout.
+ * The path is checked first, as applying it would, so a layer climbing out with `..` fails the same way
+ * whether or not its body is intact.
+ */
+export async function describeEntry(entry: TarEntry): Promise<LayerChange> {
+  const { name, type } = entry;
+  const base = splitPath(name).at(-1);
+  switch (type) {
+    case 'file':
+      // A whiteout's body means nothing (layer.md: whiteouts are empty files); it is left unread.
+      if (base === undefined || base.startsWith(WHITEOUT)) return { type, name, mode: entry.mode, size: entry.size, sha256: undefined };
+      return { type, name, ...(await readInode(entry)) };
+    case 'symlink':
+    case 'hardlink':
+      return { type, name, linkname: entry.linkname };
+    default:
+      return { type, name };
   }
 }
 

@@ -2,6 +2,7 @@ export { injectEnforcer, defaultEnforcerPath } from './inject.js';
 export { DEFAULT_POLICY, type InjectOptions, type InjectResult, type InjectedImage, type InjectProgress, type InjectPhase, type RuntimePolicy } from './types.js';
 export { LABELS, HISTORY_COMMENT, wrapEntrypoint, unwrapInjection, rewriteConfig, type ImageConfigJson } from './image-config.js';
 export { ENFORCER_PATH, ENFORCER_RELEASE, renderManifest, renderPolicy, buildSlipwayLayer } from './slipway-layer.js';
-export { LayeredFilesystem, type ExecutableFile } from './filesystem.js';
+export { LayeredFilesystem, describeEntry, type ExecutableFile, type LayerChange } from './filesystem.js';
+export { LayerScanCache, SCAN_CACHE_VERSION, type LayerScanCacheOptions, type LayerScan, type LayerCompression } from './scan-cache.js';
 export { readTar, type TarEntry, type TarEntryType } from './tar-reader.js';
 export { writeTar, type TarFile } from './tar-writer.js';

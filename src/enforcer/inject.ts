@@ -139,20 +139,28 @@ async function injectImage(job: Job, manifest: ImageManifest, mediaType: string,
 
   // Copying or mounting the kept layers overlaps with reading them; its failure is reported after the scan.
   const copies = Promise.allSettled(layers.map((l) => ensureBlob(source, target, l, options.signal)));
-  const fs = await scanLayers(source.client, source.repo, layers, diffIds, { ...signal, onLayer: (i) => progress({ phase: 'layer', layer: i + 1, layers: layers.length }) }).catch(async (err: unknown) => {
+  const scanned = await scanLayers(source.client, source.repo, layers, diffIds, {
+    ...signal,
+    ...(options.scanCache ? { cache: options.scanCache } : {}),
+    onLayer: (i, cached) => progress({ phase: 'layer', layer: i + 1, layers: layers.length, cached }),
+  }).catch(async (err: unknown) => {
     await copies;
     throw err;
   });
+  const { fs } = scanned;
   const rendered = renderManifest(fs.executables());
   const layer = buildSlipwayLayer(job.enforcer, rendered.bytes, job.policyBytes);
 
   progress({ phase: 'upload' });
-  const failed = (await copies).find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  await target.client.uploadBlob(target.repo, layer.blob, signal);
   const config = rewriteConfig(unwrapped, { diffId: layer.diffId, enforcerVersion: job.version, mode: job.policy.mode, executables: rendered.listed, labels: options.labels ?? {} });
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDigest = await target.client.uploadBlob(target.repo, configBytes, signal);
+  // Slipway's layer and the config go up while the source layers are still being mounted: the blobs are
+  // independent, and only the manifest, pushed last, needs all of them. With cached scans these round
+  // trips are most of what injection costs.
+  const uploads = Promise.allSettled([target.client.uploadBlob(target.repo, layer.blob, signal), target.client.uploadBlob(target.repo, configBytes, signal)]);
+  const failed = [...(await copies), ...(await uploads)].find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const configDigest = sha256Digest(configBytes);
 
   const slipwayDescriptor: Descriptor = {
     mediaType: family.layer,
@@ -166,6 +174,6 @@ async function injectImage(job: Job, manifest: ImageManifest, mediaType: string,
   const digest = await target.client.putManifest(target.repo, tag ?? sha256Digest(bytes), bytes, mediaType, signal);
   return {
     size: bytes.length,
-    image: { source: sourceDigest, digest, executables: rendered.listed, files: fs.stats.files, layers: layers.length + 1, replaced: removedLayer >= 0, skipped: rendered.skipped },
+    image: { source: sourceDigest, digest, executables: rendered.listed, files: fs.stats.files, layers: layers.length + 1, cachedLayers: scanned.cachedLayers, replaced: removedLayer >= 0, skipped: rendered.skipped },
   };
 }

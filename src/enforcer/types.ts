@@ -1,5 +1,6 @@
 import type { Digest } from '../core/types.js';
 import type { RegistryClient } from '../registry/index.js';
+import type { LayerScanCache } from './scan-cache.js';
 
 /** What `/.slipway/policy.json` says (enforcer/README.md, "Policy format"). */
 export interface RuntimePolicy {
@@ -22,6 +23,8 @@ export interface InjectProgress {
   /** For `layer`: which layer (1-based) of how many. */
   layer?: number;
   layers?: number;
+  /** For `layer`: true when the layer's scan comes from the scan cache (nothing is downloaded). */
+  cached?: boolean;
 }
 
 export interface InjectOptions {
@@ -33,6 +36,11 @@ export interface InjectOptions {
   labels?: Record<string, string>;
   /** Client for the target's registry when it is not the source's. Default: the source client. */
   targetClient?: RegistryClient;
+  /**
+   * Scans of layers seen before, by blob digest, so a layer shared with an earlier image is neither
+   * downloaded nor decompressed again; the manifest is the same as a full scan's. Default: none.
+   */
+  scanCache?: LayerScanCache;
   signal?: AbortSignal;
   onProgress?: (p: InjectProgress) => void;
 }
@@ -47,6 +55,8 @@ export interface InjectedImage {
   /** Regular files seen in the final filesystem (all layers, after whiteouts). */
   files: number;
   layers: number;
+  /** Source layers whose scan came from `scanCache` (not downloaded). */
+  cachedLayers: number;
   /** True when the source already carried Slipway's layer, which was replaced. */
   replaced: boolean;
   /** Paths the manifest format cannot express; the enforcer will refuse to execute them. */

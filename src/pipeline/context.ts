@@ -38,6 +38,8 @@ export interface StageContext {
   signal: AbortSignal;
   /** Per-build directory, removed when the pipeline ends. */
   workspace: string;
+  /** Relative config paths (dataDir) resolve against this (PipelineDeps.cwd). Default: process.cwd(). */
+  cwd?: string;
   /** Outputs of the stages that completed before this one. */
   outputs: Record<string, unknown>;
   /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */

@@ -1,4 +1,5 @@
-import { injectEnforcer } from '../../enforcer/index.js';
+import { resolve } from 'node:path';
+import { injectEnforcer, LayerScanCache } from '../../enforcer/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
 import { updateBuild } from '../../store/index.js';
 import type { Stage } from '../context.js';
@@ -31,7 +32,14 @@ export const injectStage: Stage<InjectOutput> = {
     const client = new RegistryClient({ host: source.registry, logger: ctx.logger });
     const { enforcer } = ctx.config;
     await ctx.log(`injecting the micro-enforcer (${enforcer.mode}) into ${built.image}`);
+    // Layer scans kept under dataDir (issue 6): an app image rebuilt on the same base downloads only the
+    // layers that changed. On disk, so it outlives the worker and is shared by workers sharing dataDir.
+    const scanCache = new LayerScanCache({
+      dir: resolve(ctx.cwd ?? process.cwd(), ctx.config.dataDir, 'cache', 'enforcer'),
+      onIgnored: (digest, reason) => ctx.logger.warn({ layer: digest, reason }, 'enforcer layer scan cache entry ignored'),
+    });
     const result = await injectEnforcer(client, source, target, {
+      scanCache,
       ...(enforcer.binary ? { enforcerPath: enforcer.binary } : {}),
       policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported },
       labels: { 'dev.slipway.build': ctx.build.id },
@@ -41,7 +49,9 @@ export const injectStage: Stage<InjectOutput> = {
     const skipped = result.images.flatMap((i) => i.skipped);
     if (skipped.length) await ctx.log(`${skipped.length} path(s) the manifest cannot express will be refused at run time: ${skipped.slice(0, 5).join(', ')}`, 'warn');
     await updateBuild(ctx.store.db, ctx.build.id, { digest: result.digest });
-    await ctx.log(`injected enforcer ${result.enforcerVersion}: ${executables} executables in the manifest → ${result.ref}`);
+    const layers = result.images.reduce((n, i) => n + i.layers - 1, 0);
+    const cached = result.images.reduce((n, i) => n + i.cachedLayers, 0);
+    await ctx.log(`injected enforcer ${result.enforcerVersion}: ${executables} executables in the manifest (${cached} of ${layers} layers from the scan cache) → ${result.ref}`);
     return { image: result.ref, digest: result.digest, source: built.image, executables, enforcerVersion: result.enforcerVersion };
   },
 };

@@ -58,6 +58,13 @@ fi
 ef=$(measure "$E" -- "$L" exec "$N_EXEC" "$W/true")
 row "under enforcer (again)" "$ef" "$(ratio "$ef" "$eb") of bare"
 awk -v e="$ee" -v b="$eb" -v n="$N_EXEC" 'BEGIN { printf "per exec: bare %.1f us, enforcer +%.1f us\n", b / n * 1e6, (e - b) / n * 1e6 }'
+# One process execve()s a missing path over and over: no fork, no new
+# /proc/<pid>, no exec work, so this is the notification round trip (target
+# blocks, supervisor wakes and checks, target wakes) plus the cheapest check.
+N_RT=$((N_EXEC * 10))
+nb=$(measure "$L" enoent "$N_RT")
+ne=$(measure "$E" -- "$L" enoent "$N_RT")
+awk -v e="$ne" -v b="$nb" -v n="$N_RT" 'BEGIN { printf "execve(missing path) x %d, no fork: bare %.1f us, enforcer %.1f us per call\n", n, b / n * 1e6, e / n * 1e6 }'
 
 echo
 echo "== syscall loops (no exec) =="

@@ -2,9 +2,12 @@
  *   execloop exec N PATH       fork + execve(PATH) + waitpid, N times
  *   execloop sys N             N x getppid()
  *   execloop rw N              N x (write 64 B to /dev/null + read 64 B from /dev/zero)
+ *   execloop enoent N          N x execve() of a missing path, no fork: under the
+ *                              enforcer, one notification round trip each
  *   execloop prefilter CMD...  install an allow-everything seccomp filter (as a
  *                              container runtime's default profile would), then exec CMD
  * Prints elapsed wall-clock seconds on stdout. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -63,6 +66,11 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
+	} else if (!strcmp(argv[1], "enoent")) {
+		char *args[] = { "missing", NULL };
+		for (i = 0; i < n; i++)
+			if (execve("/nonexistent/slipway-bench", args, environ) == 0 || errno != ENOENT)
+				return 1;
 	} else if (!strcmp(argv[1], "sys")) {
 		for (i = 0; i < n; i++)
 			syscall(SYS_getppid);

@@ -51,6 +51,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 
+#include "filter.h"
 #include "manifest.h"
 #include "policy.h"
 #include "sha256.h"
@@ -64,9 +65,6 @@
 #endif
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
-#ifndef __X32_SYSCALL_BIT
-#define __X32_SYSCALL_BIT 0x40000000
 #endif
 #define STATX_MNT_ID_ 0x00001000U
 
@@ -82,6 +80,14 @@ static struct manifest manifest;
 static struct policy policy;
 static int log_all;                     /* SLIPWAY_ENFORCER_LOG=all */
 static pid_t workload = -1;
+
+/* Opened once at startup, close-on-exec. Each exec then needs no path
+ * walk through "/proc" or "/proc/self", and a later mount over /proc
+ * cannot change what we look at. -1 if the open failed: the code falls
+ * back to the full paths (or, for root_dir, to the target's root). */
+static int proc_dir = -1;               /* /proc */
+static int selffd_dir = -1;             /* /proc/<our pid>/fd */
+static int root_dir = -1;               /* our root, identity in our_root */
 
 /* Identity of our own root, to decide whether the target's root is ours. */
 static struct {
@@ -221,67 +227,13 @@ static void log_decision(const char *action, const char *path, const char *reaso
 	(void)!write(STDERR_FILENO, logbuf, n);
 }
 
-/* --- the seccomp filter ----------------------------------------------- */
-
-#define LD_ARCH BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch))
-#define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
-/* low 32 bits of argument i (x86 is little-endian) */
-#define LD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
-#define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
-#define RET(k) BPF_STMT(BPF_RET | BPF_K, (k))
-
-/* Only execve/execveat go to the supervisor; everything else is allowed
- * without touching syscall arguments, so the kernel's seccomp action cache
- * (Linux >= 5.11) resolves those syscalls without running the filter at all
- * and the syscall-heavy steady state pays nothing.
- *
- * Jump offsets are relative to the next instruction; indices are noted.
- * The filter is also checked by test/run.sh (int 0x80, nested listener). */
-static struct sock_filter filter[] = {
-	/*  0 */ LD_ARCH,
-	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 18),                 /* else -> 20 */
-	/*  2 */ LD_NR,
-	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 11, 0), /* x32 -> 15 */
-	/*  4 */ JEQ(__NR_execve, 9, 0),                        /* -> 14 */
-	/*  5 */ JEQ(__NR_execveat, 8, 0),                      /* -> 14 */
-	/*  6 */ JEQ(__NR_seccomp, 1, 0),                       /* -> 8 */
-	/*  7 */ RET(SECCOMP_RET_ALLOW),
-	/* A nested SECCOMP_RET_USER_NOTIF filter installed later by the
-	 * workload would take precedence over ours (filters are evaluated
-	 * newest first and equal actions keep the newest; see the
-	 * SECCOMP_USER_NOTIF_FLAG_CONTINUE note in linux/seccomp.h) and could
-	 * answer CONTINUE for any exec. So no new listeners for the workload. */
-	/*  8 */ LD_ARG(0),
-	/*  9 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 12 */
-	/* 10 */ LD_ARG(1),
-	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 13 */
-	/* 12 */ RET(SECCOMP_RET_ALLOW),
-	/* 13 */ RET(SECCOMP_RET_ERRNO | EPERM),
-	/* 14 */ RET(SECCOMP_RET_USER_NOTIF),
-	/* x32 ABI (same audit arch, nr | 0x40000000): not supervised, so its
-	 * execve (520), execveat (545) and seccomp (317) are refused. */
-	/* 15 */ JEQ(__X32_SYSCALL_BIT | 520, 3, 0),             /* -> 19 */
-	/* 16 */ JEQ(__X32_SYSCALL_BIT | 545, 2, 0),             /* -> 19 */
-	/* 17 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 19 */
-	/* 18 */ RET(SECCOMP_RET_ALLOW),
-	/* 19 */ RET(SECCOMP_RET_ERRNO | EPERM),
-	/* i386 (int 0x80 / 32-bit binaries): allowed except execve (11),
-	 * execveat (358) and seccomp (354). Any other arch: kill. */
-	/* 20 */ JEQ(AUDIT_ARCH_I386, 0, 5),                    /* else -> 26 */
-	/* 21 */ LD_NR,
-	/* 22 */ JEQ(11, 4, 0),                                 /* -> 27 */
-	/* 23 */ JEQ(358, 3, 0),                                /* -> 27 */
-	/* 24 */ JEQ(354, 2, 0),                                /* -> 27 */
-	/* 25 */ RET(SECCOMP_RET_ALLOW),
-	/* 26 */ RET(SECCOMP_RET_KILL_PROCESS),
-	/* 27 */ RET(SECCOMP_RET_ERRNO | EPERM),
-};
+/* --- the seccomp filter (src/filter.h) ---------------------------------- */
 
 static int install_filter(void)
 {
 	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof filter / sizeof filter[0]),
-		.filter = filter,
+		.len = (unsigned short)(sizeof exec_filter / sizeof exec_filter[0]),
+		.filter = exec_filter,
 	};
 	long fd;
 
@@ -400,29 +352,104 @@ static enum verdict set(struct decision *d, enum verdict v, int err, const char 
 	return v;
 }
 
-/* Read a NUL-terminated string from the target. process_vm_readv(2) does
- * it in one syscall (a read that runs into an unmapped page stops at the
- * page boundary, so a string ending just before one is still read whole);
- * kernels without CONFIG_CROSS_MEMORY_ATTACH (ENOSYS) fall back to pread(2)
- * on /proc/<pid>/mem (proc(5)). So does EPERM: Docker's default seccomp
- * profile (Engine 20.10) allows process_vm_readv only with CAP_SYS_PTRACE
- * and answers EPERM without it, while /proc/<pid>/mem stays readable. Both
- * need ptrace read access to the target, so a genuine ptrace refusal still
- * fails the open below. Returns 0 or a negative errno. */
-static int read_target_string(pid_t pid, int procfd, uint64_t addr, char *out, size_t cap)
+/* "<n>" appended at p (no stdio on the hot path); returns the new end. */
+static char *put_uint(char *p, unsigned long v)
 {
-	struct iovec local = { out, cap }, remote = { (void *)(uintptr_t)addr, cap };
+	char t[24];
+	int n = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+/* Open "/proc/<pid>[/rest]" through proc_dir. The caller must check
+ * SECCOMP_IOCTL_NOTIF_ID_VALID afterwards before trusting the result. */
+static int proc_open(unsigned pid, const char *rest, int flags)
+{
+	char name[64], *p = name;
+
+	if (proc_dir < 0)
+		p = memcpy(p, "/proc/", 6) + 6;
+	p = put_uint(p, pid);
+	if (rest) {
+		size_t l = strlen(rest);
+		if (l > sizeof name - (size_t)(p - name) - 2)
+			return errno = ENAMETOOLONG, -1;
+		*p++ = '/';
+		p = memcpy(p, rest, l) + l;
+	}
+	*p = '\0';
+	return openat(proc_dir >= 0 ? proc_dir : AT_FDCWD, name, flags | O_CLOEXEC);
+}
+
+/* Our own /proc/self/fd/<fd>: returns the dirfd to use with *name. */
+static int self_fd(char name[32], int fd)
+{
+	char *p = name;
+
+	if (selffd_dir < 0)
+		p = memcpy(p, "/proc/self/fd/", 14) + 14;
+	*put_uint(p, (unsigned)fd) = '\0';
+	return selffd_dir >= 0 ? selffd_dir : AT_FDCWD;
+}
+
+/* Whether process_vm_readv(2) works at all here, probed once at startup
+ * on our own memory: Docker's default seccomp profile (Engine 20.10)
+ * allows it only with CAP_SYS_PTRACE and answers EPERM without it, and
+ * kernels without CONFIG_CROSS_MEMORY_ATTACH answer ENOSYS. */
+static int vm_readv_works = 1;
+
+/* Read a NUL-terminated string from the target. process_vm_readv(2) reads
+ * the rest of the first page, and only if the string goes on, the rest up
+ * to cap (each remote page is pinned, and most paths are short). A read
+ * that runs into an unmapped page stops at the page boundary, so a string
+ * ending just before one is still read whole. Where process_vm_readv is
+ * refused (see vm_readv_works; ENOSYS or EPERM), pread(2) on
+ * /proc/<pid>/mem (proc(5)) is used. Both need ptrace access to the
+ * target, so a genuine ptrace refusal fails either way (the open of
+ * /proc/<pid>/mem). If that open finds no /proc/<pid>, its errno goes to
+ * *proc_err. Returns 0 or a negative errno. */
+static int read_target_string(pid_t pid, int *proc_err, uint64_t addr, char *out, size_t cap)
+{
 	ssize_t r;
 	size_t got = 0;
 	int memfd;
 
-	r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	if (r > 0)
-		return memchr(out, '\0', (size_t)r) ? 0 : (size_t)r < cap ? -EFAULT : -ENAMETOOLONG;
-	if (r == 0 || (errno != ENOSYS && errno != EPERM))
-		return r == 0 || errno == EFAULT ? -EFAULT : -errno;
+	while (vm_readv_works && got < cap) {
+		uint64_t a = addr + got;
+		size_t chunk = got ? cap - got : 4096 - (size_t)(a & 4095);
+		struct iovec local, remote;
 
-	memfd = procfd >= 0 ? openat(procfd, "mem", O_RDONLY | O_CLOEXEC) : -1;
+		if (chunk > cap - got)
+			chunk = cap - got;
+		local.iov_base = out + got;
+		local.iov_len = chunk;
+		remote.iov_base = (void *)(uintptr_t)a;
+		remote.iov_len = chunk;
+		r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (r > 0) {
+			if (memchr(out + got, '\0', (size_t)r))
+				return 0;
+			got += (size_t)r;
+			if ((size_t)r < chunk)
+				return -EFAULT;
+			continue;
+		}
+		if (r == 0 || (errno != ENOSYS && errno != EPERM))
+			return r == 0 || errno == EFAULT ? -EFAULT : -errno;
+		break;
+	}
+	if (got >= cap)
+		return -ENAMETOOLONG; /* getname() limit: PATH_MAX */
+
+	got = 0;
+	memfd = proc_open((unsigned)pid, "mem", O_RDONLY);
+	if (memfd < 0 && errno == ENOENT)
+		*proc_err = ENOENT;
 	if (memfd < 0)
 		return -errno;
 	while (got < cap) {
@@ -476,11 +503,25 @@ static int passthrough_errno(int e)
 	       e == EFAULT || e == EBADF;
 }
 
-static int same_root(int rootfd)
+/* Is the target's root (statx of /proc/<pid>/root, before ID_VALID) our
+ * own root? Resolving in root_dir is then the same as resolving in the
+ * target's root, without opening it. An absolute path is only resolved
+ * that way when the mount id matches too: same mount, same directory
+ * inode, hence the same mount tree below it. Kernels without STATX_MNT_ID
+ * (< 5.8) resolve absolute paths in the target's root as before; relative
+ * paths keep the older dev/ino test (README, "Limitations"). */
+static int target_root_is_ours(unsigned pid, int absolute)
 {
 	struct kstatx st;
+	char name[32], *p = name;
 
-	if (kstatx(rootfd, "", AT_EMPTY_PATH, &st) < 0)
+	if (absolute && (!our_root.have_mnt_id || root_dir < 0))
+		return 0;
+	if (proc_dir < 0)
+		p = memcpy(p, "/proc/", 6) + 6;
+	p = put_uint(p, pid);
+	memcpy(p, "/root", 6);
+	if (kstatx(proc_dir >= 0 ? proc_dir : AT_FDCWD, name, 0, &st) < 0)
 		return 0;
 	if (st.dev_major != our_root.dev_major || st.dev_minor != our_root.dev_minor ||
 	    st.ino != our_root.ino)
@@ -534,7 +575,7 @@ static enum verdict verify_content(int fd, const struct stat *st, struct mentry 
 	uint8_t digest[32];
 	struct stat st2;
 	struct timespec now;
-	char self[40];
+	char self[32];
 	int rfd;
 
 	if ((st->st_mode & 07777) != e->mode)
@@ -551,8 +592,7 @@ static enum verdict verify_content(int fd, const struct stat *st, struct mentry 
 	/* Reopen the O_PATH fd for reading through /proc/self/fd (proc(5)):
 	 * we never open()ed the path for reading directly, so a FIFO or
 	 * device could not block or be triggered by the check. */
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-	rfd = openat(AT_FDCWD, self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	rfd = openat(self_fd(self, fd), self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (rfd < 0)
 		return set(d, V_DENY, 0, "cannot open for hashing: %s", strerror(errno));
 	sha256_init(&h);
@@ -601,10 +641,12 @@ static enum verdict verify_content(int fd, const struct stat *st, struct mentry 
  * no longer valid (the target died or was interrupted): nobody to answer. */
 static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct decision *d)
 {
-	int nr = req->data.nr, dirfd, flags, procfd = -1, rootfd = -1, basefd = -1;
+	int nr = req->data.nr, dirfd, flags, nofollow, procfd = -1, rootfd = -1, basefd = -1;
+	int in_our_root = 0, proc_err = 0, root_err = 0, open_err = 0;
+	unsigned pid = req->pid;
 	long fd = -1;
 	uint64_t pathp;
-	char name[48];
+	char base[24], name[32];
 	struct stat st, st2;
 	struct mentry *e;
 	ssize_t n;
@@ -625,25 +667,48 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	} else {
 		return set(d, V_ERRNO, ENOSYS, "unexpected syscall %d", nr);
 	}
+	nofollow = (nr == __NR_execveat) && (flags & AT_SYMLINK_NOFOLLOW);
+	/* the directory a relative or empty path starts from, below /proc/<pid> */
+	if (dirfd == AT_FDCWD)
+		memcpy(base, "cwd", 4);
+	else
+		snprintf(base, sizeof base, "fd/%d", dirfd);
 
-	/* A /proc/<pid> directory fd stays bound to that process even if the
-	 * pid is recycled, so the later openat()s through it are safe once
-	 * the ID_VALID check below has passed. */
-	snprintf(name, sizeof name, "/proc/%u", req->pid);
-	procfd = openat(AT_FDCWD, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	r = read_target_string((pid_t)req->pid, procfd, pathp, req_path, sizeof req_path);
-	/* TOCTOU (seccomp_unotify(2), "Caveats"): only trust what we read,
-	 * and the /proc/<pid> fd, if the target is still blocked in this very
-	 * syscall afterwards: a live, blocked target means its pid cannot have
-	 * been reused by another process in the meantime. */
-	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
-		if (procfd >= 0)
-			close(procfd);
-		return V_NONE;
+	/* Everything taken from the target (its memory, and whatever is
+	 * opened through /proc/<pid>) is gathered before the ID_VALID check
+	 * below and used only after it passed. */
+	r = read_target_string((pid_t)pid, &proc_err, pathp, req_path, sizeof req_path);
+	if (r == 0 && req_path[0] == '\0') {
+		/* execveat(fd, "", AT_EMPTY_PATH): execute the open file itself
+		 * (fexecve(3)). Follow the target's fd through procfs. */
+		if (nr == __NR_execveat && (flags & AT_EMPTY_PATH) &&
+		    (fd = proc_open(pid, base, O_PATH)) < 0)
+			open_err = errno == ENOENT ? EBADF : errno;
+	} else if (r == 0) {
+		in_our_root = target_root_is_ours(pid, req_path[0] == '/');
+		if (in_our_root && req_path[0] != '/') {
+			if ((basefd = proc_open(pid, base, O_PATH | O_DIRECTORY)) < 0)
+				open_err = errno == ENOENT ? EBADF : errno;
+		} else if (!in_our_root) {
+			if (procfd < 0 && (procfd = proc_open(pid, NULL, O_PATH | O_DIRECTORY)) < 0)
+				proc_err = errno;
+			else if ((rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+				root_err = errno;
+		}
 	}
-	if (procfd < 0) {
+	/* TOCTOU (seccomp_unotify(2), "Caveats"): only trust what we read,
+	 * and the fds opened through /proc/<pid>, if the target is still
+	 * blocked in this very syscall afterwards: a live, blocked target
+	 * means its pid cannot have been reused by another process in the
+	 * meantime. (A /proc/<pid> directory fd stays bound to that process
+	 * even if the pid is recycled later.) */
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		d->v = V_NONE;
+		goto out;
+	}
+	if (proc_err) {
 		req_path[0] = '\0';
-		set(d, V_DENY, 0, "cannot open /proc/%u: %s", req->pid, strerror(errno));
+		set(d, V_DENY, 0, "cannot open /proc/%u: %s", pid, strerror(proc_err));
 		goto out;
 	}
 	if (r == -EPERM || r == -EACCES || r == -ESRCH) {
@@ -663,50 +728,26 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 			set(d, V_ERRNO, ENOENT, "empty path");
 			goto out;
 		}
-		/* execveat(fd, "", AT_EMPTY_PATH): execute the open file itself
-		 * (fexecve(3)). Follow the target's fd through procfs. */
-		if (dirfd == AT_FDCWD)
-			snprintf(name, sizeof name, "cwd");
-		else
-			snprintf(name, sizeof name, "fd/%d", dirfd);
-		fd = openat(procfd, name, O_PATH | O_CLOEXEC);
-		if (fd < 0 && errno == ENOENT)
-			errno = EBADF;
-	} else {
-		int nofollow = (nr == __NR_execveat) && (flags & AT_SYMLINK_NOFOLLOW);
-
-		rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (rootfd < 0) {
-			set(d, V_DENY, 0, "cannot open /proc/%u/root: %s", req->pid, strerror(errno));
-			goto out;
-		}
+		errno = open_err;
+	} else if (root_err) {
+		set(d, V_DENY, 0, "cannot open /proc/%u/root: %s", pid, strerror(root_err));
+		goto out;
+	} else if (req_path[0] == '/') {
 		/* Resolve exactly as the kernel will for the target. Magic
 		 * links (/proc/self/fd/N, /proc/<pid>/exe, ...) are refused:
 		 * they would be resolved from *our* point of view. */
-		if (req_path[0] == '/') {
-			fd = openat2_path(rootfd, req_path, nofollow,
-					  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-		} else {
-			const char *base = name;
-			if (dirfd == AT_FDCWD)
-				snprintf(name, sizeof name, "cwd");
-			else
-				snprintf(name, sizeof name, "fd/%d", dirfd);
-			if (same_root(rootfd)) {
-				basefd = openat(procfd, base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-				if (basefd < 0) {
-					if (errno == ENOENT)
-						errno = EBADF;
-					set(d, V_ERRNO, errno, "bad directory fd");
-					goto out;
-				}
-				fd = openat2_path(basefd, req_path, nofollow, RESOLVE_NO_MAGICLINKS);
-			} else {
-				fd = open_relative_foreign(procfd, base, rootfd, req_path, nofollow, d);
-				if (fd < 0 && d->v != V_NONE)
-					goto out;
-			}
+		fd = openat2_path(in_our_root ? root_dir : rootfd, req_path, nofollow,
+				  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	} else if (in_our_root) {
+		if (basefd < 0) {
+			set(d, V_ERRNO, open_err, "bad directory fd");
+			goto out;
 		}
+		fd = openat2_path(basefd, req_path, nofollow, RESOLVE_NO_MAGICLINKS);
+	} else {
+		fd = open_relative_foreign(procfd, base, rootfd, req_path, nofollow, d);
+		if (fd < 0 && d->v != V_NONE)
+			goto out;
 	}
 	if (fd < 0) {
 		int e2 = errno;
@@ -732,8 +773,7 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	/* The canonical path, as the kernel names the opened file from our
 	 * root: symlinks (e.g. /bin/sh -> dash) are resolved to their target,
 	 * which is how the manifest lists files. */
-	snprintf(name, sizeof name, "/proc/self/fd/%ld", fd);
-	n = readlink(name, canon, sizeof canon - 1);
+	n = readlinkat(self_fd(name, (int)fd), name, canon, sizeof canon - 1);
 	if (n <= 0) {
 		set(d, V_DENY, 0, "readlink: %s", strerror(errno));
 		goto out;
@@ -750,9 +790,12 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	d->path = canon;
 	/* The path string must lead to this very inode from our root too;
 	 * otherwise the file lives in another mount namespace or was renamed
-	 * while we looked, and the name proves nothing. */
-	if (fstatat(AT_FDCWD, canon, &st2, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+	 * while we looked, and the name proves nothing. When the path was
+	 * just resolved in our own root and the kernel names the result by
+	 * that same string, that walk is the check already. */
+	if (!(in_our_root && req_path[0] == '/' && strcmp(canon, req_path) == 0) &&
+	    (fstatat(AT_FDCWD, canon, &st2, AT_SYMLINK_NOFOLLOW) < 0 ||
+	     st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)) {
 		set(d, V_DENY, 0, "path does not name this file from the enforcer's root");
 		goto out;
 	}
@@ -1050,14 +1093,21 @@ int main(int argc, char **argv)
 	 * switch enforcement off. */
 	v = getenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
 	simulate_unsupported = v && !strcmp(v, "1");
+	/* the path Docker's default seccomp profile forces (no process_vm_readv) */
+	v = getenv("SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV");
+	if (v && !strcmp(v, "1"))
+		vm_readv_works = 0;
 #endif
 	load_config(policy_path, manifest_path);
 	unsetenv("SLIPWAY_ENFORCER_POLICY");
 	unsetenv("SLIPWAY_ENFORCER_MANIFEST");
 	unsetenv("SLIPWAY_ENFORCER_LOG");
 	unsetenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
+	unsetenv("SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV");
 
-	if (kstatx(AT_FDCWD, "/", 0, &rst) < 0)
+	root_dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (kstatx(root_dir >= 0 ? root_dir : AT_FDCWD, root_dir >= 0 ? "" : "/",
+		   root_dir >= 0 ? AT_EMPTY_PATH : 0, &rst) < 0)
 		die(EXIT_CANNOT_EXEC, errno, "statx(2) needs Linux >= 4.11", "statx /");
 	our_root.dev_major = rst.dev_major;
 	our_root.dev_minor = rst.dev_minor;
@@ -1097,6 +1147,16 @@ int main(int argc, char **argv)
 	}
 	workload = pid;
 	close(sv[1]);
+	proc_dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	selffd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	{
+		char probe = 1, into = 0;
+		struct iovec l = { &into, 1 }, rm = { &probe, 1 };
+
+		if (vm_readv_works && process_vm_readv(getpid(), &l, 1, &rm, 1, 0) < 0 &&
+		    (errno == ENOSYS || errno == EPERM))
+			vm_readv_works = 0;
+	}
 	tag = recv_msg(sv[0], &nfd);
 	close(sv[0]);
 	if (tag == 'F') {

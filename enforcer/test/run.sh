@@ -203,6 +203,13 @@ check "execveat(dirfd, relative name) of an unlisted file is denied" all 'rc_is 
 run "$XEXEC" pageend "$PROG"
 check "path string ending just before an unmapped page is read correctly" all 'rc_is 0' no_decisions
 
+run "$XEXEC" pagecross "$PROG"
+check "path string across a page boundary is read whole (listed: allowed)" all 'rc_is 0' no_decisions
+
+run "$XEXEC" pagecross "$W/tmp/dropped"
+check "path string across a page boundary is read whole (unlisted: denied)" \
+	all 'rc_is 126' "err_has '\"path\":\"$W/tmp/dropped\"'" 'err_has "not in manifest"'
+
 run "$XEXEC" procfd "$PROG"
 check "exec through /proc/self/fd/N (magic link) is denied" all 'rc_is 126' 'err_has "\"action\":\"deny\""'
 
@@ -231,6 +238,18 @@ if [ "$(id -u)" -eq 0 ] && CHROOT=$(pathof chroot); then
 	check "chroot: relative execveat of an unlisted file is denied" all 'rc_is 126' 'err_has "not in manifest"'
 else
 	echo "skip - chroot tests (need root and chroot(8))"
+fi
+
+# --- a workload in a mount namespace of its own: names prove nothing there -
+if [ "$(id -u)" -eq 0 ] && UNSHARE=$(pathof unshare) && MOUNT=$(pathof mount); then
+	{ cat "$W/manifest"; entry "$UNSHARE"; entry "$MOUNT"; } >"$W/ns-manifest"
+	MANIFEST=$W/ns-manifest run "$UNSHARE" -m --propagation private sh -c \
+		"mount --bind '$W/img/bin/unlisted' '$W/img/bin/prog2' || exit 9
+		'$W/img/bin/prog2'; a=\$?; '$PROG'; echo \"a=\$a b=\$?\""
+	check "own mount namespace: unlisted file bind-mounted over a listed path is denied" \
+		all 'out_is "a=126 b=0"' 'err_has "path does not name this file"'
+else
+	echo "skip - mount namespace test (needs root, unshare(1) and mount(8))"
 fi
 
 # --- audit mode and allow list -------------------------------------------
@@ -300,6 +319,17 @@ check "unsupported + onUnsupported allow: runs unguarded with a warning" \
 	all 'rc_is 0' 'out_is status=0' 'err_has "UNGUARDED"'
 SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED=1 POLICY=$W/unsup.json run sh -c "'$W/tmp/dropped'; echo status=\$?"
 check "production build ignores the simulation variable" all 'out_is status=126'
+
+# --- path read through /proc/<pid>/mem (simulated; test build only) -----------
+# Docker's default seccomp profile refuses process_vm_readv without CAP_SYS_PTRACE.
+SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV=1 run_with "$ET" sh -c "'$PROG'; '$W/tmp/dropped'; echo status=\$?"
+check "without process_vm_readv: listed allowed, unlisted denied" \
+	all 'out_is status=126' "err_has '\"path\":\"$W/tmp/dropped\",\"reason\":\"not in manifest\"'"
+SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV=1 run_with "$ET" "$XEXEC" pageend "$PROG"
+check "without process_vm_readv: path ending before an unmapped page" all 'rc_is 0' no_decisions
+SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV=1 run_with "$ET" "$XEXEC" pagecross "$W/tmp/dropped"
+check "without process_vm_readv: path across a page boundary" \
+	all 'rc_is 126' "err_has '\"path\":\"$W/tmp/dropped\"'"
 
 # --- PID 1 duties ---------------------------------------------------------------
 wait_for() { # wait_for FILE TEXT: up to 5 s

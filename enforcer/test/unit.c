@@ -1,10 +1,13 @@
-/* Unit tests for the manifest parser, the policy reader and SHA-256.
+/* Unit tests for the manifest parser, the policy reader, SHA-256 and the
+ * seccomp filter.
  * Prints "unit: N passed, M failed"; exit status 1 on any failure. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "manifest.h"
 #include "policy.h"
 #include "sha256.h"
@@ -252,12 +255,152 @@ static void sha_tests(void)
 	CHECK(!memcmp(h, h2, 32), "incremental == one-shot");
 }
 
+/* --- the seccomp filter ------------------------------------------------ */
+
+/* The kernel's seccomp_is_const_allow() (kernel/seccomp.c, Linux 5.11+):
+ * a syscall skips the filter (action cache bitmap) only if, with nr and
+ * arch known, the filter reaches RET_ALLOW without loading anything else. */
+static int const_allow(const struct sock_filter *f, size_t len, uint32_t arch, uint32_t nr)
+{
+	uint32_t a = 0;
+	size_t pc;
+	int res;
+
+	for (pc = 0; pc < len; pc++) {
+		uint32_t k = f[pc].k;
+
+		switch (f[pc].code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (k == offsetof(struct seccomp_data, nr))
+				a = nr;
+			else if (k == offsetof(struct seccomp_data, arch))
+				a = arch;
+			else
+				return 0;
+			break;
+		case BPF_RET | BPF_K:
+			return k == SECCOMP_RET_ALLOW;
+		case BPF_JMP | BPF_JA:
+			pc += k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+		case BPF_JMP | BPF_JGE | BPF_K:
+		case BPF_JMP | BPF_JGT | BPF_K:
+		case BPF_JMP | BPF_JSET | BPF_K:
+			switch (BPF_OP(f[pc].code)) {
+			case BPF_JEQ: res = a == k; break;
+			case BPF_JGE: res = a >= k; break;
+			case BPF_JGT: res = a > k; break;
+			default: res = (a & k) != 0; break;
+			}
+			pc += res ? f[pc].jt : f[pc].jf;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= k;
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Run the filter on one seccomp_data (only the opcodes the filter uses). */
+static uint32_t run_filter(const struct sock_filter *f, size_t len, const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+	size_t pc;
+
+	for (pc = 0; pc < len; pc++) {
+		uint32_t k = f[pc].k;
+
+		switch (f[pc].code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (k > sizeof *d - 4)
+				return 0xdead;
+			memcpy(&a, (const char *)d + k, 4);
+			break;
+		case BPF_RET | BPF_K:
+			return k;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == k ? f[pc].jt : f[pc].jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= k ? f[pc].jt : f[pc].jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & k) ? f[pc].jt : f[pc].jf;
+			break;
+		default:
+			return 0xbad;
+		}
+	}
+	return 0xfa11;
+}
+
+static uint32_t verdict(uint32_t arch, uint32_t nr, uint64_t a0, uint64_t a1)
+{
+	struct seccomp_data d;
+
+	memset(&d, 0, sizeof d);
+	d.arch = arch;
+	d.nr = (int)nr;
+	d.args[0] = a0;
+	d.args[1] = a1;
+	return run_filter(exec_filter, sizeof exec_filter / sizeof exec_filter[0], &d);
+}
+
+static void filter_tests(void)
+{
+	const size_t len = sizeof exec_filter / sizeof exec_filter[0];
+	const uint32_t eperm = SECCOMP_RET_ERRNO | EPERM;
+	uint32_t nr, bad = 0;
+
+	/* Every native x86_64 and i386 syscall except the exec and seccomp
+	 * calls must qualify for the cache, so that the filter costs nothing
+	 * for them; those must not (the filter has to run). */
+	for (nr = 0; nr < 1024; nr++) {
+		int native = nr == __NR_execve || nr == __NR_execveat || nr == __NR_seccomp;
+		int i386 = nr == 11 || nr == 358 || nr == 354;
+
+		if (const_allow(exec_filter, len, AUDIT_ARCH_X86_64, nr) == native ||
+		    const_allow(exec_filter, len, AUDIT_ARCH_I386, nr) == i386) {
+			bad++;
+			printf("FAIL cache: nr %u\n", nr);
+		}
+		if (!native && verdict(AUDIT_ARCH_X86_64, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+		if (!i386 && verdict(AUDIT_ARCH_I386, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+	}
+	CHECK(bad == 0, "%u syscalls with the wrong cache status or verdict", bad);
+	CHECK(!const_allow(exec_filter, len, AUDIT_ARCH_AARCH64, 0), "other arch not cached");
+
+	CHECK(verdict(AUDIT_ARCH_X86_64, __NR_execve, 0, 0) == SECCOMP_RET_USER_NOTIF, "execve notifies");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __NR_execveat, 0, 0) == SECCOMP_RET_USER_NOTIF, "execveat notifies");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER,
+		      SECCOMP_FILTER_FLAG_NEW_LISTENER) == eperm, "no nested listener");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0) == SECCOMP_RET_ALLOW,
+	      "plain nested filter allowed");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0) == SECCOMP_RET_ALLOW,
+	      "other seccomp operations allowed");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 520, 0, 0) == eperm, "x32 execve refused");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 545, 0, 0) == eperm, "x32 execveat refused");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 317, 0, 0) == eperm, "x32 seccomp refused");
+	CHECK(verdict(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 39, 0, 0) == SECCOMP_RET_ALLOW, "x32 getpid allowed");
+	CHECK(verdict(AUDIT_ARCH_I386, 11, 0, 0) == eperm, "i386 execve refused");
+	CHECK(verdict(AUDIT_ARCH_I386, 358, 0, 0) == eperm, "i386 execveat refused");
+	CHECK(verdict(AUDIT_ARCH_I386, 354, 0, 0) == eperm, "i386 seccomp refused");
+	CHECK(verdict(AUDIT_ARCH_AARCH64, 0, 0, 0) == SECCOMP_RET_KILL_PROCESS, "other arch killed");
+}
+
 int main(void)
 {
 	manifest_ok();
 	manifest_errors();
 	policy_tests();
 	sha_tests();
+	filter_tests();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -7,6 +7,8 @@
  *   xexec listener          try to install a nested seccomp listener
  *   xexec pageend FILE      execve(FILE) with the path string ending right
  *                           before an unmapped page
+ *   xexec pagecross FILE    execve(FILE) with the path string running across
+ *                           a page boundary (both pages mapped)
  * Exits 0 if the exec / operation succeeded (the exec'd program's status),
  * otherwise prints the errno text and exits 126 (EPERM), 127 (ENOENT) or 1. */
 #include <errno.h>
@@ -92,6 +94,15 @@ int main(int argc, char **argv)
 		memcpy(m + 4096 - len, argv[2], len);
 		execve(m + 4096 - len, args, environ);
 		return fail("execve(page end)");
+	}
+	if (!strcmp(argv[1], "pagecross") && argc == 3) {
+		size_t len = strlen(argv[2]) + 1, half = len / 2;
+		char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return fail("mmap");
+		memcpy(m + 4096 - half, argv[2], len);
+		execve(m + 4096 - half, args, environ);
+		return fail("execve(page cross)");
 	}
 	if (!strcmp(argv[1], "listener")) {
 		struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };

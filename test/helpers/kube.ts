@@ -215,7 +215,14 @@ export async function startKube(options: { crds?: boolean } = {}): Promise<Kube>
       await stop();
     },
   };
-  if (options.crds !== false) await loadKnativeCrds(kube);
+  if (options.crds !== false) {
+    try {
+      await loadKnativeCrds(kube);
+    } catch (err) {
+      await kube.stop();
+      throw err;
+    }
+  }
   return kube;
 }
 

@@ -7,8 +7,12 @@ import { sweepPreviews, type ServingTarget, type SweptPreview } from '../targets
 /**
  * Runs the preview sweep (src/targets/previews.ts) for every app with `previews` each `intervalMs` (a minute),
  * in the server process, which also receives the close events it backs up. Sweeps never overlap; one app's
- * failure is logged and does not stop the others.
+ * failure is logged and does not stop the others. A pull request the forge called open is not asked about
+ * again for `FORGE_RECHECK_MS`: close events normally arrive, and asking once a minute per preview would
+ * spend a large share of a GitHub token's hourly rate limit.
  */
+
+const FORGE_RECHECK_MS = 10 * 60_000;
 
 export interface PreviewReconciler {
   /** One sweep over every app now (tests, and the first run at start-up). */
@@ -20,6 +24,18 @@ export function startPreviewReconciler(deps: { config: SlipwayConfig; targets: M
   const { config, targets, forges, logger } = deps;
   const log = logger.child({ component: 'preview-reconciler' });
   let running: Promise<SweptPreview[]> | undefined;
+  /** `<app>#<number>` → when the forge last said it is open. */
+  const seenOpen = new Map<string, number>();
+
+  const askForge = (feedback: NonNullable<Forge['feedback']>, app: string, repo: string, at: number) => async (n: number) => {
+    const key = `${app}#${n}`;
+    const seen = seenOpen.get(key);
+    if (seen !== undefined && at - seen < FORGE_RECHECK_MS) return true;
+    const open = await feedback.changeRequestOpen(repo, n);
+    if (open) seenOpen.set(key, at);
+    else seenOpen.delete(key);
+    return open;
+  };
 
   const sweepAll = async (now?: number): Promise<SweptPreview[]> => {
     const removed: SweptPreview[] = [];
@@ -36,7 +52,7 @@ export function startPreviewReconciler(deps: { config: SlipwayConfig; targets: M
             target,
             prefix: forgeId === 'gitlab' ? 'mr' : 'pr',
             ttlMs: app.previews.ttl,
-            isOpen: feedback ? (n) => feedback.changeRequestOpen(repo, n) : undefined,
+            isOpen: feedback ? askForge(feedback, app.name, repo, now ?? Date.now()) : undefined,
             ...(now !== undefined ? { now } : {}),
             logger: log,
           })),

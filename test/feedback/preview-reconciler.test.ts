@@ -44,8 +44,13 @@ describe('preview reconciler against the local target (strict fake GitHub API)',
     const removed = await env.rt.previews!.runOnce();
     expect(removed.map((r) => `${r.tag}: ${r.reason}`)).toEqual(['pr-7: pull request #7 is no longer open', 'pr-9: pull request #9 is no longer open']);
     expect((await target.status('hello')).traffic.map((t) => t.tag ?? `${t.revisionName}=${t.percent}%`)).toEqual(['hello-1=100%', 'pr-8']);
-    // Sweeping again changes nothing.
+    // Sweeping again changes nothing, and does not ask GitHub about #8 again so soon; ten minutes later it does.
+    const asked = () => fake.calls.filter((c) => c.path.endsWith('/pulls/8')).length;
+    const before = asked();
     expect(await env.rt.previews!.runOnce()).toEqual([]);
+    expect(asked()).toBe(before);
+    expect(await env.rt.previews!.runOnce(Date.now() + 11 * 60_000)).toEqual([]);
+    expect(asked()).toBe(before + 1);
 
     // Two hours later the open pull request's preview is past the 1 h ttl.
     const later = await env.rt.previews!.runOnce(Date.now() + 2 * 3_600_000);

@@ -118,6 +118,7 @@ const apiSchema = z
       .optional()
       .describe('GitHub Actions OIDC authentication.'),
     uploadLimit: size('200MiB', 'Largest build context upload (POST /api/v1/apps/:app/builds) accepted; larger ones get 413'),
+    uploadRetention: duration('7d', 'How long a stored upload is kept once no queued or running build needs it (checked hourly)'),
     uploadUnpackedLimit: size('2GiB', 'Largest total size of an upload\'s files once unpacked; past it (a gzip bomb, say) the upload gets 413'),
   })
   .prefault({})

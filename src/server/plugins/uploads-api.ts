@@ -5,6 +5,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
 import { ingestDirect } from '../ingest/direct.js';
+import { collectUploads } from '../uploads/collect.js';
 import { storeUpload } from '../uploads/store-upload.js';
 import { buildView } from '../views.js';
 
@@ -34,6 +35,16 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
   const limit = deps.config.api.uploadLimit;
   const dir = resolve(deps.cwd ?? process.cwd(), deps.config.dataDir, 'uploads');
   app.addContentTypeParser(UPLOAD_TYPES, (_request, payload, done) => done(null, payload));
+  // Stored archives are collected hourly once no active build needs them (collect.ts).
+  const collect = () =>
+    collectUploads(deps.store.db, dir, { retentionMs: deps.config.api.uploadRetention }).then(
+      (removed) => removed.length && app.log.info({ removed: removed.length }, 'old uploads collected'),
+      (err: unknown) => app.log.warn({ err }, 'collecting old uploads failed; the next run tries again'),
+    );
+  const timer = setInterval(() => void collect(), 3_600_000);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
+  app.addHook('onReady', async () => void collect());
 
   app.post<{ Params: { app: string }; Querystring: UploadQuery }>('/api/v1/apps/:app/builds', async (request, reply) => {
     const config = deps.config.apps.find((a) => a.name === request.params.app);

@@ -118,7 +118,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The signing key loads before any build runs: a wrong password stops start-up, not a build.
       const signing = await loadSigningMaterial(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: createFeedbackNotifier(store, feedback), ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: createFeedbackNotifier(store, feedback), env: options.env ?? {}, ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
         redisUrl: config.redis,
         prefix,

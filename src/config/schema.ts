@@ -200,6 +200,13 @@ const appSchema = z.strictObject({
   context: z.string().default('.').describe('Build context directory within the repository.'),
   branches: z.record(z.string(), name).default({}).describe('Branch → target: pushes to these branches build and promote.'),
   tags: z.record(z.string(), name).default({}).describe('Tag glob → target (e.g. "v*": prod): tag pushes build and promote.'),
+  buildSecrets: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a secret id is letters, digits, _ . - (as in RUN --mount=type=secret,id=ID)'),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable of the worker (letters, digits, _)'),
+    )
+    .default({})
+    .describe('Build secrets for RUN --mount=type=secret,id=ID: id → the worker environment variable holding the value (never the value itself). Builds of fork pull requests get none.'),
   previews: z
     .strictObject({
       target: name.describe('Target previews are served on.'),

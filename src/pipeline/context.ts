@@ -21,6 +21,8 @@ export interface PipelineDeps {
   targets?: ReadonlyMap<string, ServingTarget> | undefined;
   /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
   cwd?: string;
+  /** The worker's environment: where `apps[].buildSecrets` values are read. Default: none. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Told of every state change, to report it to the forge (issue 8); its failures never fail a build. */
   feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
@@ -40,6 +42,8 @@ export interface StageContext {
   workspace: string;
   /** Relative config paths (dataDir) resolve against this (PipelineDeps.cwd). Default: process.cwd(). */
   cwd?: string;
+  /** The worker's environment (PipelineDeps.env), for build secrets. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Outputs of the stages that completed before this one. */
   outputs: Record<string, unknown>;
   /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */

@@ -77,7 +77,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   try {
     for (const stage of stages) {
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal: options.signal, workspace, ...(deps.cwd ? { cwd: deps.cwd } : {}), outputs, logger, log };
+      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal: options.signal, workspace, ...(deps.cwd ? { cwd: deps.cwd } : {}), ...(deps.env ? { env: deps.env } : {}), outputs, logger, log };
       const skipped = await stage.skip?.(ctx);
       if (skipped !== undefined) {
         await log(`${stage.name} skipped: ${skipped}`, 'warn');

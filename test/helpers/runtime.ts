@@ -75,6 +75,8 @@ export interface TestRuntimeOptions {
   /** Run the serving targets' routers too (as `slipway up` does). */
   router?: boolean;
   database?: string;
+  /** The process environment the runtime sees (build secrets, the key password). Default: none. */
+  env?: Record<string, string>;
 }
 
 export interface TestRuntime extends Runtime {
@@ -113,6 +115,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     router: options.router ?? false,
     cwd: dir,
     listenPort: 0,
+    ...(options.env ? { env: options.env } : {}),
   });
   return {
     ...runtime,

@@ -92,6 +92,7 @@ export const buildStage: Stage<BuildOutput> = {
       logged = logged.then(() => ctx.log(line, level)).catch(() => undefined);
     };
 
+    const secrets = await buildSecrets(ctx);
     const client = new BuildkitClient(config.buildkit);
     try {
       await ctx.log(`building ${repository}:${tag} with BuildKit at ${client.where}`);
@@ -102,6 +103,7 @@ export const buildStage: Stage<BuildOutput> = {
         tag,
         sharedKey: sharedKeyFor(app.name, app.context),
         sessionName: `slipway/${app.name}`,
+        secrets,
         labels: {
           'org.opencontainers.image.source': sourceUrl(build.clone_url, app.repo),
           'org.opencontainers.image.revision': build.commit_sha,
@@ -128,6 +130,34 @@ export const buildStage: Stage<BuildOutput> = {
     }
   },
 };
+
+/**
+ * `apps[].buildSecrets`, read from the worker's environment, for `RUN --mount=type=secret` (BuildKit's
+ * session serves them; they never land in a layer or the log). A fork's pull request runs code its author
+ * controls, so it gets none, as CI services withhold secrets from forks; its Dockerfile sees the secret as
+ * absent. A secret whose variable is not set fails the build, naming the variable: building without it
+ * could ship an image that silently lacks what the secret provides.
+ */
+async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
+  const wanted = Object.entries(ctx.app.buildSecrets);
+  const secrets = new Map<string, Buffer>();
+  if (wanted.length === 0) return secrets;
+  if (ctx.build.fork === 1) {
+    await ctx.log(`build secrets withheld (${wanted.map(([id]) => id).join(', ')}): pull request #${ctx.build.pr_number ?? '?'} comes from a fork`, 'warn');
+    return secrets;
+  }
+  const missing: string[] = [];
+  for (const [id, variable] of wanted) {
+    const value = ctx.env?.[variable];
+    if (value === undefined || value === '') missing.push(`${id} (${variable})`);
+    else secrets.set(id, Buffer.from(value));
+  }
+  if (missing.length) {
+    throw new SlipwayError('SLW_BUILD_CONTEXT', `build secrets ${missing.join(', ')}: the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)`);
+  }
+  await ctx.log(`build secrets: ${[...secrets.keys()].join(', ')}`);
+  return secrets;
+}
 
 /** Keeps the build cache under `buildCache.budget`; a failed prune is worth a warning, not a failed build. */
 async function pruneCache(ctx: StageContext, client: BuildkitClient): Promise<void> {

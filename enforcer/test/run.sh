@@ -370,13 +370,17 @@ children_of() { # prints "<pid> <state>" for each child of $1, from /proc
 	return 0
 }
 SLIPWAY_ENFORCER_MANIFEST=$W/manifest SLIPWAY_ENFORCER_POLICY=$W/policy.json \
-	"$E" -- sh -c 'sh -c "sleep 0.4 & sleep 0.4 & sleep 0.4 &"; echo spawned; sleep 3' >"$W/out" 2>"$W/err" &
+	"$E" -- sh -c 'sh -c "sleep 1.5 & sleep 1.5 & sleep 1.5 &"; echo spawned; sleep 10' >"$W/out" 2>"$W/err" &
 epid=$!
 want_ppid=$epid
 wait_for "$W/out" spawned
-sleep 0.1
 before=$(children_of | wc -l)
-sleep 1.2
+# The orphans exit after 1.5 s; under load give them, and the reaping, up to 8 s rather than a fixed sleep.
+i=0
+while [ $i -lt 80 ] && [ "$(children_of | wc -l)" -gt 1 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 zombies=$(children_of | grep -c ' Z$')
 after=$(children_of | wc -l)
 kill -TERM "$epid" 2>/dev/null

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, basename } from 'node:path';
-import { parseCgiHead } from '../../src/server/git/cgi-head.js';
+import { pipeCgiAnswer } from '../../src/server/git/cgi-head.js';
 
 /**
  * A real git smart-HTTP server (`git http-backend` as CGI) on loopback, with a gate: while closed,
@@ -38,18 +38,7 @@ export class GitHttpServer {
           },
         });
         req.pipe(cgi.stdin);
-        let head = Buffer.alloc(0);
-        let headersDone = false;
-        cgi.stdout.on('data', (chunk: Buffer) => {
-          if (headersDone) return void res.write(chunk);
-          head = Buffer.concat([head, chunk]);
-          const parsed = parseCgiHead(head);
-          if (!parsed) return;
-          headersDone = true;
-          for (const [name, value] of parsed.headers) res.setHeader(name, value);
-          res.writeHead(parsed.status);
-          res.write(parsed.rest);
-        });
+        pipeCgiAnswer(cgi.stdout, res);
         cgi.on('close', () => res.end());
         res.on('close', () => cgi.kill());
       };

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /** The head of a CGI answer (RFC 3875 §6): its `Status:` as the HTTP status, the other headers, and what follows. */
 export interface CgiHead {
   status: number;
@@ -21,4 +23,23 @@ export function parseCgiHead(buffered: Buffer): CgiHead | undefined {
     else headers.push([name, value]);
   }
   return { status, headers, rest: buffered.subarray(end + 4) };
+}
+
+/**
+ * Streams a CGI program's stdout to `res`: the head becomes the response's status and headers once it
+ * has arrived whole, everything after it the body.
+ */
+export function pipeCgiAnswer(stdout: NodeJS.ReadableStream, res: ServerResponse): void {
+  let head = Buffer.alloc(0);
+  let headersDone = false;
+  stdout.on('data', (chunk: Buffer) => {
+    if (headersDone) return void res.write(chunk);
+    head = Buffer.concat([head, chunk]);
+    const parsed = parseCgiHead(head);
+    if (!parsed) return;
+    headersDone = true;
+    for (const [name, value] of parsed.headers) res.setHeader(name, value);
+    res.writeHead(parsed.status);
+    res.write(parsed.rest);
+  });
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { parseCgiHead } from './cgi-head.js';
+import { pipeCgiAnswer } from './cgi-head.js';
 
 export interface CgiOptions {
   /** Directory holding the bare repositories (`GIT_PROJECT_ROOT`). */
@@ -48,18 +48,7 @@ export function runHttpBackend(request: FastifyRequest, reply: FastifyReply, bod
   else cgi.stdin.end();
   let stderr = '';
   cgi.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk.slice(0, 4096)));
-  let head = Buffer.alloc(0);
-  let headersDone = false;
-  cgi.stdout.on('data', (chunk: Buffer) => {
-    if (headersDone) return void res.write(chunk);
-    head = Buffer.concat([head, chunk]);
-    const parsed = parseCgiHead(head);
-    if (!parsed) return;
-    headersDone = true;
-    for (const [name, value] of parsed.headers) res.setHeader(name, value);
-    res.writeHead(parsed.status);
-    res.write(parsed.rest);
-  });
+  pipeCgiAnswer(cgi.stdout, res);
   cgi.on('error', (err) => {
     request.log.error({ err }, 'git http-backend could not start');
     if (!res.headersSent) res.writeHead(500);
@@ -67,7 +56,7 @@ export function runHttpBackend(request: FastifyRequest, reply: FastifyReply, bod
   });
   cgi.on('close', (code) => {
     if (code !== 0) request.log.warn({ code, stderr: stderr.trim() }, 'git http-backend failed');
-    if (!headersDone && !res.headersSent) res.writeHead(502);
+    if (!res.headersSent) res.writeHead(502);
     res.end();
   });
   res.on('close', () => {

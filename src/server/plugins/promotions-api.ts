@@ -5,6 +5,7 @@ import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
 import { ingestDirect } from '../ingest/direct.js';
 import { buildView } from '../views.js';
+import { deployTarget } from './deploy-target.js';
 import { uploadScope } from './uploads-api.js';
 
 interface PromotionBody {
@@ -13,7 +14,6 @@ interface PromotionBody {
   tag?: unknown;
 }
 
-const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** `host[:port]/path/…` as a registry repository is written (lower-case path components). */
 const REPOSITORY = /^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
 
@@ -26,20 +26,15 @@ const REPOSITORY = /^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
  */
 export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   app.post<{ Params: { app: string }; Body: PromotionBody }>('/api/v1/apps/:app/promotions', async (request, reply) => {
-    const config = deps.config.apps.find((a) => a.name === request.params.app);
-    if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.params.app}" is not configured; add it under apps`);
     const body = (request.body ?? {}) as PromotionBody;
+    if (body.target !== undefined && typeof body.target !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"target" must be a string');
+    if (body.tag !== undefined && typeof body.tag !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"tag" must be a string');
+    const { app: config, target, tag } = deployTarget(deps.config, request.params.app, body.target, body.tag);
     if (typeof body.image !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', 'send {"image": "registry/repo@sha256:<64 hex>"}: the image to promote, by digest');
     const at = body.image.lastIndexOf('@');
     const [repository, digest] = at > 0 ? [body.image.slice(0, at), body.image.slice(at + 1)] : [body.image, ''];
     if (!isDigest(digest)) throw new SlipwayError('SLW_BAD_REQUEST', `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`);
     if (!REPOSITORY.test(repository)) throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`);
-    if (body.target !== undefined && typeof body.target !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"target" must be a string');
-    if (body.tag !== undefined && (typeof body.tag !== 'string' || !DNS_LABEL.test(body.tag))) throw new SlipwayError('SLW_BAD_REQUEST', `tag ${JSON.stringify(body.tag)} is not a DNS label`);
-    const target = body.target ?? Object.values(config.branches)[0];
-    if (!target) throw new SlipwayError('SLW_BAD_REQUEST', `app ${config.name} maps no branch to a target; pass "target"`);
-    if (!(target in deps.config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${target}" is not configured; targets: ${Object.keys(deps.config.targets).join(', ')}`);
-    const tag = body.tag as string | undefined;
     const image = `${repository}@${digest}`;
 
     const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [

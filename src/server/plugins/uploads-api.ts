@@ -5,6 +5,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
 import { ingestDirect } from '../ingest/direct.js';
+import { deployTarget } from './deploy-target.js';
 import { collectUploads } from '../uploads/collect.js';
 import { storeUpload } from '../uploads/store-upload.js';
 import { buildView } from '../views.js';
@@ -47,18 +48,12 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
   app.addHook('onReady', async () => void collect());
 
   app.post<{ Params: { app: string }; Querystring: UploadQuery }>('/api/v1/apps/:app/builds', async (request, reply) => {
-    const config = deps.config.apps.find((a) => a.name === request.params.app);
-    if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.params.app}" is not configured; add it under apps`);
+    const { ref } = request.query;
+    const { app: config, target, tag } = deployTarget(deps.config, request.params.app, request.query.target, request.query.tag);
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!UPLOAD_TYPES.includes(type)) throw new SlipwayError('SLW_UPLOAD_MEDIA_TYPE', `content type "${type || 'none'}" is not accepted: send the context as a gzip tar (application/gzip)`);
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
-
-    const { ref, tag } = request.query;
-    const target = request.query.target ?? Object.values(config.branches)[0];
-    if (!target) throw new SlipwayError('SLW_BAD_REQUEST', `app ${config.name} maps no branch to a target; pass ?target=`);
-    if (!(target in deps.config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${target}" is not configured; targets: ${Object.keys(deps.config.targets).join(', ')}`);
-    if (tag !== undefined && !/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(tag)) throw new SlipwayError('SLW_BAD_REQUEST', `tag "${tag}" is not a DNS label`);
 
     const stored = await storeUpload(request.body as Readable, dir, limit, deps.config.api.uploadUnpackedLimit);
     const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [

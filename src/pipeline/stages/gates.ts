@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
-import { parseImageRef, RegistryClient } from '../../registry/index.js';
 import { verifyImage } from '../../signing/index.js';
 import { LABELS as ENFORCER_LABELS } from '../../enforcer/index.js';
 import { recordDecision, type BuildRow } from '../../store/index.js';
@@ -10,6 +9,7 @@ import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import type { FetchOutput } from './fetch.js';
 import { stageImage } from './given-image.js';
+import { registryFor } from './registry-for.js';
 
 const ENFORCER_LABEL = ENFORCER_LABELS.version;
 
@@ -105,8 +105,7 @@ export const imageGateStage: Stage<GateOutput> = {
   running: 'checking',
   reached: 'checking',
   async run(ctx) {
-    const ref = parseImageRef(stageImage(ctx, 'build').image);
-    const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
+    const { ref, client } = registryFor(ctx, stageImage(ctx, 'build').image);
     const image = await imageFacts(client, ref, ctx.signal);
     const dockerfile = dockerfileInput(ctx);
     return judge(ctx, 'image', { ...baseInput(ctx), ...(dockerfile ? { dockerfile } : {}), image }, image.digest);
@@ -122,8 +121,7 @@ export const promoteGateStage: Stage<GateOutput> = {
   running: 'checking',
   reached: 'checking',
   async run(ctx) {
-    const ref = parseImageRef(stageImage(ctx, 'inject').image);
-    const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
+    const { ref, client } = registryFor(ctx, stageImage(ctx, 'inject').image);
     const image = await imageFacts(client, ref, ctx.signal);
     const verification = await verifyImage(client, ref, ctx.signing?.trusted ?? [], { signal: ctx.signal });
     await ctx.log(verification.verified ? `signature verified by ${verification.keyIds.join(', ')}` : `no signature verified: ${verification.reasons.join('; ') || 'no trusted keys'}`, verification.verified ? 'info' : 'warn');

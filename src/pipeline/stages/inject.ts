@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { injectEnforcer, LayerScanCache } from '../../enforcer/index.js';
-import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { registryFor } from './registry-for.js';
 import { updateBuild } from '../../store/index.js';
 import type { Stage } from '../context.js';
 import type { BuildOutput } from './build.js';
@@ -27,9 +27,8 @@ export const injectStage: Stage<InjectOutput> = {
   async run(ctx) {
     const built = ctx.outputs.build as BuildOutput | undefined;
     if (!built) throw new Error('the inject stage runs after the build stage, which left no image');
-    const source = parseImageRef(built.image);
+    const { ref: source, client } = registryFor(ctx, built.image);
     const target = { ...source, digest: undefined, tag: built.tag };
-    const client = new RegistryClient({ host: source.registry, logger: ctx.logger });
     const { enforcer } = ctx.config;
     await ctx.log(`injecting the micro-enforcer (${enforcer.mode}) into ${built.image}`);
     // Layer scans kept under dataDir (issue 6): an app image rebuilt on the same base downloads only the

@@ -1,4 +1,4 @@
-import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { registryFor } from './registry-for.js';
 import { signImage } from '../../signing/index.js';
 import type { Stage } from '../context.js';
 import type { InjectOutput } from './inject.js';
@@ -21,8 +21,7 @@ export const signStage: Stage<SignOutput> = {
     const injected = ctx.outputs.inject as InjectOutput | undefined;
     if (!injected) throw new Error('the sign stage runs after inject, which left no image');
     if (!ctx.signing) throw new Error('no signing key is loaded (the worker loads signing.key at start)');
-    const ref = parseImageRef(injected.image);
-    const client = new RegistryClient({ host: ref.registry, logger: ctx.logger });
+    const { ref, client } = registryFor(ctx, injected.image);
     const result = await signImage(client, ref, ctx.signing.key, { signal: ctx.signal });
     await ctx.log(`${result.added ? 'signed' : 'already signed'} ${result.digest} with key ${result.keyFingerprint.slice(0, 19)}… → ${ref.registry}/${result.signatureRepository}:${result.signatureTag} (${result.signatures} signature${result.signatures === 1 ? '' : 's'})`);
     return { image: injected.image, signatureTag: result.signatureTag, keyFingerprint: result.keyFingerprint };

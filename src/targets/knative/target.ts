@@ -78,9 +78,10 @@ export class KnativeTarget extends StoredTarget {
 
   override async promote(app: string, request: PromoteRequest): Promise<PromoteResult> {
     const result = await super.promote(app, request);
-    // A retried promotion may find its traffic already stored while the apply that followed had failed:
-    // applying again is a no-op when the cluster already matches.
-    if (result.moved) await this.sync(app);
+    // Moved with a reason: this call changed nothing, because the traffic was already stored. A retried
+    // promotion lands here when the apply that followed the store failed, so apply again (a no-op when the
+    // cluster already matches). A fresh move applied already, inside setTraffic.
+    if (result.moved && result.reason !== undefined) await this.sync(app);
     return result;
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
+import { DNS_LABEL_RE } from '../core/types.js';
 
 /**
  * The one configuration schema (DESIGN.md "External contracts → Config"; STYLE.md rule 6).
@@ -39,7 +40,7 @@ const hostPort = z
 
 const name = z
   .string()
-  .regex(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
+  .regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
 
 const repoSpec = z
   .string()

@@ -11,6 +11,9 @@ export type Digest = `sha256:${string}`;
 
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
+/** An RFC 1123 DNS label starting with a letter: app names and tags, which become host names (`<tag>-<app>.<domain>`). */
+export const DNS_LABEL_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 export function isDigest(value: string): value is Digest {
   return DIGEST_RE.test(value);
 }

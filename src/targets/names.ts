@@ -1,5 +1,5 @@
 import { SlipwayError } from '../core/errors.js';
-import { isDigest, type Digest } from '../core/types.js';
+import { DNS_LABEL_RE, isDigest, type Digest } from '../core/types.js';
 
 /** DESIGN.md "Serving names" (Knative conventions): revision `<app>-<n>`, `<app>.<domain>`, `<tag>-<app>.<domain>`. */
 
@@ -10,7 +10,7 @@ export const appUrl = (app: string, domain: string): string => `http://${appHost
 export const tagUrl = (tag: string, app: string, domain: string): string => `http://${tagHost(tag, app, domain)}`;
 
 /** A tag becomes part of a host name, so it must be a DNS label (Knative validates tags the same way). */
-export const TAG_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const TAG_RE = DNS_LABEL_RE;
 
 /**
  * The digest of `registry/repo@sha256:…`. Only digests are promoted (DESIGN.md); a tag would let the

@@ -1,8 +1,7 @@
 import type { AppConfig, SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
+import { DNS_LABEL_RE } from '../../core/types.js';
 
-/** A tag becomes part of a host name (`<tag>-<app>.<domain>`): a DNS label. */
-const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
  * What an upload or an image promotion deploys to (issues 7 and 9): the configured app, the target asked
@@ -15,6 +14,6 @@ export function deployTarget(config: SlipwayConfig, appName: string, target: str
   const chosen = target ?? Object.values(app.branches)[0];
   if (!chosen) throw new SlipwayError('SLW_BAD_REQUEST', `app ${app.name} maps no branch to a target; name the target`);
   if (!(chosen in config.targets)) throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${chosen}" is not configured; targets: ${Object.keys(config.targets).join(', ')}`);
-  if (tag !== undefined && !DNS_LABEL.test(tag)) throw new SlipwayError('SLW_BAD_REQUEST', `tag "${tag}" is not a DNS label`);
+  if (tag !== undefined && !DNS_LABEL_RE.test(tag)) throw new SlipwayError('SLW_BAD_REQUEST', `tag "${tag}" is not a DNS label`);
   return { app, target: chosen, tag };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SlipwayError } from '../../core/errors.js';
+import { DNS_LABEL_RE } from '../../core/types.js';
 import type { ServerDeps } from '../deps.js';
 import type { ServedTarget } from '../serving-control.js';
 
@@ -9,8 +10,6 @@ import type { ServedTarget } from '../serving-control.js';
  * and traffic on a serving target, for `slipway revisions`, `slipway traffic` and `slipway rollback`.
  * `?target=` picks the target; without it, the one target the app is configured for or has revisions on.
  */
-
-const APP_RE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const trafficBody = z.strictObject({
   traffic: z
@@ -35,7 +34,7 @@ export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): 
 
   /** The target an app request means: `?target=`, else the only one the app is configured for or has revisions on. */
   async function targetFor(appName: string, asked: string | undefined): Promise<ServedTarget> {
-    if (!APP_RE.test(appName)) throw new SlipwayError('SLW_BAD_REQUEST', `"${appName}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
+    if (!DNS_LABEL_RE.test(appName)) throw new SlipwayError('SLW_BAD_REQUEST', `"${appName}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
     const all = targets();
     if (asked !== undefined) {
       const t = all.get(asked);

@@ -2,6 +2,8 @@ import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { ApiClient } from './api-client.js';
 import { readCredentials } from './credentials.js';
+import { readLocalToken } from '../server/auth/local-token.js';
+import { resolve } from 'node:path';
 
 /** What every command gets from the entry point: the process env (read only there), streams, options. */
 export interface CliContext {
@@ -34,5 +36,28 @@ export function apiClient(ctx: CliContext, opts: GlobalOptions): ApiClient {
   const stored = readCredentials(ctx.env);
   const url = opts.server ?? ctx.env.SLIPWAY_SERVER ?? stored?.server ?? loadCliConfig(ctx, opts).config.server.publicUrl;
   const sameServer = stored !== undefined && stored.server.replace(/\/$/, '') === url.replace(/\/$/, '');
-  return new ApiClient(url, ctx.env.SLIPWAY_TOKEN || (sameServer ? stored.token : undefined));
+  return new ApiClient(url, ctx.env.SLIPWAY_TOKEN || (sameServer ? stored.token : undefined) || localToken(ctx, opts, url));
 }
+
+/**
+ * The token the server on this machine generated into its data directory, for a server on loopback only:
+ * it is worth the whole installation, so it never travels to another host.
+ */
+function localToken(ctx: CliContext, opts: GlobalOptions, url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  if (!isLoopbackHost(host)) return undefined;
+  let config;
+  try {
+    config = loadCliConfig(ctx, opts).config;
+  } catch {
+    return undefined; // a command aimed at --server needs no valid local config; it goes without the token
+  }
+  return config.api.localToken ? readLocalToken(resolve(ctx.cwd, config.dataDir)) : undefined;
+}
+
+const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);

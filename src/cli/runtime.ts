@@ -12,6 +12,7 @@ import { createFeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
 import { buildServer } from '../server/index.js';
+import { ensurePrivateDir } from '../server/auth/local-token.js';
 import { openStore, type Store } from '../store/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import { closeTargets, openTargets, startRouters } from './serving.js';
@@ -63,7 +64,8 @@ function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> 
     github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },
     gitlab: { url: config.gitlab.apiUrl, token: config.gitlab.token, timeoutMs },
   };
-  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger })]));
+  const gitUrls: Record<ForgeId, string> = { github: config.github.gitUrl, gitlab: config.gitlab.gitUrl };
+  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger, gitUrl: gitUrls[id] })]));
 }
 
 async function connectRedis(url: string, name: string): Promise<Redis> {
@@ -91,6 +93,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const fn of closers.reverse()) await fn().catch((err: unknown) => logger.warn({ err }, 'error while shutting down'));
   };
   try {
+    // Uploads, push repositories, the local token and caches live here: the owner's alone (0700).
+    ensurePrivateDir(resolve(options.cwd ?? process.cwd(), config.dataDir));
     // Policies compile before anything starts: a bad policy file stops start-up, never a build later.
     // The embedded default directory may be absent (no policies); a configured one must exist.
     const policies = loadPolicies(resolve(options.cwd ?? process.cwd(), config.policies), { required: config.policies !== 'policies/' });

@@ -56,6 +56,12 @@ const serverSchema = z
       .positive()
       .default(25 * 1024 * 1024)
       .describe('Largest webhook body accepted, in bytes (GitHub caps payloads at 25 MB).'),
+    webhookConcurrency: z
+      .number()
+      .int()
+      .positive()
+      .default(32)
+      .describe('Most webhook bodies received at once before their signature is checked; more get 503 with Retry-After (forges redeliver).'),
   })
   .prefault({})
   .describe('The HTTP server.');
@@ -101,7 +107,15 @@ const apiSchema = z
         }),
       )
       .default([])
-      .describe('Static bearer tokens for the write API.'),
+      .describe('Static bearer tokens for the API (reads and writes).'),
+    publicReads: z
+      .boolean()
+      .default(false)
+      .describe('Let anyone read builds, logs, apps and revisions (GET routes) without a token. Writes always need one.'),
+    localToken: z
+      .boolean()
+      .default(true)
+      .describe('Generate a token into <dataDir>/local-token (mode 0600) that the CLI on the same machine uses when it talks to a loopback server, so the embedded default needs no typed token.'),
     oidc: z
       .strictObject({
         issuer: z.url().default('https://token.actions.githubusercontent.com').describe('OIDC issuer accepted for GitHub Actions tokens.'),
@@ -125,11 +139,24 @@ const apiSchema = z
   .prefault({})
   .describe('API authentication.');
 
+/**
+ * Where a forge's repositories are cloned from. Webhook payloads carry clone URLs too, but a payload is
+ * input: Slipway derives `<gitUrl>/<owner>/<name>.git` from this instead, so a forged or odd payload can
+ * never make a worker fetch from another host, scheme or local path.
+ */
+const gitBaseUrl = (fallback: string, forge: string) =>
+  z
+    .url()
+    .regex(/^(https|http|ssh):\/\//, 'use an https:// (or ssh://, http://) base URL')
+    .default(fallback)
+    .describe(`Base URL ${forge} repositories are fetched from (<gitUrl>/<owner>/<name>.git, never a URL from the webhook); its scheme is the only one git may use for them.`);
+
 const githubSchema = z
   .strictObject({
     webhookSecret: z.string().min(1).optional().describe('Secret for X-Hub-Signature-256. Without it GitHub webhooks are refused (401).'),
     token: z.string().min(1).optional().describe('Token for statuses, comments and deployments.'),
     apiUrl: z.url().default('https://api.github.com').describe('GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+    gitUrl: gitBaseUrl('https://github.com', 'GitHub'),
     app: z
       .strictObject({
         id: z.union([z.number().int(), z.string()]).describe('GitHub App id.'),
@@ -150,6 +177,7 @@ const gitlabSchema = z
     webhookToken: z.string().min(1).optional().describe('Expected X-Gitlab-Token. Without it GitLab webhooks are refused (401).'),
     token: z.string().min(1).optional().describe('Token for commit statuses, notes and environments.'),
     apiUrl: z.url().default('https://gitlab.com/api/v4').describe('GitLab REST API v4 base URL.'),
+    gitUrl: gitBaseUrl('https://gitlab.com', 'GitLab'),
   })
   .prefault({})
   .describe('GitLab.');
@@ -177,6 +205,10 @@ const localTargetSchema = z.strictObject({
     .default(20)
     .describe('Revisions per app kept beyond those that take traffic or carry a tag; older ones are garbage-collected (Knative\'s min-non-active-revisions).'),
   docker: z.string().default('/var/run/docker.sock').describe('Docker Engine API socket the revisions run on.'),
+  trustProxy: z
+    .boolean()
+    .default(false)
+    .describe('The router sits behind a proxy that sets X-Forwarded-For: append the client to it. Off (the router is the edge): the header a client sent is replaced, so an app never sees a forged client address.'),
 });
 
 const knativeTargetSchema = z.strictObject({

@@ -30,6 +30,12 @@ export interface Forge {
    */
   verify(req: WebhookRequest): void;
   /**
+   * The part of `verify` that needs no body (a missing secret, a missing or malformed signature header; for
+   * a header token, all of it), run before the body is read so unauthenticated senders cannot make the
+   * server buffer large bodies. Same errors as `verify`.
+   */
+  verifyHeaders(headers: WebhookHeaders): void;
+  /**
    * Parses a verified request into one ForgeEvent. Throws `SLW_WEBHOOK_MALFORMED` when the body is
    * not what the event header promises (with what is wrong), `SLW_WEBHOOK_MEDIA_TYPE` for a content
    * type the forge never sends.
@@ -148,6 +154,8 @@ export interface ForgeOptions {
   /** Without it (or without a token / app in it) the forge reports nothing. */
   api?: ForgeApiOptions | undefined;
   logger?: Logger | undefined;
+  /** Base URL repositories are cloned from (`<forge>.gitUrl`); the forge's public host when absent. */
+  gitUrl?: string | undefined;
 }
 
 export type ForgeFactory = (options: ForgeOptions) => Forge;

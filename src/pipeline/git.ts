@@ -14,6 +14,8 @@ export interface RunGitOptions {
   timeoutMs?: number;
   /** Called with each line git prints on stderr (progress), as it comes. */
   onLine?: (line: string) => void;
+  /** Transports git may use (`GIT_ALLOW_PROTOCOL`, colon-separated); default: none beyond what the command needs locally. */
+  allowProtocol?: string;
 }
 
 /**
@@ -28,7 +30,18 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
     const child = spawn('git', args, {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' },
+      // GIT_ALLOW_PROTOCOL: only the transport the source needs (never ext::, which runs commands);
+      // GIT_CONFIG_NOSYSTEM and a global config of /dev/null: no host-wide setting can add url rewrites or hooks.
+      env: {
+        ...process.env,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_ASKPASS: 'true',
+        LC_ALL: 'C',
+        GIT_ALLOW_PROTOCOL: options.allowProtocol ?? 'file',
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_PROTOCOL_FROM_USER: '0',
+      },
       detached: true,
     });
     let stdout = '';

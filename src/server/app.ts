@@ -1,5 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { resolve } from 'node:path';
 import { ApiAuth } from './auth/authenticate.js';
+import { ensureLocalToken } from './auth/local-token.js';
+import { registerSecurityHeaders } from './plugins/security-headers.js';
 import type { ServerDeps } from './deps.js';
 import { registerApiAuth } from './plugins/api-auth.js';
 import { buildsApiPlugin } from './plugins/builds-api.js';
@@ -27,13 +30,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     trustProxy: false,
   });
   registerErrorHandling(app);
-  // Before any plugin: every write API route is covered, whichever plugin adds it (issue 9).
-  const auth = deps.auth ?? new ApiAuth(deps.config.api, deps.config.apps);
-  registerApiAuth(app, auth);
+  // Before any plugin: every route any plugin adds must declare its access, and is authorized by it.
+  const localToken = deps.config.api.localToken ? ensureLocalToken(resolve(deps.cwd ?? process.cwd(), deps.config.dataDir)) : undefined;
+  const auth = deps.auth ?? new ApiAuth(deps.config.api, deps.config.apps, localToken);
+  registerApiAuth(app, auth, { publicReads: deps.config.api.publicReads });
+  registerSecurityHeaders(app);
   // Child scopes inherit the error handler; each plugin below answers problem+json through it.
   await app.register(async (scope) => webhooksPlugin(scope, deps));
-  await app.register(async (scope) => buildsApiPlugin(scope, deps));
-  await app.register(async (scope) => buildPagePlugin(scope, deps));
+  await app.register(async (scope) => buildsApiPlugin(scope, deps, auth));
+  await app.register(async (scope) => buildPagePlugin(scope, deps, auth));
   await app.register(async (scope) => healthPlugin(scope, deps));
   await app.register(async (scope) => metricsPlugin(scope, deps));
   await app.register(async (scope) => servingApiPlugin(scope, deps));

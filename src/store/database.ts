@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -25,8 +25,11 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   if (options.url.startsWith('sqlite:')) {
     const path = options.url.slice('sqlite:'.length);
     const file = path === ':memory:' ? path : resolve(options.cwd ?? process.cwd(), path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    // The database holds build logs, errors and the audit trail: readable by Slipway's user only.
+    // SQLite gives the -wal and -shm files the main file's mode.
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const sqlite = new BetterSqlite3(file);
+    if (file !== ':memory:') chmodSync(file, 0o600);
     // WAL lets the API read while a worker writes; busy_timeout waits out a writer instead of
     // failing with SQLITE_BUSY when `slipway server` and `slipway worker` share one file.
     sqlite.pragma('journal_mode = WAL');

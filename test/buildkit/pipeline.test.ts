@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
+import { API_AUTH, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 import { cli } from './engine.js';
 import { BASE_IMAGE, manifestStatus, pullImage, REGISTRY, REGISTRY_HOST } from './registry-image.js';
@@ -68,7 +68,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
     expect(tagged.headers.get('docker-content-digest')).toBe(build.digest);
 
-    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
     expect(view).toMatchObject({ state: FINAL_STATE, digest: build.digest });
     expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[3/4] COPY message.txt /message.txt', '[4/4] RUN cat /message.txt']));
     expect(view.steps.every((s) => s.error === null)).toBe(true);
@@ -91,7 +91,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_STEP_FAILED', attempts: 1, digest: null });
     expect(build.error_message).toContain('step [2/2] RUN echo about to fail && exit 7 failed');
     expect(build.error_message).toContain('about to fail');
-    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`)).json()) as { steps: { name: string; error: string | null }[] };
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as { steps: { name: string; error: string | null }[] };
     expect(view.steps.find((s) => s.name.startsWith('[2/2] RUN'))?.error).toMatch(/exit code: 7/);
   });
 

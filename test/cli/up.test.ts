@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,9 @@ import { githubPush, signedGithub } from '../helpers/webhooks.js';
  * local bare repository → exactly one build that reaches `built` (fetched, built by Docker Engine's BuildKit and
  * pushed to the local registry), visible in `slipway builds` and the API.
  */
+/** The token `slipway up` generated into its data directory (what the CLI on this machine uses by itself). */
+const localAuth = (dir: string) => ({ authorization: `Bearer ${readFileSync(join(dir, '.slipway', 'local-token'), 'utf8').trim()}` });
+
 describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
@@ -51,7 +54,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     expect(((await again.json()) as { duplicate: boolean }).duplicate).toBe(true);
 
     const builds = await waitFor(async () => {
-      const body = (await (await fetch(`${server}/api/v1/builds?app=hello`)).json()) as { builds: { id: string; state: string; commit: string }[] };
+      const body = (await (await fetch(`${server}/api/v1/builds?app=hello`, { headers: localAuth(dir) })).json()) as { builds: { id: string; state: string; commit: string }[] };
       return body.builds.every((b) => b.state === FINAL_STATE) && body.builds.length > 0 ? body.builds : undefined;
     }, 'the build to reach built', 60_000);
     expect(builds).toHaveLength(1);
@@ -66,7 +69,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     const again2 = spawnSlipway(['up'], { cwd: dir, env: { SLIPWAY_CONFIG: config } });
     cleanups.push(() => again2.stop());
     await again2.waitForLine(/listening on/);
-    const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`)).json()) as { state: string };
+    const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`, { headers: localAuth(dir) })).json()) as { state: string };
     expect(after.state).toBe(FINAL_STATE);
   });
 });

@@ -77,11 +77,14 @@ describe('API auth and uploads', () => {
     expect(await res.json()).toMatchObject({ code: 'SLW_AUTH_FORBIDDEN' });
   });
 
-  it('guards every write route under /api/v1 and leaves reads open', async () => {
+  it('guards every write route under /api/v1, and reads too unless api.publicReads is set', async () => {
     const traffic = await fetch(`${rt.url}/api/v1/apps/hello/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"traffic":[]}' });
     expect(traffic.status).toBe(401);
-    expect((await fetch(`${rt.url}/api/v1/builds`)).status).toBe(200);
-    expect((await fetch(`${rt.url}/api/v1/apps`)).status).toBe(200);
+    expect((await fetch(`${rt.url}/api/v1/builds`)).status).toBe(401);
+    expect((await fetch(`${rt.url}/api/v1/apps`)).status).toBe(401);
+    const auth = { authorization: `Bearer ${STATIC_TOKEN}` };
+    expect((await fetch(`${rt.url}/api/v1/builds`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${rt.url}/api/v1/apps`, { headers: auth })).status).toBe(200);
   });
 
   it.each([

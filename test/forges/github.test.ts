@@ -227,7 +227,9 @@ describe('pull_request mapping', () => {
   it.each([
     ['same repository', head.repo, false, base.clone_url],
     ['a fork (other id and name)', forkRepo, true, forkRepo.clone_url],
-    ['a fork renamed to the base name (ids differ)', { ...forkRepo, full_name: base.full_name }, true, forkRepo.clone_url],
+    // The clone URL is derived from full_name (github.gitUrl + path), never taken from clone_url: a head that
+    // claims the base's name is fetched from the base, where GitHub serves every pull request's head commit.
+    ['a fork renamed to the base name (ids differ)', { ...forkRepo, full_name: base.full_name }, true, base.clone_url],
     ['a deleted fork (head.repo null): base clone URL', null, true, base.clone_url],
   ])('fork detection: %s', (_name, headRepo, fork, headCloneUrl) => {
     const payload = withPr('opened', { head: { ...head, repo: headRepo } });

@@ -6,7 +6,9 @@ import { hasShared, sharedFixture, sharedJson } from '../helpers/shared.js';
 
 type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const gitlab = createGitlabForge({ secret: 'unused by detect' });
+// The docs' fixtures live on http://example.com: with gitlab.gitUrl set to it, derived clone URLs equal theirs.
+const GIT_URL = 'http://example.com';
+const gitlab = createGitlabForge({ secret: 'unused by detect', gitUrl: GIT_URL });
 const UUID = '0b8ec9a1-5a3b-4c3c-9c5e-6d1b7f5e2a10';
 
 function request(event: string | undefined, body: Payload | string | Buffer, headers: WebhookHeaders = {}): WebhookRequest {
@@ -127,7 +129,8 @@ describe('GitLab request checks (no fixtures needed)', () => {
       forge: 'gitlab',
       kind: 'push',
       deliveryId: UUID,
-      repo: { forge: 'gitlab', fullName: 'group/sub/app', cloneUrl: 'https://gitlab.example/group/sub/app.git', webUrl: 'https://gitlab.example/group/sub/app' },
+      // The clone URL is gitlab.gitUrl + the project path, whatever git_http_url the payload claims.
+      repo: { forge: 'gitlab', fullName: 'group/sub/app', cloneUrl: `${GIT_URL}/group/sub/app.git`, webUrl: 'https://gitlab.example/group/sub/app' },
       sender: 'jsmith',
       ref: 'refs/heads/main',
       branch: 'main',

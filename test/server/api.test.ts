@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuild } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { GitHttpServer } from '../helpers/git-http.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
+import { API_AUTH, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /** Reads an SSE response until it ends, returning the frames. */
 async function readSse(url: string, headers: Record<string, string> = {}): Promise<{ event: string; data: any; id?: string }[]> {
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...API_AUTH, ...headers } });
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   const text = await res.text();
   return text
@@ -59,13 +59,13 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   it('lists builds newest first, filters by app and state, and shows one build with its stages', async () => {
     const id = await push('octo/hello', repo.commit({ a: '1', ...servingApp() }));
     await finished(id);
-    const all = (await (await fetch(`${rt.url}/api/v1/builds`)).json()) as { builds: any[] };
+    const all = (await (await fetch(`${rt.url}/api/v1/builds`, { headers: API_AUTH })).json()) as { builds: any[] };
     expect(all.builds[0]).toMatchObject({ id, app: 'hello', state: FINAL_STATE, url: `http://127.0.0.1:8080/builds/${id}` });
     expect(all.builds[0]).not.toHaveProperty('clone_url');
-    const filtered = (await (await fetch(`${rt.url}/api/v1/builds?app=hello&state=built`)).json()) as { builds: any[] };
+    const filtered = (await (await fetch(`${rt.url}/api/v1/builds?app=hello&state=built`, { headers: API_AUTH })).json()) as { builds: any[] };
     expect(filtered.builds.every((b) => b.app === 'hello' && b.state === FINAL_STATE)).toBe(true);
-    expect(((await (await fetch(`${rt.url}/api/v1/builds?app=nope`)).json()) as { builds: any[] }).builds).toEqual([]);
-    const one = (await (await fetch(`${rt.url}/api/v1/builds/${id}`)).json()) as any;
+    expect(((await (await fetch(`${rt.url}/api/v1/builds?app=nope`, { headers: API_AUTH })).json()) as { builds: any[] }).builds).toEqual([]);
+    const one = (await (await fetch(`${rt.url}/api/v1/builds/${id}`, { headers: API_AUTH })).json()) as any;
     expect(one.stages.filter((s: { stage: string }) => ['fetch', 'build'].includes(s.stage))).toMatchObject([{ stage: 'fetch', state: 'done' }, { stage: 'build', state: 'done' }]);
     expect(one.steps.length).toBeGreaterThan(0);
     expect(one.decisions).toEqual([]);
@@ -78,7 +78,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     ['/api/v1/builds/b-nope/logs', 404, 'SLW_NOT_FOUND', /does not exist/],
     ['/api/v1/nothing-here', 404, 'SLW_NOT_FOUND', /no route/],
   ])('GET %s → %i problem+json', async (path, status, code, detail) => {
-    const res = await fetch(`${rt.url}${path}`);
+    const res = await fetch(`${rt.url}${path}`, { headers: API_AUTH });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const body = (await res.json()) as any;
@@ -90,7 +90,7 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     const sha = repo.commit({ b: '2', ...servingApp() });
     const id = await push('octo/hello', sha);
     await finished(id);
-    const text = await (await fetch(`${rt.url}/api/v1/builds/${id}/logs`)).text();
+    const text = await (await fetch(`${rt.url}/api/v1/builds/${id}/logs`, { headers: API_AUTH })).text();
     expect(text).toContain(`[fetch] checked out ${sha}`);
     const frames = await readSse(`${rt.url}/api/v1/builds/${id}/logs`);
     const logLines = frames.filter((f) => f.event === 'log').map((f) => f.data.line);
@@ -121,14 +121,14 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
   });
 
   it('lists configured apps', async () => {
-    const body = (await (await fetch(`${rt.url}/api/v1/apps`)).json()) as any;
+    const body = (await (await fetch(`${rt.url}/api/v1/apps`, { headers: API_AUTH })).json()) as any;
     expect(body.apps.map((a: any) => a.name)).toEqual(['hello', 'slow']);
   });
 
   it('answers /healthz and /readyz, and /metrics has stage durations', async () => {
     expect(await (await fetch(`${rt.url}/healthz`)).json()).toEqual({ status: 'ok' });
     expect(await (await fetch(`${rt.url}/readyz`)).json()).toEqual({ status: 'ok', checks: { redis: 'ok', database: 'ok' } });
-    const metrics = await (await fetch(`${rt.url}/metrics`)).text();
+    const metrics = await (await fetch(`${rt.url}/metrics`, { headers: API_AUTH })).text();
     expect(metrics).toMatch(/slipway_stage_duration_seconds_count\{stage="fetch",outcome="done"\} [1-9]/);
   });
 });

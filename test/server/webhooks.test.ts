@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { getBuild, listBuilds } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { hasShared, sharedJson } from '../helpers/shared.js';
-import { GITLAB_TOKEN, startTestRuntime, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { API_AUTH, GITLAB_TOKEN, startTestRuntime, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubPullRequest, githubPush, gitlabRequest, signedGithub } from '../helpers/webhooks.js';
 
 describe('webhook routes (real SQLite, Redis, git)', () => {
@@ -127,7 +127,7 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   });
 
   it('answers 413 for a body over 25 MB without reading it all', async () => {
-    const res = await post('/webhooks/github', { body: Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'big' } });
+    const res = await post('/webhooks/github', { body: Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'big', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } });
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ code: 'SLW_WEBHOOK_TOO_LARGE' });
@@ -211,7 +211,7 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   });
 
   it('counts webhooks by result in /metrics', async () => {
-    const res = await rt.server!.inject({ method: 'GET', url: '/metrics' });
+    const res = await rt.server!.inject({ method: 'GET', url: '/metrics', headers: API_AUTH });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/slipway_webhooks_total\{forge="github",result="accepted"\} \d+/);
     expect(res.body).toMatch(/slipway_webhooks_total\{forge="github",result="unauthorized"\} [4-9]/);

@@ -1,3 +1,4 @@
+import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, PingEvent, RepoRef } from '../../core/types.js';
 import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
@@ -36,7 +37,8 @@ const ZERO_SHA = /^0+$/;
 const MEDIA_TYPES = ['application/json', 'application/x-www-form-urlencoded'] as const;
 type MediaType = (typeof MEDIA_TYPES)[number];
 
-export function detectGithub(req: WebhookRequest): DetectResult {
+/** `gitUrl`: where this GitHub's repositories are cloned from (`github.gitUrl`). */
+export function detectGithub(req: WebhookRequest, gitUrl = 'https://github.com'): DetectResult {
   const event = single(req.headers, 'x-github-event');
   if (event === undefined) return { kind: 'foreign' };
   const deliveryId = single(req.headers, 'x-github-delivery');
@@ -51,18 +53,18 @@ export function detectGithub(req: WebhookRequest): DetectResult {
 
   switch (event) {
     case 'push':
-      return fromPush(parsePayload(pushPayload, decode(req.rawBody, type, event), 'github', event), deliveryId);
+      return fromPush(parsePayload(pushPayload, decode(req.rawBody, type, event), 'github', event), deliveryId, gitUrl);
     case 'pull_request': {
       const body = decode(req.rawBody, type, event);
       const { action } = parsePayload(pullRequestAction, body, 'github', event);
-      if (action === 'labeled') return fromLabeled(body, event, deliveryId);
+      if (action === 'labeled') return fromLabeled(body, event, deliveryId, gitUrl);
       if (!isPrAction(action)) return ignored(deliveryId, `pull_request: unsupported action "${action}"`);
-      return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, 'github', event), action, deliveryId) };
+      return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, 'github', event), action, deliveryId, gitUrl) };
     }
     case 'issue_comment':
-      return fromIssueComment(decode(req.rawBody, type, event), event, deliveryId);
+      return fromIssueComment(decode(req.rawBody, type, event), event, deliveryId, gitUrl);
     case 'ping':
-      return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), 'github', event), deliveryId) };
+      return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), 'github', event), deliveryId, gitUrl) };
     default:
       // Not parsed: an event Slipway does not use cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
@@ -77,10 +79,10 @@ function isPrAction(action: string): action is ChangeRequestAction {
   return PR_ACTIONS.has(action);
 }
 
-function fromPush(p: PushPayload, deliveryId: string): DetectResult {
+function fromPush(p: PushPayload, deliveryId: string, gitUrl: string): DetectResult {
   // `deleted` is GitHub's flag; the all-zero `after` is what git itself sends for a deletion.
   const deleted = p.deleted === true || ZERO_SHA.test(p.after);
-  const base = { forge: 'github' as const, deliveryId, repo: repoRef(p.repository), sender: p.sender.login, ref: p.ref };
+  const base = { forge: 'github' as const, deliveryId, repo: repoRef(p.repository, gitUrl), sender: p.sender.login, ref: p.ref };
   if (p.ref.startsWith(BRANCH_PREFIX)) {
     const branch = p.ref.slice(BRANCH_PREFIX.length);
     if (deleted) return ignored(deliveryId, `push: branch "${branch}" deleted`);
@@ -100,25 +102,25 @@ function fromPush(p: PushPayload, deliveryId: string): DetectResult {
   return ignored(deliveryId, `push: ref "${p.ref}" is neither a branch nor a tag`);
 }
 
-function fromPullRequest(p: PullRequestPayload, action: ChangeRequestAction, deliveryId: string): ChangeRequestEvent {
+function fromPullRequest(p: PullRequestPayload, action: ChangeRequestAction, deliveryId: string, gitUrl: string): ChangeRequestEvent {
   const pr = p.pull_request;
   return {
     forge: 'github',
     kind: 'change_request',
     deliveryId,
-    repo: repoRef(p.repository),
+    repo: repoRef(p.repository, gitUrl),
     sender: p.sender.login,
     action,
     number: pr.number,
     merged: action === 'closed' && pr.merged === true,
-    ...headOf(p),
+    ...headOf(p, gitUrl),
     baseRef: pr.base.ref,
     title: pr.title,
     webUrl: pr.html_url,
   };
 }
 
-function headOf(p: PullRequestPayload): ChangeRequestHead {
+function headOf(p: PullRequestPayload, gitUrl: string): ChangeRequestHead {
   const pr = p.pull_request;
   const head = pr.head.repo;
   const base = pr.base.repo;
@@ -130,12 +132,12 @@ function headOf(p: PullRequestPayload): ChangeRequestHead {
     headSha: pr.head.sha,
     // With the fork deleted, GitHub still serves the head commit from the base repository
     // (refs/pull/<n>/head), so fetching headSha from the base clone URL works.
-    headCloneUrl: head?.clone_url ?? base.clone_url,
+    headCloneUrl: forgeCloneUrl(gitUrl, head?.full_name ?? base.full_name),
   };
 }
 
 /** Only Slipway's own label means anything (issue 8: `slipway/ok-to-preview` approves a fork's preview). */
-function fromLabeled(body: unknown, event: string, deliveryId: string): DetectResult {
+function fromLabeled(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
   const p = parsePayload(pullRequestLabeledPayload, body, 'github', event);
   if (p.label.name !== OK_TO_PREVIEW_LABEL) return ignored(deliveryId, `pull_request: label "${p.label.name}" is not ${OK_TO_PREVIEW_LABEL}`);
   return {
@@ -144,18 +146,18 @@ function fromLabeled(body: unknown, event: string, deliveryId: string): DetectRe
       forge: 'github',
       kind: 'label',
       deliveryId,
-      repo: repoRef(p.repository),
+      repo: repoRef(p.repository, gitUrl),
       sender: p.sender.login,
       senderId: p.sender.id,
       label: p.label.name,
       number: p.pull_request.number,
-      head: headOf(p),
+      head: headOf(p, gitUrl),
     },
   };
 }
 
 /** A new comment on a pull request with a command in it; everything else builds nothing. */
-function fromIssueComment(body: unknown, event: string, deliveryId: string): DetectResult {
+function fromIssueComment(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
   const { action } = parsePayload(issueCommentAction, body, 'github', event);
   // Edits do not re-run commands: an edited "/retest" would otherwise rebuild on every typo fix.
   if (action !== 'created') return ignored(deliveryId, `issue_comment: unsupported action "${action}"`);
@@ -169,7 +171,7 @@ function fromIssueComment(body: unknown, event: string, deliveryId: string): Det
       forge: 'github',
       kind: 'comment',
       deliveryId,
-      repo: repoRef(p.repository),
+      repo: repoRef(p.repository, gitUrl),
       sender: p.sender.login,
       senderId: p.sender.id,
       command,
@@ -185,15 +187,16 @@ function fromIssueComment(body: unknown, event: string, deliveryId: string): Det
  * the repo is the owner alone: `fullName` is the organization login (or "" for an App hook), which no
  * app's `owner/name` can match, and the URLs are "" because there is nothing to clone or link.
  */
-function fromPing(p: PingPayload, deliveryId: string): PingEvent {
+function fromPing(p: PingPayload, deliveryId: string, gitUrl: string): PingEvent {
   const repo: RepoRef = p.repository
-    ? repoRef(p.repository)
+    ? repoRef(p.repository, gitUrl)
     : { forge: 'github', fullName: p.organization?.login ?? '', cloneUrl: '', webUrl: '' };
   return { forge: 'github', kind: 'ping', deliveryId, repo, sender: p.sender?.login ?? '' };
 }
 
-function repoRef(r: { full_name: string; clone_url: string; html_url: string }): RepoRef {
-  return { forge: 'github', fullName: r.full_name, cloneUrl: r.clone_url, webUrl: r.html_url };
+/** The clone URL comes from the configured `github.gitUrl`, never from the payload (core/git-names.ts). */
+function repoRef(r: { full_name: string; html_url: string }, gitUrl: string): RepoRef {
+  return { forge: 'github', fullName: r.full_name, cloneUrl: forgeCloneUrl(gitUrl, r.full_name), webUrl: r.html_url };
 }
 
 /** The form format carries the same JSON in a `payload` field. */

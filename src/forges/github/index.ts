@@ -6,7 +6,7 @@ import { publishGithubDeployment, retireGithubEnvironment } from './deployment.j
 import { detectGithub } from './detect.js';
 import { githubPullRequestOpen } from './pull-state.js';
 import { publishGithubStatus } from './status.js';
-import { verifyGithubSignature } from './verify.js';
+import { verifyGithubHeaders, verifyGithubSignature } from './verify.js';
 
 /** GitHub: `options.secret` is `github.webhookSecret`; `options.api` (token or App) enables feedback. */
 export const createGithubForge: ForgeFactory = (options): Forge => {
@@ -26,7 +26,8 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
   return {
     id: 'github',
     verify: (req) => verifyGithubSignature(req, options.secret),
-    detect: (req) => detectGithub(req),
+    verifyHeaders: (headers) => verifyGithubHeaders(headers, options.secret),
+    detect: (req) => detectGithub(req, options.gitUrl),
     feedback,
   };
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { branchName, commitSha, refName, repoPath } from '../fields.js';
 
 /**
  * Only the fields Slipway reads from GitHub's payloads (docs.github.com, "Webhook events and payloads").
@@ -11,20 +12,20 @@ const senderWithId = z.looseObject({ login: z.string(), id: z.number() });
 
 const repository = z.looseObject({
   id: z.number(),
-  full_name: z.string(),
+  full_name: repoPath,
   clone_url: z.string(),
   html_url: z.string(),
 });
 
 export const pushPayload = z.looseObject({
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: refName,
+  before: commitSha,
+  after: commitSha,
   deleted: z.boolean().optional(),
   forced: z.boolean().optional(),
   // Null when a ref is deleted; present on tag creation since 2021-10-01
   // (github.blog/changelog/2021-10-01-the-push-webhook-payload-provides-a-consistent-head_commit-on-tag-creation).
-  head_commit: z.looseObject({ id: z.string() }).nullish(),
+  head_commit: z.looseObject({ id: commitSha }).nullish(),
   repository,
   sender: user,
 });
@@ -42,12 +43,12 @@ export const pullRequestPayload = z.looseObject({
     // Documented as nullable in @octokit/webhooks-types; only meaningful once closed.
     merged: z.boolean().nullish(),
     head: z.looseObject({
-      ref: z.string(),
-      sha: z.string(),
+      ref: branchName,
+      sha: commitSha,
       // Null when the fork the PR came from has been deleted.
       repo: repository.nullable(),
     }),
-    base: z.looseObject({ ref: z.string(), repo: repository }),
+    base: z.looseObject({ ref: branchName, repo: repository }),
   }),
   repository,
   sender: user,

@@ -1,3 +1,4 @@
+import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, RepoRef } from '../../core/types.js';
 import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
@@ -33,7 +34,8 @@ const TAG_PREFIX = 'refs/tags/';
 const MEDIA_TYPES = ['application/json'] as const;
 const MEDIA_TYPE_HINT = 'GitLab sends application/json; check what sits between GitLab and Slipway';
 
-export function detectGitlab(req: WebhookRequest): DetectResult {
+/** `gitUrl`: where this GitLab's repositories are cloned from (`gitlab.gitUrl`). */
+export function detectGitlab(req: WebhookRequest, gitUrl = 'https://gitlab.com'): DetectResult {
   const event = single(req.headers, 'x-gitlab-event');
   if (event === undefined) return { kind: 'foreign' };
   // X-Gitlab-Event-UUID is the event's id (GitLab reuses it for every hook the same event triggers, so two
@@ -54,13 +56,13 @@ export function detectGitlab(req: WebhookRequest): DetectResult {
 
   switch (event) {
     case 'Push Hook':
-      return fromPush(parsePayload(pushPayload, body(), 'gitlab', event), deliveryId);
+      return fromPush(parsePayload(pushPayload, body(), 'gitlab', event), deliveryId, gitUrl);
     case 'Tag Push Hook':
-      return fromTagPush(parsePayload(tagPushPayload, body(), 'gitlab', event), deliveryId);
+      return fromTagPush(parsePayload(tagPushPayload, body(), 'gitlab', event), deliveryId, gitUrl);
     case 'Merge Request Hook':
-      return fromMergeRequest(body(), event, deliveryId);
+      return fromMergeRequest(body(), event, deliveryId, gitUrl);
     case 'Note Hook':
-      return fromNote(body(), event, deliveryId);
+      return fromNote(body(), event, deliveryId, gitUrl);
     default:
       // Not parsed: an event Slipway does not use (Pipeline Hook, …) cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
@@ -71,7 +73,7 @@ function ignored(deliveryId: string, reason: string): DetectResult {
   return { kind: 'ignored', reason, deliveryId };
 }
 
-function fromPush(p: PushPayload, deliveryId: string): DetectResult {
+function fromPush(p: PushPayload, deliveryId: string, gitUrl: string): DetectResult {
   if (!p.ref.startsWith(BRANCH_PREFIX)) return ignored(deliveryId, `push: ref "${p.ref}" is not a branch`);
   const branch = p.ref.slice(BRANCH_PREFIX.length);
   if (ZERO_SHA.test(p.after)) return ignored(deliveryId, `push: branch "${branch}" deleted`);
@@ -81,7 +83,7 @@ function fromPush(p: PushPayload, deliveryId: string): DetectResult {
       forge: 'gitlab',
       kind: 'push',
       deliveryId,
-      repo: repoRef(p.project),
+      repo: repoRef(p.project, gitUrl),
       sender: sender(p),
       ref: p.ref,
       branch,
@@ -94,7 +96,7 @@ function fromPush(p: PushPayload, deliveryId: string): DetectResult {
   };
 }
 
-function fromTagPush(p: TagPushPayload, deliveryId: string): DetectResult {
+function fromTagPush(p: TagPushPayload, deliveryId: string, gitUrl: string): DetectResult {
   if (!p.ref.startsWith(TAG_PREFIX)) return ignored(deliveryId, `tag_push: ref "${p.ref}" is not a tag`);
   const tag = p.ref.slice(TAG_PREFIX.length);
   if (ZERO_SHA.test(p.after)) return ignored(deliveryId, `tag_push: tag "${tag}" deleted`);
@@ -104,7 +106,7 @@ function fromTagPush(p: TagPushPayload, deliveryId: string): DetectResult {
       forge: 'gitlab',
       kind: 'tag',
       deliveryId,
-      repo: repoRef(p.project),
+      repo: repoRef(p.project, gitUrl),
       sender: sender(p),
       ref: p.ref,
       tag,
@@ -124,7 +126,7 @@ function sender(p: { user_username?: string | undefined }): string {
 }
 
 /** MR actions (webhook_events.md): open|close|reopen|update|approved|unapproved|approval|unapproval|merge. */
-function fromMergeRequest(body: unknown, event: string, deliveryId: string): DetectResult {
+function fromMergeRequest(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
   const { action, oldrev } = parsePayload(mergeRequestAction, body, 'gitlab', event).object_attributes;
   let mapped: ChangeRequestAction;
   let merged = false;
@@ -146,21 +148,21 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string): Det
       // `oldrev` appears only when the update pushed new commits; otherwise it was a title, label or
       // description edit, which changes nothing to build.
       if (oldrev === undefined || oldrev === null || oldrev === '') {
-        return labelAdded(body, event, deliveryId) ?? ignored(deliveryId, 'merge_request: update without new commits');
+        return labelAdded(body, event, deliveryId, gitUrl) ?? ignored(deliveryId, 'merge_request: update without new commits');
       }
       mapped = 'synchronize';
       break;
     default:
       return ignored(deliveryId, `merge_request: unsupported action "${action}"`);
   }
-  return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, 'gitlab', event), mapped, merged, deliveryId) };
+  return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, 'gitlab', event), mapped, merged, deliveryId, gitUrl) };
 }
 
 /**
  * GitLab has no "labeled" action: a label added shows as an `update` whose `changes.labels` lists the
  * titles before and after. Only Slipway's own label, newly added, is an event.
  */
-function labelAdded(body: unknown, event: string, deliveryId: string): DetectResult | undefined {
+function labelAdded(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult | undefined {
   const labels = parsePayload(mergeRequestLabelChanges, body, 'gitlab', event).changes?.labels;
   const has = (list: { title: string }[] | null | undefined) => (list ?? []).some((l) => l.title === OK_TO_PREVIEW_LABEL);
   if (labels === undefined || has(labels.previous) || !has(labels.current)) return undefined;
@@ -173,18 +175,18 @@ function labelAdded(body: unknown, event: string, deliveryId: string): DetectRes
       forge: 'gitlab',
       kind: 'label',
       deliveryId,
-      repo: repoRef(p.project),
+      repo: repoRef(p.project, gitUrl),
       sender: user.username,
       senderId: user.id,
       label: OK_TO_PREVIEW_LABEL,
       number: mr.iid,
-      head: headOf(mr, p.project),
+      head: headOf(mr, p.project, gitUrl),
     },
   };
 }
 
 /** A new note on a merge request carrying a command (Pipelines-as-Code's GitOps commands). */
-function fromNote(body: unknown, event: string, deliveryId: string): DetectResult {
+function fromNote(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
   const { object_attributes: note } = parsePayload(noteKind, body, 'gitlab', event);
   if (note.noteable_type !== 'MergeRequest') return ignored(deliveryId, `note: on a ${note.noteable_type}, not a merge request`);
   if (note.action !== undefined && note.action !== 'create') return ignored(deliveryId, `note: unsupported action "${note.action}"`);
@@ -198,19 +200,20 @@ function fromNote(body: unknown, event: string, deliveryId: string): DetectResul
       forge: 'gitlab',
       kind: 'comment',
       deliveryId,
-      repo: repoRef(p.project),
+      repo: repoRef(p.project, gitUrl),
       sender: p.user.username,
       senderId: p.user.id,
       command,
       number: p.merge_request.iid,
-      head: headOf(p.merge_request, p.project),
+      head: headOf(p.merge_request, p.project, gitUrl),
     },
   };
 }
 
 function headOf(
-  mr: { source_branch: string; source_project_id: number; target_project_id: number; source?: { git_http_url: string } | null | undefined; last_commit: { id: string } },
-  project: { git_http_url: string },
+  mr: { source_branch: string; source_project_id: number; target_project_id: number; source?: { git_http_url: string; path_with_namespace?: string | undefined } | null | undefined; last_commit: { id: string } },
+  project: { path_with_namespace: string },
+  gitUrl: string,
 ): ChangeRequestHead {
   return {
     fork: mr.source_project_id !== mr.target_project_id,
@@ -218,7 +221,7 @@ function headOf(
     headSha: mr.last_commit.id,
     // With the source project deleted, the target still holds the commits under
     // refs/merge-requests/<iid>/head, so fetching headSha from the target works.
-    headCloneUrl: mr.source?.git_http_url ?? project.git_http_url,
+    headCloneUrl: forgeCloneUrl(gitUrl, mr.source?.path_with_namespace ?? project.path_with_namespace),
   };
 }
 
@@ -227,26 +230,28 @@ function changeRequest(
   action: ChangeRequestAction,
   merged: boolean,
   deliveryId: string,
+  gitUrl: string,
 ): ChangeRequestEvent {
   const mr = p.object_attributes;
   return {
     forge: 'gitlab',
     kind: 'change_request',
     deliveryId,
-    repo: repoRef(p.project),
+    repo: repoRef(p.project, gitUrl),
     sender: p.user.username,
     action,
     number: mr.iid,
     merged,
-    ...headOf(mr, p.project),
+    ...headOf(mr, p.project, gitUrl),
     baseRef: mr.target_branch,
     title: mr.title,
     webUrl: mr.url,
   };
 }
 
-function repoRef(project: { path_with_namespace: string; git_http_url: string; web_url: string }): RepoRef {
-  return { forge: 'gitlab', fullName: project.path_with_namespace, cloneUrl: project.git_http_url, webUrl: project.web_url };
+/** The clone URL comes from the configured `gitlab.gitUrl`, never from the payload (core/git-names.ts). */
+function repoRef(project: { path_with_namespace: string; web_url: string }, gitUrl: string): RepoRef {
+  return { forge: 'gitlab', fullName: project.path_with_namespace, cloneUrl: forgeCloneUrl(gitUrl, project.path_with_namespace), webUrl: project.web_url };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

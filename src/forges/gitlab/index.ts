@@ -26,7 +26,9 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
   return {
     id: 'gitlab',
     verify: (req) => verifyGitlabToken(req, options.secret),
-    detect: (req) => detectGitlab(req),
+    // The token is a header: the whole check happens before the body is read.
+    verifyHeaders: (headers) => verifyGitlabToken({ headers, rawBody: Buffer.alloc(0) }, options.secret),
+    detect: (req) => detectGitlab(req, options.gitUrl),
     feedback,
   };
 };

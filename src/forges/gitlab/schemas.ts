@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { branchName, commitSha, refName, repoPath } from '../fields.js';
 
 /**
  * Only the fields Slipway reads from GitLab's payloads (docs.gitlab.com, "Webhook events";
@@ -6,18 +7,18 @@ import { z } from 'zod';
  */
 
 const project = z.looseObject({
-  path_with_namespace: z.string(),
+  path_with_namespace: repoPath,
   git_http_url: z.string(),
   web_url: z.string(),
 });
 
 /** `Push Hook` and `Tag Push Hook` share one shape (Gitlab::DataBuilder::Push). */
 const pushShape = {
-  ref: z.string(),
-  before: z.string(),
-  after: z.string(),
+  ref: refName,
+  before: commitSha,
+  after: commitSha,
   // The commit the ref points at; for an annotated tag `after` is the tag object, this is its commit.
-  checkout_sha: z.string().nullish(),
+  checkout_sha: commitSha.nullish(),
   // Absent from the docs' tag push example, present in what GitLab sends; see detect.ts.
   user_username: z.string().optional(),
   project,
@@ -41,12 +42,12 @@ export const mergeRequestAction = z.looseObject({
 
 /** Where an MR's head lives: the same fields in MR hooks (`object_attributes`) and notes (`merge_request`). */
 const mergeRequestHead = {
-  source_branch: z.string(),
+  source_branch: branchName,
   source_project_id: z.number(),
   target_project_id: z.number(),
   // Null when the source project has been deleted.
-  source: z.looseObject({ git_http_url: z.string() }).nullish(),
-  last_commit: z.looseObject({ id: z.string() }),
+  source: z.looseObject({ git_http_url: z.string(), path_with_namespace: repoPath.optional() }).nullish(),
+  last_commit: z.looseObject({ id: commitSha }),
 };
 
 export const mergeRequestPayload = z.looseObject({
@@ -58,7 +59,7 @@ export const mergeRequestPayload = z.looseObject({
     title: z.string(),
     url: z.string(),
     action: z.string(),
-    target_branch: z.string(),
+    target_branch: branchName,
     ...mergeRequestHead,
   }),
 });

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '../../core/errors.js';
 import type { Stage, StageContext } from '../context.js';
+import { fetchSource } from '../fetch-source.js';
 import { redactGitUrl, runGit } from '../git.js';
 import { unpackUpload, unpackedValid } from './unpack.js';
 
@@ -53,7 +54,8 @@ export const fetchStage: Stage<FetchOutput> = {
     // A half-written workspace from a worker that died is worth nothing: start clean.
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    const url = fetchUrl(build.clone_url);
+    const source = fetchSource(build, ctx.app, ctx.config, ctx.cwd ?? process.cwd());
+    const url = fetchUrl(source.url);
     await ctx.log(`fetching ${build.commit_sha} from ${redactGitUrl(build.clone_url)}`);
 
     const init = await runGit(['init', '-q'], { cwd: dir, signal });
@@ -61,10 +63,12 @@ export const fetchStage: Stage<FetchOutput> = {
 
     const timeoutMs = ctx.config.builds.fetchTimeout;
     const pending: Promise<void>[] = [];
-    const fetched = await runGit(['fetch', '--depth', '1', '--no-tags', '--progress', url, build.commit_sha], {
+    // --end-of-options: whatever the URL and commit hold, git reads them as operands, never as options.
+    const fetched = await runGit(['fetch', '--depth', '1', '--no-tags', '--progress', '--end-of-options', url, build.commit_sha], {
       cwd: dir,
       signal,
       timeoutMs,
+      allowProtocol: source.protocol,
       onLine: (line) => pending.push(ctx.log(`git: ${redactGitUrl(line)}`)),
     });
     await Promise.all(pending);

@@ -1,10 +1,13 @@
 import type { SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
-import { matchStaticToken } from './static-tokens.js';
+import { matchStaticToken, sha256Hex } from './static-tokens.js';
 import { OidcVerifier, type OidcIdentity } from './oidc.js';
 
 /** Who made a request: a holder of a configured static token, or a GitHub Actions workflow. */
 export type Principal = { kind: 'token'; name: string } | { kind: 'oidc'; identity: OidcIdentity };
+
+/** Reads may be answered for an app found only after loading a record; writes always name their app. */
+export type Operation = 'read' | 'write';
 
 // No detail about why: telling a caller which check failed helps an attacker more than a user.
 const unauthorized = () => new SlipwayError('SLW_AUTH_REQUIRED', 'a valid bearer token is required');
@@ -36,7 +39,15 @@ const globMatch = (glob: string, value: string) =>
 export class ApiAuth {
   private readonly oidc: OidcVerifier | undefined;
 
-  constructor(private readonly api: SlipwayConfig['api'], private readonly apps: SlipwayConfig['apps']) {
+  /**
+   * @param localToken the token generated into `dataDir` for clients on this machine (see local-token.ts);
+   *   it is an installation-wide token named `local`, like a static one.
+   */
+  constructor(
+    private readonly api: SlipwayConfig['api'],
+    private readonly apps: SlipwayConfig['apps'],
+    private readonly localToken?: string,
+  ) {
     this.oidc = api.oidc ? new OidcVerifier({ issuer: api.oidc.issuer, audience: api.oidc.audience, clockSkewMs: api.oidc.clockSkew }) : undefined;
   }
 
@@ -44,20 +55,26 @@ export class ApiAuth {
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = presentedToken(authorization);
     if (!token) throw unauthorized();
-    const name = matchStaticToken(this.api.tokens, token);
+    const name = matchStaticToken(this.localTokens(), token);
     if (name !== undefined) return { kind: 'token', name };
     if (this.oidc && JWT_SHAPE.test(token)) return { kind: 'oidc', identity: await this.oidc.verify(token) };
     throw unauthorized();
   }
 
+  private localTokens() {
+    return this.localToken ? [...this.api.tokens, { name: 'local', sha256: sha256Hex(this.localToken) }] : this.api.tokens;
+  }
+
   /**
    * 403 unless the principal may act on `app`. Static tokens are installation-wide; an OIDC token only
    * for apps whose repo is the workflow's repository, from an allowed ref and environment. Requests
-   * that name no app (none exist yet besides builds of an app) need a static token.
+   * that name no app need a static token to write; a read that names no app yet is let through, and the
+   * route checks the record's app once loaded (authorizeRecord).
    */
-  authorize(principal: Principal, app: string | undefined): void {
+  authorize(principal: Principal, app: string | undefined, operation: Operation = 'write'): void {
     if (principal.kind === 'token') return;
     const { identity } = principal;
+    if (app === undefined && operation === 'read') return;
     if (app === undefined) throw new SlipwayError('SLW_AUTH_FORBIDDEN', 'this route needs a static API token; OIDC tokens are scoped to one app');
     const config = this.apps.find((a) => a.name === app);
     // An unknown app is reported by the route (404); an OIDC token cannot be scoped to it, so refuse here.
@@ -74,9 +91,9 @@ export class ApiAuth {
   }
 
   /** Both, for one request on one app. */
-  async check(authorization: string | undefined, app: string | undefined): Promise<Principal> {
+  async check(authorization: string | undefined, app: string | undefined, operation: Operation = 'write'): Promise<Principal> {
     const principal = await this.authenticate(authorization);
-    this.authorize(principal, app);
+    this.authorize(principal, app, operation);
     return principal;
   }
 }

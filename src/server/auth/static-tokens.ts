@@ -20,3 +20,6 @@ export function matchStaticToken(tokens: readonly StaticToken[], presented: stri
   }
   return found;
 }
+
+/** The form tokens are configured in (`api.tokens[].sha256`). */
+export const sha256Hex = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiAuth } from '../auth/authenticate.js';
+import { authorizeRecord } from './api-auth.js';
 import { SlipwayError } from '../../core/errors.js';
 import { isTerminalState, type BuildState } from '../../core/types.js';
 import { getBuild, logsAfter, type BuildLogRow, type BuildRow } from '../../store/index.js';
@@ -9,12 +11,13 @@ import type { ServerDeps } from '../deps.js';
  * `/builds/<id>`). For now the build's state and its log — HTML for browsers (refreshing itself while
  * the build runs), plain text for everything else. The JSON lives at /api/v1/builds/:id.
  */
-export async function buildPagePlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+export async function buildPagePlugin(app: FastifyInstance, deps: ServerDeps, auth: ApiAuth): Promise<void> {
   const { db } = deps.store;
 
-  app.get<{ Params: { id: string } }>('/builds/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/builds/:id', { config: { access: 'read' } }, async (request, reply) => {
     const build = await getBuild(db, request.params.id);
     if (!build) throw new SlipwayError('SLW_NOT_FOUND', `build ${request.params.id} does not exist; list builds with GET /api/v1/builds`);
+    authorizeRecord(auth, request, build.app);
     const lines: BuildLogRow[] = [];
     for (let after = 0; ; ) {
       const page = await logsAfter(db, build.id, after, 5000);

@@ -1,4 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiAuth } from '../auth/authenticate.js';
+import { authorizeRecord } from './api-auth.js';
+import { singleQuery } from '../query.js';
 import { SlipwayError } from '../../core/errors.js';
 import { BUILD_STATES, isTerminalState, type BuildState } from '../../core/types.js';
 import type { BuildEvent } from '../../queue/index.js';
@@ -9,12 +12,19 @@ import { buildView } from '../views.js';
 const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) => `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
 
 /** `GET /api/v1/builds…`: listing, one build with its stages, steps and decisions, and its logs (text or SSE). */
-export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, auth: ApiAuth): Promise<void> {
   const { db } = deps.store;
   const publicUrl = deps.config.server.publicUrl;
 
-  app.get<{ Querystring: { app?: string; state?: string; limit?: string } }>('/api/v1/builds', async (request) => {
-    const { app: appName, state, limit } = request.query;
+  app.get<{ Querystring: { app?: string; state?: string; limit?: string } }>('/api/v1/builds', { config: { access: 'read' } }, async (request) => {
+    const appName = singleQuery(request.query, 'app');
+    const state = singleQuery(request.query, 'state');
+    const limit = singleQuery(request.query, 'limit');
+    // An app-scoped token (OIDC) lists only its app's builds, and must say which.
+    if (request.principal?.kind === 'oidc') {
+      if (appName === undefined) throw new SlipwayError('SLW_AUTH_FORBIDDEN', 'an OIDC token lists the builds of its own app only: add ?app=<app>');
+      authorizeRecord(auth, request, appName);
+    }
     if (state !== undefined && !(BUILD_STATES as readonly string[]).includes(state)) {
       throw new SlipwayError('SLW_BAD_REQUEST', `state "${state}" is not a build state; use one of ${BUILD_STATES.join(', ')}`);
     }
@@ -26,14 +36,15 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): P
     return { builds: rows.map((b) => buildView(b, publicUrl)) };
   });
 
-  const load = async (id: string) => {
+  const load = async (request: FastifyRequest, id: string) => {
     const build = await getBuild(db, id);
     if (!build) throw new SlipwayError('SLW_NOT_FOUND', `build ${id} does not exist; list builds with GET /api/v1/builds`);
+    authorizeRecord(auth, request, build.app);
     return build;
   };
 
-  app.get<{ Params: { id: string } }>('/api/v1/builds/:id', async (request) => {
-    const build = await load(request.params.id);
+  app.get<{ Params: { id: string } }>('/api/v1/builds/:id', { config: { access: 'read' } }, async (request) => {
+    const build = await load(request, request.params.id);
     const [stages, steps, decisions] = await Promise.all([listStages(db, build.id), listBuildSteps(db, build.id), listDecisions(db, build.id)]);
     // The revision the promote stage made (issue 7), and where it serves: the tag URL for previews.
     const promoted = stages.find((s) => s.stage === 'promote' && s.state === 'done')?.output;
@@ -56,8 +67,8 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): P
     };
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/builds/:id/logs', async (request, reply) => {
-    const build = await load(request.params.id);
+  app.get<{ Params: { id: string } }>('/api/v1/builds/:id/logs', { config: { access: 'read' } }, async (request, reply) => {
+    const build = await load(request, request.params.id);
     const wantsSse = (request.headers.accept ?? '').includes('text/event-stream');
     if (!wantsSse) {
       const lines: string[] = [];
@@ -132,8 +143,8 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): P
     return reply;
   }
 
-  app.get('/api/v1/apps', async () => ({
-    apps: deps.config.apps.map((a) => ({
+  app.get('/api/v1/apps', { config: { access: 'read' } }, async (request) => ({
+    apps: deps.config.apps.filter((a) => mayRead(auth, request, a.name)).map((a) => ({
       name: a.name,
       repo: a.repo,
       branches: a.branches,
@@ -141,4 +152,14 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps): P
       previews: a.previews ? { target: a.previews.target } : null,
     })),
   }));
+}
+
+/** Whether the request's principal may read an app (always, for open reads and static tokens). */
+function mayRead(auth: ApiAuth, request: FastifyRequest, app: string): boolean {
+  try {
+    authorizeRecord(auth, request, app);
+    return true;
+  } catch {
+    return false;
+  }
 }

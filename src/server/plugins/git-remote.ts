@@ -12,6 +12,7 @@ import { ingestDirect } from '../ingest/direct.js';
 
 const GIT_BODY_TYPES = ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'];
 const HOOK_PATH = '/git/_hooks/post-receive';
+const GIT_PATH_RE = /^[A-Za-z0-9._/-]{1,256}$/;
 
 /** The address this request reached us on, so the hook (a child on this machine) can call back. */
 function selfUrl(request: FastifyRequest): string {
@@ -35,7 +36,7 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
   const hookSecret = randomBytes(32).toString('hex');
   app.addContentTypeParser(GIT_BODY_TYPES, (_request, payload, done) => done(null, payload));
 
-  app.all<{ Params: { repo: string; '*': string } }>('/git/:repo/*', async (request, reply) => {
+  app.all<{ Params: { repo: string; '*': string } }>('/git/:repo/*', { config: { access: 'own' } }, async (request, reply) => {
     const appName = request.params.repo.replace(/\.git$/, '');
     let principal;
     try {
@@ -47,6 +48,11 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
     }
     const config = deps.config.apps.find((a) => a.name === appName);
     if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${appName}" is not configured; push to /git/<app>.git for an app under apps`);
+    // git's smart HTTP paths are a few fixed names (info/refs, git-upload-pack, git-receive-pack, HEAD, objects/…):
+    // nothing that climbs, hides or escapes reaches http-backend.
+    if (!GIT_PATH_RE.test(request.params['*']) || request.params['*'].split('/').some((s) => s === '..' || s === '.' || s === '')) {
+      throw new SlipwayError('SLW_NOT_FOUND', `no such path in ${config.name}.git; use git itself: git push http://<server>/git/${config.name}.git`);
+    }
     const dir = await repos.ensure(config.name);
     const base = selfUrl(request);
     runHttpBackend(request, reply, request.body as Readable | undefined, {
@@ -66,7 +72,7 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
     return reply;
   });
 
-  app.post<{ Body: { app?: string; pusher?: string; updates?: string } }>(HOOK_PATH, async (request) => {
+  app.post<{ Body: { app?: string; pusher?: string; updates?: string } }>(HOOK_PATH, { config: { access: 'own' } }, async (request) => {
     const presented = Buffer.from(String(request.headers['x-slipway-hook-secret'] ?? ''));
     const expected = Buffer.from(hookSecret);
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new SlipwayError('SLW_AUTH_REQUIRED', 'a valid bearer token is required');

@@ -7,8 +7,8 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 
 /** `/healthz`: the process answers. `/readyz`: Redis and the database answer too (503 naming which does not). */
 export async function healthPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async () => {
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { access: 'public' } }, async () => {
     const checks = await Promise.allSettled([withTimeout(deps.redis.ping(), 2000, 'redis'), withTimeout(deps.store.ping(), 2000, 'database')]);
     const [redis, database] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : String((c.reason as Error).message)));
     if (redis !== 'ok' || database !== 'ok') {

@@ -25,7 +25,7 @@ const REPOSITORY = /^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
  * target and scope is one build (202 with it again).
  */
 export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
-  app.post<{ Params: { app: string }; Body: PromotionBody }>('/api/v1/apps/:app/promotions', async (request, reply) => {
+  app.post<{ Params: { app: string }; Body: PromotionBody }>('/api/v1/apps/:app/promotions', { config: { access: 'write' } }, async (request, reply) => {
     const body = (request.body ?? {}) as PromotionBody;
     if (body.target !== undefined && typeof body.target !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"target" must be a string');
     if (body.tag !== undefined && typeof body.tag !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"tag" must be a string');

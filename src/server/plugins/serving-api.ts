@@ -1,3 +1,4 @@
+import { singleQuery } from '../query.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { SlipwayError } from '../../core/errors.js';
@@ -53,18 +54,18 @@ export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     throw new SlipwayError('SLW_BAD_REQUEST', `app ${appName} ${candidates.length ? 'is served on several targets' : 'has no revisions on any target'}; pass ?target= (one of ${[...all.keys()].join(', ')})`);
   }
 
-  app.get<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/revisions', async (request) => {
-    const target = await targetFor(request.params.app, request.query.target);
+  app.get<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/revisions', { config: { access: 'read' } }, async (request) => {
+    const target = await targetFor(request.params.app, singleQuery(request.query, 'target'));
     return target.status(request.params.app);
   });
 
-  app.put<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/traffic', async (request) => {
+  app.put<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/traffic', { config: { access: 'write' } }, async (request) => {
     const parsed = trafficBody.safeParse(request.body);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
       throw new SlipwayError('SLW_TRAFFIC_INVALID', `the body must be {"traffic":[{"revision"|"latestRevision":true,"percent","tag"?}…]}: ${problems}`);
     }
-    const target = await targetFor(request.params.app, request.query.target);
+    const target = await targetFor(request.params.app, singleQuery(request.query, 'target'));
     const { traffic, generation } = parsed.data;
     return target.setTraffic(request.params.app, traffic, generation === undefined ? {} : { expectedGeneration: generation });
   });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { singleQuery } from '../query.js';
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
 import { principalName } from '../auth/authenticate.js';
@@ -47,9 +48,9 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
   app.addHook('onClose', async () => clearInterval(timer));
   app.addHook('onReady', async () => void collect());
 
-  app.post<{ Params: { app: string }; Querystring: UploadQuery }>('/api/v1/apps/:app/builds', async (request, reply) => {
-    const { ref } = request.query;
-    const { app: config, target, tag } = deployTarget(deps.config, request.params.app, request.query.target, request.query.tag);
+  app.post<{ Params: { app: string }; Querystring: UploadQuery }>('/api/v1/apps/:app/builds', { config: { access: 'write' } }, async (request, reply) => {
+    const ref = singleQuery(request.query, 'ref');
+    const { app: config, target, tag } = deployTarget(deps.config, request.params.app, singleQuery(request.query, 'target'), singleQuery(request.query, 'tag'));
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (!UPLOAD_TYPES.includes(type)) throw new SlipwayError('SLW_UPLOAD_MEDIA_TYPE', `content type "${type || 'none'}" is not accepted: send the context as a gzip tar (application/gzip)`);
     const declared = Number(request.headers['content-length']);

@@ -21,8 +21,37 @@ export async function webhooksPlugin(app: FastifyInstance, deps: ServerDeps): Pr
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.server.webhookBodyLimit }, (_req, body, done) => done(null, body));
 
+  // Bodies of senders not yet verified (a GitHub HMAC needs the whole body) are buffered at most this many
+  // at a time: beyond it a sender gets 503 and retries, so unauthenticated clients cannot fill memory.
+  let unverified = 0;
+  const limit = deps.config.server.webhookConcurrency;
+
   const route = (forgeId: ForgeId, forge: Forge) =>
-    app.post(`/webhooks/${forgeId}`, { bodyLimit: deps.config.server.webhookBodyLimit }, async (request, reply) => {
+    app.post(`/webhooks/${forgeId}`, {
+      bodyLimit: deps.config.server.webhookBodyLimit,
+      config: { access: 'public' },
+      // Before the body is read: refuse what the headers alone show to be unauthenticated.
+      onRequest: async (request, reply) => {
+        try {
+          forge.verifyHeaders(request.headers);
+        } catch (err) {
+          if (err instanceof SlipwayError) deps.metrics.webhooks.inc({ forge: forgeId, result: 'unauthorized' });
+          throw err;
+        }
+        if (unverified >= limit) {
+          void reply.header('retry-after', '1');
+          throw new SlipwayError('SLW_UNAVAILABLE', `more than server.webhookConcurrency (${limit}) webhook bodies are being received; retry shortly`);
+        }
+        unverified += 1;
+        let released = false;
+        const release = () => {
+          if (!released) unverified -= 1;
+          released = true;
+        };
+        request.raw.once('close', release);
+        reply.raw.once('close', release);
+      },
+    }, async (request, reply) => {
       const count = (result: string) => deps.metrics.webhooks.inc({ forge: forgeId, result });
       const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const req = { headers: request.headers, rawBody };

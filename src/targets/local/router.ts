@@ -17,6 +17,8 @@ export type Resolution = { kind: 'route'; revision: string; pool: RevisionPool }
 export interface RouterOptions {
   resolve(host: string): Resolution;
   logger: Logger;
+  /** A proxy in front sets X-Forwarded-For: append to it. Otherwise the router is the edge and replaces it. */
+  trustProxy?: boolean;
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
@@ -31,13 +33,15 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
   res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...extra }).end(body);
 }
 
-function upstreamHeaders(req: IncomingMessage, host: string): IncomingHttpHeaders {
+function upstreamHeaders(req: IncomingMessage, host: string, trustProxy: boolean): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
   // Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
   const named = new Set((req.headers.connection ?? '').split(',').map((h) => h.trim().toLowerCase()));
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && !named.has(k)) headers[k] = v;
   const client = req.socket.remoteAddress ?? 'unknown';
-  const forwardedFor = req.headers['x-forwarded-for'];
+  // At the edge a client's own X-Forwarded-For is a claim anyone can make: an app reading the first entry
+  // would trust a forged address. Only behind a proxy Slipway was told about is the chain kept.
+  const forwardedFor = trustProxy ? req.headers['x-forwarded-for'] : undefined;
   headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${client}` : client;
   headers['x-forwarded-proto'] = 'http';
   headers.forwarded = `for=${client.includes(':') ? `"[${client}]"` : client};host=${host};proto=http`;
@@ -65,7 +69,7 @@ export function createRouter(options: RouterOptions): Server {
         port: instance.port,
         method: req.method,
         path: req.url,
-        headers: upstreamHeaders(req, host),
+        headers: upstreamHeaders(req, host, options.trustProxy ?? false),
         agent: instance.agent,
         // Apps answer with bare-LF header lines now and then (CGI, small servers); Go's proxies accept
         // them and so does this one. The client still gets headers re-serialized by Node, never raw bytes.

@@ -19,6 +19,8 @@ export interface LocalServingOptions {
   logger: Logger;
   /** How often the store is read for route changes made by other processes (ms). */
   refreshInterval?: number;
+  /** Keep a client's X-Forwarded-For (a proxy Slipway trusts sits in front). Default: replace it. */
+  trustProxy?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export class LocalServing {
   private async listen(): Promise<ServingHandle> {
     await this.refresh();
     await this.adoptAll();
-    const server = createRouter({ resolve: (host) => this.resolve(host), logger: this.o.logger });
+    const server = createRouter({ resolve: (host) => this.resolve(host), logger: this.o.logger, trustProxy: this.o.trustProxy ?? false });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>

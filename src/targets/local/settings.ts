@@ -26,4 +26,6 @@ export interface LocalTargetSettings {
   keepRevisions: number;
   /** Docker Engine socket. Default `/var/run/docker.sock`. */
   docker: string;
+  /** Append to a client's X-Forwarded-For instead of replacing it. Default false (the router is the edge). */
+  trustProxy: boolean;
 }

@@ -95,6 +95,7 @@ export class LocalTarget extends StoredTarget {
       state: this.state,
       containers: this.containers,
       logger: this.deps.logger.child({ target: this.name }),
+      trustProxy: this.settings.trustProxy,
     });
     const handle = await serving.start();
     this.serving = serving;

@@ -123,7 +123,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ Dockerfile: 'FROM node:20\nUSER 1000\n', 'fourth.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', digest: null });
-    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: a base image comes from a registry that is not allowed/);
+    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: an image the build uses (FROM, COPY --from, RUN --mount from, or # syntax) comes from a registry that is not allowed/);
   });
 });
 

@@ -7,6 +7,7 @@ import type { BuildkitClient } from './client.js';
 import { pushWithEngine } from './engine-push.js';
 import { classifySolveError } from './errors.js';
 import { ProgressTracker, type BuildStep, type ProgressLine } from './progress.js';
+import { resolvedImage } from './resolutions.js';
 import type { TransferStats } from './session/filesync.js';
 import type { RegistryCredentials } from './session/services.js';
 import { BuildSession } from './session/session.js';
@@ -42,6 +43,13 @@ export interface BuildImageOptions {
   signal?: AbortSignal | undefined;
   /** Progress as ordered log lines. */
   onLine?: ProgressLine | undefined;
+  /**
+   * Called with each image reference BuildKit resolves or pulls (as its progress names it) and the vertex
+   * name. Throwing refuses the image: the Solve is cancelled, nothing is pushed, and buildImage rejects
+   * with the thrown error. With this set, a progress stream that does not end fails the build, since an
+   * image it would have named could not be checked.
+   */
+  onImage?: ((ref: string, vertex: string) => void) | undefined;
   /** The build's steps once the Solve has ended, whether it succeeded or not (awaited). */
   onSteps?: ((steps: BuildStep[]) => void | Promise<void>) | undefined;
 }
@@ -103,7 +111,20 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
     secrets: options.secrets,
     registryCredentials: options.registryCredentials,
   });
-  const tracker = new ProgressTracker(options.onLine);
+  // The resolution check: an image refused mid-build cancels the Solve through its own signal.
+  const refusal = new AbortController();
+  let refused: unknown;
+  const signal = options.signal ? AbortSignal.any([options.signal, refusal.signal]) : refusal.signal;
+  const tracker = new ProgressTracker(options.onLine, (name) => {
+    const image = options.onImage && refused === undefined ? resolvedImage(name) : undefined;
+    if (image === undefined) return;
+    try {
+      options.onImage!(image, name);
+    } catch (err) {
+      refused = err ?? new Error(`image ${image} refused`);
+      refusal.abort();
+    }
+  });
   const ref = randomUUID();
 
   const frontendAttrs: Record<string, string> = {
@@ -143,7 +164,7 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
   try {
     const res = await client.solve(
       { Ref: ref, Session: session.id, Frontend: 'dockerfile.v0', FrontendAttrs: frontendAttrs, Exporter: exportPath.kind === 'engine' ? 'moby' : 'image', ExporterAttrs: exporterAttrs, Entitlements: [] },
-      options.signal,
+      signal,
     );
     exporterResponse = res.ExporterResponse;
   } catch (err) {
@@ -152,14 +173,21 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
     tracker.finish();
     session.close();
     await options.onSteps?.(tracker.steps());
+    if (refused !== undefined) throw refused;
     if (options.signal?.aborted) throw new SlipwayError('SLW_BUILD_CANCELED', 'build canceled', { cause: err });
     throw classifySolveError(err, tracker.failedStep(), client.where);
   }
-  // The last vertices (exporting) complete on the Status stream just after Solve answers.
-  await Promise.race([statusDone, delay(2000)]);
+  // The last vertices (exporting) complete on the Status stream just after Solve answers. When images are
+  // checked, every vertex must have been seen before the image is pushed.
+  const ended = await Promise.race([statusDone.then(() => true), delay(options.onImage ? 15_000 : 2000).then(() => false)]);
+  if (!ended) status.cancel();
   tracker.finish();
   session.close();
   await options.onSteps?.(tracker.steps());
+  if (refused !== undefined) throw refused;
+  if (!ended && options.onImage) {
+    throw new SlipwayError('SLW_BUILD_FAILED', `BuildKit at ${client.where} answered the build but its progress stream did not end within 15 s, so the images it resolved could not all be checked; build again, and check buildkitd's health if it keeps happening`);
+  }
 
   let digest: string | undefined;
   if (exportPath.kind === 'engine' && push) {

@@ -8,6 +8,7 @@ export { BuildkitClient } from './client.js';
 export { buildImage, type BuildImageOptions, type BuildImageResult } from './build.js';
 export { pruneToBudget, type CachePruneResult } from './cache.js';
 export { sharedKeyFor } from './shared-key.js';
+export { resolvedImage } from './resolutions.js';
 export { PathMatcher } from './context/patterns.js';
 export { walkContext } from './context/walk.js';
 export type { BuildStep, ProgressLevel, ProgressLine } from './progress.js';

@@ -43,7 +43,11 @@ const human = (n: number) =>
 export class ProgressTracker {
   private readonly byDigest = new Map<string, StepState>();
 
-  constructor(private readonly onLine: ProgressLine = () => undefined) {}
+  constructor(
+    private readonly onLine: ProgressLine = () => undefined,
+    /** Each vertex name, once, when BuildKit first reports it (the resolution check reads them). */
+    private readonly onVertexName: (name: string) => void = () => undefined,
+  ) {}
 
   handle(res: StatusResponse): void {
     // Vertices first (a log may belong to one announced in the same message), their completion last
@@ -125,7 +129,10 @@ export class ProgressTracker {
   /** Records what a vertex message says and announces the step when it starts. */
   private vertex(v: Vertex): void {
     const s = this.step(v.digest);
-    if (v.name) s.name = v.name;
+    if (v.name && v.name !== s.name) {
+      s.name = v.name;
+      this.onVertexName(v.name);
+    }
     s.cached ||= v.cached;
     const started = toMillis(v.started);
     const completed = toMillis(v.completed);

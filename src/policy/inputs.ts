@@ -31,10 +31,27 @@ export interface BaseImageInput {
   stage: string;
 }
 
+/** An image BuildKit will resolve for the Dockerfile (never a stage, never `scratch`). */
+export interface DockerfileImage {
+  /** As written, with build args substituted. */
+  ref: string;
+  /** '' when the reference cannot be read (a form the gate does not evaluate, or not a reference). */
+  registry: string;
+  repository: string;
+  /** `latest` when neither tag nor digest is written. */
+  tag: string;
+  digest: string;
+  /** A stage base, `COPY --from=<image>`, `RUN --mount=from=<image>`, or the `# syntax=` frontend. */
+  reason: 'from' | 'copy-from' | 'mount-from' | 'syntax';
+  line: number;
+}
+
 export interface DockerfileInput {
   path: string;
   stages: { name: string; base: string }[];
   baseImages: BaseImageInput[];
+  /** Every image BuildKit will resolve: what a registry rule must check. */
+  images: DockerfileImage[];
   /** USER instructions of the final stage, in order. */
   users: string[];
   exposedPorts: string[];
@@ -121,6 +138,7 @@ export function sampleInput(gate: Gate): PolicyInput {
         { ref: '127.0.0.1:5000/slipway/busybox:latest', registry: '127.0.0.1:5000', repository: 'slipway/busybox', tag: 'latest', digest: '', scratch: false, stage: '' },
         { ref: 'build', registry: '', repository: '', tag: '', digest: '', scratch: false, stage: 'build' },
       ],
+      images: [{ ref: '127.0.0.1:5000/slipway/busybox:latest', registry: '127.0.0.1:5000', repository: 'slipway/busybox', tag: 'latest', digest: '', reason: 'from', line: 1 }],
       users: ['app'],
       exposedPorts: ['8080/tcp'],
     },

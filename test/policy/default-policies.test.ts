@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { imageFacts } from '../../src/pipeline/image-facts.js';
-import { evaluateGate, loadPolicies, type PolicyInput } from '../../src/policy/index.js';
+import { evaluateGate, loadPolicies, parseDockerfile, type PolicyInput } from '../../src/policy/index.js';
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { PROVENANCE, pushSyntheticImage, type SyntheticImage } from '../helpers/images.js';
 import { SHARED_REGISTRY } from '../helpers/registry.js';
@@ -58,11 +58,7 @@ describe('default policies on real images in the registry', () => {
   });
 
   it('the build gate refuses base images from other registries and warns about unpinned ones', () => {
-    const input = (from: string): PolicyInput => ({ ...base(), dockerfile: { path: 'Dockerfile', stages: [{ name: '', base: from }], baseImages: [{ ref: from, ...parseParts(from) }], users: [], exposedPorts: [] } });
-    const parseParts = (from: string) => {
-      const r = parseImageRef(from);
-      return { registry: r.registry, repository: r.repository, tag: r.tag ?? '', digest: r.digest ?? '', scratch: false, stage: '' };
-    };
+    const input = (from: string): PolicyInput => ({ ...base(), dockerfile: parseDockerfile(`FROM ${from}\n`) });
     const ctx = { app: 'hello', branch: 'main', target: 'local' };
     expect(failed(evaluateGate(set, 'build', ctx, input('node:20')))).toEqual(['allowed-base-registries#0:deny']);
     const latest = evaluateGate(set, 'build', ctx, input('127.0.0.1:5000/slipway/busybox:latest'));
@@ -106,7 +102,7 @@ describe('default policies on real images in the registry', () => {
       writeFileSync(join(dir, 'Dockerfile'), 'FROM 127.0.0.1:5000/slipway/busybox:latest\nUSER 1000\n');
       const r = await run('policy', 'test', dir);
       expect(r.code).toBe(0);
-      expect(r.out).toMatch(/build\s+pinned-base-images\s+0\s+audit\s+warn\s+a base image is not pinned/);
+      expect(r.out).toMatch(/build\s+pinned-base-images\s+0\s+audit\s+warn\s+an image the build uses is not pinned/);
       expect(r.out).toMatch(/passed with 1 warning/);
     });
 

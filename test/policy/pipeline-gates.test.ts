@@ -123,7 +123,18 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ Dockerfile: 'FROM node:20\nUSER 1000\n', 'fourth.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', digest: null });
-    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: a base image comes from a registry that is not allowed/);
+    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: an image the build uses \(FROM, COPY --from, RUN --mount from, or # syntax\) comes from a registry that is not allowed/);
+  });
+
+  it('rejects at the build gate a COPY --from an image in a registry that is not allowed, before BuildKit resolves it', async () => {
+    const rt = await start(resolve('policies'));
+    // 127.0.0.1:5001 is not an allowed registry (and nothing listens there): only the gate can stop this.
+    const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCOPY --from=127.0.0.1:5001/evil/tools:1 /bin/sh /bin/tool\nUSER 1000\n`, 'fifth.txt': 'x' });
+    const build = await pushAndWait(rt, sha);
+    expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED', digest: null });
+    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: /);
+    const logs = await cli('logs', build.id, '--server', rt.url);
+    expect(logs.out).not.toMatch(/load metadata for 127\.0\.0\.1:5001/);
   });
 });
 

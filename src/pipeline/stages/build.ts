@@ -1,9 +1,11 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { BuildkitClient, buildImage, pruneToBudget, sharedKeyFor, type BuildStep } from '../../buildkit/index.js';
 import type { SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { Digest } from '../../core/types.js';
-import { replaceBuildSteps, updateBuild } from '../../store/index.js';
+import { approves, formatNormalized, normalizeImageRef, parseDockerfile, type NormalizedRef } from '../../policy/index.js';
+import { recordDecision, replaceBuildSteps, updateBuild } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import type { FetchOutput } from './fetch.js';
 
@@ -93,6 +95,7 @@ export const buildStage: Stage<BuildOutput> = {
     };
 
     const secrets = await buildSecrets(ctx);
+    const guard = resolutionGuard(dir, app.dockerfile, join(app.context, app.dockerfile));
     const client = new BuildkitClient(config.buildkit);
     try {
       await ctx.log(`building ${repository}:${tag} with BuildKit at ${client.where}`);
@@ -110,6 +113,7 @@ export const buildStage: Stage<BuildOutput> = {
           'dev.slipway.build': build.id,
         },
         signal: ctx.signal,
+        onImage: guard.check,
         onLine: log,
         onSteps: async (steps) => {
           await logged;
@@ -124,12 +128,47 @@ export const buildStage: Stage<BuildOutput> = {
       await ctx.log(`pushed ${result.reference} (${result.tagged})`);
       await pruneCache(ctx, client);
       return { digest: result.digest, image: result.reference, tag };
+    } catch (err) {
+      if (guard.refusal) {
+        await ctx.log(`✗ ${guard.refusal.message}`, 'error');
+        await recordDecision(ctx.store.db, { buildId: build.id, gate: 'build', policy: RESOLUTION_POLICY, ruleIndex: 0, mode: 'enforce', outcome: 'deny', message: guard.refusal.message, subject: guard.refusal.image });
+      }
+      throw err;
     } finally {
       await logged;
       client.close();
     }
   },
 };
+
+/** The name decisions of the resolution check carry (it is Slipway's floor, not a policy file). */
+const RESOLUTION_POLICY = 'slipway-resolved-images';
+
+/**
+ * The build gate judged the images it read in the Dockerfile; this checks, while BuildKit runs, that it
+ * resolves no other. Anything else (a base image's ONBUILD, a BuildKit that reads the file differently
+ * from the gate) stops the build as rejected before the image is pushed, naming the reference.
+ */
+function resolutionGuard(contextDir: string, dockerfile: string, shownPath: string) {
+  let approved: NormalizedRef[] = [];
+  try {
+    const df = parseDockerfile(readFileSync(resolve(contextDir, dockerfile), 'utf8'), { path: shownPath });
+    approved = df.images.map((i) => normalizeImageRef(i.ref)).filter((r): r is NormalizedRef => r !== undefined);
+  } catch {
+    // No readable Dockerfile: BuildKit reports that; nothing is approved meanwhile.
+  }
+  const guard: { refusal?: { message: string; image: string }; check: (ref: string, vertex: string) => void } = {
+    check(ref, vertex) {
+      const seen = normalizeImageRef(ref);
+      if (seen && approves(approved, seen)) return;
+      const image = seen ? formatNormalized(seen) : ref;
+      const message = `rejected at the build gate: BuildKit resolved ${image} ("${vertex}"), an image the build gate did not see in ${shownPath} and so did not check; name every image in the Dockerfile itself (FROM, COPY --from, RUN --mount from) so the policies can judge it, and use base images without ONBUILD instructions that pull others`;
+      guard.refusal = { message, image };
+      throw new SlipwayError('SLW_POLICY_REJECTED', message, { details: { gate: 'build', failed: [{ policy: RESOLUTION_POLICY, rule: 0, message: `BuildKit resolved ${image}, which the build gate did not check` }] } });
+    },
+  };
+  return guard;
+}
 
 /**
  * `apps[].buildSecrets`, read from the worker's environment, for `RUN --mount=type=secret` (BuildKit's

@@ -2,6 +2,8 @@
  *   execloop exec N PATH       fork + execve(PATH) + waitpid, N times
  *   execloop sys N             N x getppid()
  *   execloop rw N              N x (write 64 B to /dev/null + read 64 B from /dev/zero)
+ *   execloop memfd N           N x (memfd_create + close): under the Landlock gate,
+ *                              one notification round trip each
  *   execloop enoent N          N x execve() of a missing path, no fork: under the
  *                              enforcer, one notification round trip each
  *   execloop prefilter CMD...  install an allow-everything seccomp filter (as a
@@ -71,6 +73,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (execve("/nonexistent/slipway-bench", args, environ) == 0 || errno != ENOENT)
 				return 1;
+	} else if (!strcmp(argv[1], "memfd")) {
+		for (i = 0; i < n; i++) {
+			int fd = (int)syscall(SYS_memfd_create, "bench", 1U /* MFD_CLOEXEC */);
+			if (fd < 0 || close(fd) < 0)
+				return 1;
+		}
 	} else if (!strcmp(argv[1], "sys")) {
 		for (i = 0; i < n; i++)
 			syscall(SYS_getppid);

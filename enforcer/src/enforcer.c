@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -52,6 +53,7 @@
 #include <linux/seccomp.h>
 
 #include "filter.h"
+#include "landlock.h"
 #include "manifest.h"
 #include "policy.h"
 #include "sha256.h"
@@ -67,6 +69,12 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 #define STATX_MNT_ID_ 0x00001000U
+/* memfd_create(2) flags newer than Debian 12's headers (Linux 6.3). */
+#define MFD_NOEXEC_SEAL_ 0x0008U
+#define MFD_EXEC_ 0x0010U
+#ifndef MFD_NAME_MAX
+#define MFD_NAME_MAX 249 /* NAME_MAX - strlen("memfd:"), mm/memfd.c */
+#endif
 
 #define PROG "slipway-enforcer"
 #define EXIT_CANNOT_EXEC 126
@@ -80,6 +88,9 @@ static struct manifest manifest;
 static struct policy policy;
 static int log_all;                     /* SLIPWAY_ENFORCER_LOG=all */
 static pid_t workload = -1;
+
+/* Which mechanism gates exec (README.md, "Choosing the gate"). */
+static enum { GATE_SECCOMP, GATE_LANDLOCK } gate = GATE_SECCOMP;
 
 /* Opened once at startup, close-on-exec. Each exec then needs no path
  * walk through "/proc" or "/proc/self", and a later mount over /proc
@@ -125,6 +136,15 @@ static void warnmsg(int err, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vmsg("warning", err, fmt, ap);
+	va_end(ap);
+}
+
+static void infomsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("info", 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -205,41 +225,102 @@ static size_t json_str(char *out, size_t cap, const char *s)
 	return n;
 }
 
-static void log_decision(const char *action, const char *path, const char *reason,
-			 pid_t pid, const char *syscall_name)
+/* Who made a logged call: its real uid and command name (comm), from
+ * /proc/<pid>/status. uid -1 and an empty name when unreadable. */
+struct who {
+	long uid;
+	char comm[64];
+};
+
+static void who_is(pid_t pid, struct who *w)
 {
+	char buf[1024], name[32], *p, *q;
+	ssize_t n;
+	int fd;
+
+	w->uid = -1;
+	w->comm[0] = '\0';
+	snprintf(name, sizeof name, "%s%d/status", proc_dir >= 0 ? "" : "/proc/", (int)pid);
+	fd = openat(proc_dir >= 0 ? proc_dir : AT_FDCWD, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (!strncmp(buf, "Name:\t", 6) && (q = strchr(buf + 6, '\n')) &&
+	    (size_t)(q - buf - 6) < sizeof w->comm) {
+		memcpy(w->comm, buf + 6, (size_t)(q - buf - 6));
+		w->comm[q - buf - 6] = '\0';
+	}
+	if ((p = strstr(buf, "\nUid:\t")))
+		w->uid = strtol(p + 6, NULL, 10);
+}
+
+/* One decision as ONE line on stderr: the prefix PROG ": " and a JSON
+ * object (format in README.md, "Decision log"; "v" changes only if a
+ * field changes meaning). sha may be NULL and who->uid -1 (null). */
+static void log_decision(const char *decision, const char *path, const uint8_t *sha, pid_t pid,
+			 const struct who *w, const char *rule, const char *detail,
+			 const char *syscall_name)
+{
+	static const char hex[] = "0123456789abcdef";
 	struct timespec ts;
 	struct tm tm;
-	size_t n = 0, cap = sizeof logbuf;
+	size_t n = 0, cap = sizeof logbuf, i;
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !gmtime_r(&ts.tv_sec, &tm))
 		memset(&tm, 0, sizeof tm), ts.tv_nsec = 0;
 	n += (size_t)snprintf(logbuf, cap,
-			      PROG ": {\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"action\":\"%s\",\"path\":\"",
+			      PROG ": {\"v\":1,\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\","
+			      "\"decision\":\"%s\",\"gate\":\"%s\",\"syscall\":\"%s\",\"path\":\"",
 			      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, action);
-	n += json_str(logbuf + n, cap - n - 256, path);
-	n += (size_t)snprintf(logbuf + n, cap - n, "\",\"reason\":\"");
-	n += json_str(logbuf + n, cap - n - 64, reason);
-	n += (size_t)snprintf(logbuf + n, cap - n, "\",\"pid\":%d,\"syscall\":\"%s\"}\n",
-			      (int)pid, syscall_name);
+			      tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L, decision,
+			      gate == GATE_LANDLOCK ? "landlock" : "seccomp", syscall_name);
+	n += json_str(logbuf + n, cap - n - 512, path);
+	n += (size_t)snprintf(logbuf + n, cap - n, "\",\"sha256\":");
+	if (sha) {
+		logbuf[n++] = '"';
+		for (i = 0; i < 32; i++) {
+			logbuf[n++] = hex[sha[i] >> 4];
+			logbuf[n++] = hex[sha[i] & 15];
+		}
+		logbuf[n++] = '"';
+	} else {
+		n += (size_t)snprintf(logbuf + n, cap - n, "null");
+	}
+	n += (size_t)snprintf(logbuf + n, cap - n, ",\"pid\":%d,\"uid\":", (int)pid);
+	if (w->uid >= 0)
+		n += (size_t)snprintf(logbuf + n, cap - n, "%ld", w->uid);
+	else
+		n += (size_t)snprintf(logbuf + n, cap - n, "null");
+	n += (size_t)snprintf(logbuf + n, cap - n, ",\"parent\":");
+	if (w->comm[0]) {
+		logbuf[n++] = '"';
+		n += json_str(logbuf + n, cap - n - 400, w->comm);
+		logbuf[n++] = '"';
+	} else {
+		n += (size_t)snprintf(logbuf + n, cap - n, "null");
+	}
+	n += (size_t)snprintf(logbuf + n, cap - n, ",\"rule\":\"%s\",\"detail\":\"", rule);
+	n += json_str(logbuf + n, cap - n - 8, detail);
+	n += (size_t)snprintf(logbuf + n, cap - n, "\"}\n");
 	/* One write(2) per line so concurrent writers do not interleave it. */
 	(void)!write(STDERR_FILENO, logbuf, n);
 }
 
 /* --- the seccomp filter (src/filter.h) ---------------------------------- */
 
-static int install_filter(void)
+static int install_filter(struct sock_filter *filter, size_t len)
 {
-	struct sock_fprog prog = {
-		.len = (unsigned short)(sizeof exec_filter / sizeof exec_filter[0]),
-		.filter = exec_filter,
-	};
+	struct sock_fprog prog = { .len = (unsigned short)len, .filter = filter };
 	long fd;
 
 	/* seccomp(2): without CAP_SYS_ADMIN a filter needs no_new_privs; we
 	 * set it unconditionally so setuid binaries cannot escape the gate
-	 * by gaining privileges (prctl(2), PR_SET_NO_NEW_PRIVS). */
+	 * by gaining privileges (prctl(2), PR_SET_NO_NEW_PRIVS). Landlock
+	 * needs it too (landlock_restrict_self(2)). */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
 	/* WAIT_KILLABLE_RECV (Linux >= 5.19): once we picked up a notification
@@ -337,15 +418,20 @@ struct decision {
 	enum verdict v;
 	int err;                /* for V_ERRNO: errno handed back to the workload */
 	const char *path;       /* what to log */
+	const char *rule;       /* stable identifier, see README.md ("Decision log") */
 	char reason[200];
+	int have_sha;           /* sha: the file's SHA-256 (for the log) */
+	uint8_t sha[32];
 };
 
-static enum verdict set(struct decision *d, enum verdict v, int err, const char *fmt, ...)
+static enum verdict set(struct decision *d, enum verdict v, int err, const char *rule,
+			const char *fmt, ...)
 {
 	va_list ap;
 
 	d->v = v;
 	d->err = err;
+	d->rule = rule;
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof d->reason, fmt, ap);
 	va_end(ap);
@@ -544,21 +630,67 @@ static long open_relative_foreign(int procfd, const char *base, int rootfd, cons
 	rl = readlinkat(procfd, "root", rootp, sizeof rootp - 1);
 	bl = readlinkat(procfd, base, basep, sizeof basep - 1);
 	if (rl <= 0 || bl <= 0) {
-		set(d, V_DENY, 0, "cannot resolve relative path in a foreign root");
+		set(d, V_DENY, 0, "unverifiable", "cannot resolve relative path in a foreign root");
 		return -1;
 	}
 	rootp[rl] = basep[bl] = '\0';
 	skip = (rl == 1 && rootp[0] == '/') ? 0 : (size_t)rl;
 	if (basep[0] != '/' || strncmp(basep, rootp, skip) != 0 ||
 	    (basep[skip] != '/' && basep[skip] != '\0')) {
-		set(d, V_DENY, 0, "working directory is outside the process root");
+		set(d, V_DENY, 0, "unverifiable", "working directory is outside the process root");
 		return -1;
 	}
 	if ((size_t)snprintf(scratch, sizeof scratch, "%s/%s", basep + skip, path) >= sizeof scratch) {
-		set(d, V_ERRNO, ENAMETOOLONG, "path too long");
+		set(d, V_ERRNO, ENAMETOOLONG, "would-fail", "path too long");
 		return -1;
 	}
 	return openat2_path(rootfd, scratch, nofollow, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+/* Reopen an O_PATH fd for reading through /proc/self/fd (proc(5)): we
+ * never open() a workload's path for reading directly, so a FIFO or device
+ * could not block or be triggered by the check. */
+static int reopen_for_reading(int fd)
+{
+	char self[32];
+
+	return openat(self_fd(self, fd), self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+/* SHA-256 of everything readable from rfd. 0, or -1 with errno set. */
+static int hash_fd(int rfd, uint8_t digest[32])
+{
+	struct sha256 h;
+
+	sha256_init(&h);
+	for (;;) {
+		ssize_t r = read(rfd, hashbuf, sizeof hashbuf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		sha256_update(&h, hashbuf, (size_t)r);
+	}
+	sha256_final(&h, digest);
+	return 0;
+}
+
+/* The hash of a file the decision log names, when no check computed it:
+ * regular files up to LOG_HASH_MAX only, so that a workload cannot stall
+ * the supervisor by exec'ing a huge file. */
+#define LOG_HASH_MAX (64u << 20)
+static void hash_for_log(int fd, const struct stat *st, struct decision *d)
+{
+	int rfd;
+
+	if (d->have_sha || !S_ISREG(st->st_mode) || st->st_size > (off_t)LOG_HASH_MAX)
+		return;
+	if ((rfd = reopen_for_reading(fd)) < 0)
+		return;
+	d->have_sha = hash_fd(rfd, d->sha) == 0;
+	close(rfd);
 }
 
 static int same_time(struct timespec a, struct timespec b)
@@ -571,55 +703,45 @@ static int same_time(struct timespec a, struct timespec b)
 static enum verdict verify_content(int fd, const struct stat *st, struct mentry *e,
 				   struct decision *d)
 {
-	struct sha256 h;
 	uint8_t digest[32];
 	struct stat st2;
 	struct timespec now;
-	char self[32];
 	int rfd;
 
 	if ((st->st_mode & 07777) != e->mode)
-		return set(d, V_DENY, 0, "mode %04o differs from manifest %04o",
+		return set(d, V_DENY, 0, "mode-mismatch", "mode %04o differs from manifest %04o",
 			   (unsigned)(st->st_mode & 07777), (unsigned)e->mode);
 	if ((uint64_t)st->st_size != e->size)
-		return set(d, V_DENY, 0, "size %lld differs from manifest %llu",
+		return set(d, V_DENY, 0, "size-mismatch", "size %lld differs from manifest %llu",
 			   (long long)st->st_size, (unsigned long long)e->size);
 	if (e->verified && e->dev == st->st_dev && e->ino == st->st_ino &&
 	    e->vsize == st->st_size && same_time(e->mtime, st->st_mtim) &&
-	    same_time(e->ctime, st->st_ctim))
-		return set(d, V_ALLOW, 0, "manifest (cached hash)");
-
-	/* Reopen the O_PATH fd for reading through /proc/self/fd (proc(5)):
-	 * we never open()ed the path for reading directly, so a FIFO or
-	 * device could not block or be triggered by the check. */
-	rfd = openat(self_fd(self, fd), self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (rfd < 0)
-		return set(d, V_DENY, 0, "cannot open for hashing: %s", strerror(errno));
-	sha256_init(&h);
-	for (;;) {
-		ssize_t r = read(rfd, hashbuf, sizeof hashbuf);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e2 = errno;
-			close(rfd);
-			return set(d, V_DENY, 0, "read error while hashing: %s", strerror(e2));
-		}
-		if (r == 0)
-			break;
-		sha256_update(&h, hashbuf, (size_t)r);
+	    same_time(e->ctime, st->st_ctim)) {
+		memcpy(d->sha, e->sha256, sizeof d->sha);
+		d->have_sha = 1;
+		return set(d, V_ALLOW, 0, "manifest", "manifest (cached hash)");
 	}
-	sha256_final(&h, digest);
+
+	rfd = reopen_for_reading(fd);
+	if (rfd < 0)
+		return set(d, V_DENY, 0, "unverifiable", "cannot open for hashing: %s", strerror(errno));
+	if (hash_fd(rfd, digest) < 0) {
+		int e2 = errno;
+		close(rfd);
+		return set(d, V_DENY, 0, "unverifiable", "read error while hashing: %s", strerror(e2));
+	}
+	memcpy(d->sha, digest, sizeof d->sha);
+	d->have_sha = 1;
 	if (fstat(rfd, &st2) < 0) {
 		close(rfd);
-		return set(d, V_DENY, 0, "fstat after hashing failed");
+		return set(d, V_DENY, 0, "unverifiable", "fstat after hashing failed");
 	}
 	close(rfd);
 	if (st2.st_size != st->st_size || !same_time(st2.st_mtim, st->st_mtim) ||
 	    !same_time(st2.st_ctim, st->st_ctim))
-		return set(d, V_DENY, 0, "file changed while it was hashed");
+		return set(d, V_DENY, 0, "unverifiable", "file changed while it was hashed");
 	if (memcmp(digest, e->sha256, sizeof digest) != 0)
-		return set(d, V_DENY, 0, "sha256 differs from manifest");
+		return set(d, V_DENY, 0, "sha256-mismatch", "sha256 differs from manifest");
 
 	/* Cache the identity only if the file has not changed for 2 s:
 	 * timestamps may be coarse (one clock tick), so a write landing in
@@ -634,7 +756,7 @@ static enum verdict verify_content(int fd, const struct stat *st, struct mentry 
 		e->mtime = st->st_mtim;
 		e->ctime = st->st_ctim;
 	}
-	return set(d, V_ALLOW, 0, "manifest");
+	return set(d, V_ALLOW, 0, "manifest", "manifest");
 }
 
 /* Decide about one execve/execveat. Returns V_NONE if the notification is
@@ -652,10 +774,11 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	ssize_t n;
 	int r;
 
+	memset(&st, 0, sizeof st);
 	d->path = req_path;
 	req_path[0] = '\0';
 	if (req->data.arch != AUDIT_ARCH_X86_64)
-		return set(d, V_ERRNO, EPERM, "unexpected architecture");
+		return set(d, V_ERRNO, EPERM, "would-fail", "unexpected architecture");
 	if (nr == __NR_execve) {
 		dirfd = AT_FDCWD;
 		pathp = req->data.args[0];
@@ -665,7 +788,7 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 		pathp = req->data.args[1];
 		flags = (int)req->data.args[4];
 	} else {
-		return set(d, V_ERRNO, ENOSYS, "unexpected syscall %d", nr);
+		return set(d, V_ERRNO, ENOSYS, "would-fail", "unexpected syscall %d", nr);
 	}
 	nofollow = (nr == __NR_execveat) && (flags & AT_SYMLINK_NOFOLLOW);
 	/* the directory a relative or empty path starts from, below /proc/<pid> */
@@ -708,29 +831,29 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	}
 	if (proc_err) {
 		req_path[0] = '\0';
-		set(d, V_DENY, 0, "cannot open /proc/%u: %s", pid, strerror(proc_err));
+		set(d, V_DENY, 0, "unverifiable", "cannot open /proc/%u: %s", pid, strerror(proc_err));
 		goto out;
 	}
 	if (r == -EPERM || r == -EACCES || r == -ESRCH) {
 		req_path[0] = '\0';
-		set(d, V_DENY, 0, "cannot read the process's memory (%s); the enforcer needs "
+		set(d, V_DENY, 0, "unverifiable", "cannot read the process's memory (%s); the enforcer needs "
 		    "ptrace access to the workload", strerror(-r));
 		goto out;
 	}
 	if (r < 0) {
 		req_path[0] = '\0';
-		set(d, V_ERRNO, -r, "cannot read path argument");
+		set(d, V_ERRNO, -r, "would-fail", "cannot read path argument");
 		goto out;
 	}
 
 	if (req_path[0] == '\0') {
 		if (nr != __NR_execveat || !(flags & AT_EMPTY_PATH)) {
-			set(d, V_ERRNO, ENOENT, "empty path");
+			set(d, V_ERRNO, ENOENT, "would-fail", "empty path");
 			goto out;
 		}
 		errno = open_err;
 	} else if (root_err) {
-		set(d, V_DENY, 0, "cannot open /proc/%u/root: %s", pid, strerror(root_err));
+		set(d, V_DENY, 0, "unverifiable", "cannot open /proc/%u/root: %s", pid, strerror(root_err));
 		goto out;
 	} else if (req_path[0] == '/') {
 		/* Resolve exactly as the kernel will for the target. Magic
@@ -740,7 +863,7 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 				  RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 	} else if (in_our_root) {
 		if (basefd < 0) {
-			set(d, V_ERRNO, open_err, "bad directory fd");
+			set(d, V_ERRNO, open_err, "would-fail", "bad directory fd");
 			goto out;
 		}
 		fd = openat2_path(basefd, req_path, nofollow, RESOLVE_NO_MAGICLINKS);
@@ -752,21 +875,21 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	if (fd < 0) {
 		int e2 = errno;
 		if (passthrough_errno(e2))
-			set(d, V_ERRNO, e2, "%s", strerror(e2));
+			set(d, V_ERRNO, e2, "would-fail", "%s", strerror(e2));
 		else
-			set(d, V_DENY, 0, "cannot resolve path: %s", strerror(e2));
+			set(d, V_DENY, 0, "unverifiable", "cannot resolve path: %s", strerror(e2));
 		goto out;
 	}
 	if (fstat((int)fd, &st) < 0) {
-		set(d, V_DENY, 0, "fstat: %s", strerror(errno));
+		set(d, V_DENY, 0, "unverifiable", "fstat: %s", strerror(errno));
 		goto out;
 	}
 	if (S_ISLNK(st.st_mode)) { /* only with AT_SYMLINK_NOFOLLOW */
-		set(d, V_ERRNO, ELOOP, "symbolic link with AT_SYMLINK_NOFOLLOW");
+		set(d, V_ERRNO, ELOOP, "would-fail", "symbolic link with AT_SYMLINK_NOFOLLOW");
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) { /* execve(2): EACCES for non-regular files */
-		set(d, V_ERRNO, EACCES, "not a regular file");
+		set(d, V_ERRNO, EACCES, "would-fail", "not a regular file");
 		goto out;
 	}
 
@@ -775,7 +898,7 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	 * which is how the manifest lists files. */
 	n = readlinkat(self_fd(name, (int)fd), name, canon, sizeof canon - 1);
 	if (n <= 0) {
-		set(d, V_DENY, 0, "readlink: %s", strerror(errno));
+		set(d, V_DENY, 0, "unverifiable", "readlink: %s", strerror(errno));
 		goto out;
 	}
 	canon[n] = '\0';
@@ -784,7 +907,7 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 		/* memfd_create(2), O_TMPFILE or an unlinked file: there is no
 		 * path in the image that could vouch for it. */
 		d->path = canon;
-		set(d, V_DENY, 0, "fileless execution (memfd, O_TMPFILE or deleted file)");
+		set(d, V_DENY, 0, "fileless", "fileless execution (memfd, O_TMPFILE or deleted file)");
 		goto out;
 	}
 	d->path = canon;
@@ -796,20 +919,22 @@ static enum verdict check_exec(int nfd, const struct seccomp_notif *req, struct 
 	if (!(in_our_root && req_path[0] == '/' && strcmp(canon, req_path) == 0) &&
 	    (fstatat(AT_FDCWD, canon, &st2, AT_SYMLINK_NOFOLLOW) < 0 ||
 	     st2.st_dev != st.st_dev || st2.st_ino != st.st_ino)) {
-		set(d, V_DENY, 0, "path does not name this file from the enforcer's root");
+		set(d, V_DENY, 0, "unverifiable", "path does not name this file from the enforcer's root");
 		goto out;
 	}
 	if (policy_allows(&policy, canon)) {
-		set(d, V_ALLOW, 0, "policy allow list");
+		set(d, V_ALLOW, 0, "allow-list", "policy allow list");
 		goto out;
 	}
 	e = manifest_find(&manifest, canon);
 	if (!e) {
-		set(d, V_DENY, 0, "not in manifest");
+		set(d, V_DENY, 0, "not-in-manifest", "not in manifest");
 		goto out;
 	}
 	verify_content((int)fd, &st, e, d);
 out:
+	if (fd >= 0 && (d->v == V_DENY || (d->v == V_ALLOW && log_all)))
+		hash_for_log((int)fd, &st, d);
 	if (fd >= 0)
 		close((int)fd);
 	if (basefd >= 0)
@@ -819,6 +944,86 @@ out:
 	if (procfd >= 0)
 		close(procfd);
 	return d->v;
+}
+
+/* memfd_create(2) under the Landlock gate. Landlock does not govern
+ * memfds, so the supervisor creates the memfd itself with MFD_NOEXEC_SEAL
+ * (Linux >= 6.3: no exec bits, and F_SEAL_EXEC so they cannot be added
+ * back) and installs it in the caller as the call's result
+ * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND, Linux >= 5.14).
+ * execveat(AT_EMPTY_PATH) or /proc/self/fd/N on it then fail with EACCES.
+ * mmap(PROT_EXEC) of it still works, so JITs that double-map a memfd run.
+ * An explicit MFD_EXEC is refused and logged. */
+static void handle_memfd(int nfd, const struct seccomp_notif *req)
+{
+	static struct seccomp_notif_resp resp;
+	static char name[MFD_NAME_MAX + 1 + 16];
+	unsigned flags = (unsigned)req->data.args[1];
+	struct seccomp_notif_addfd add;
+	struct who w;
+	int proc_err = 0, r, mfd;
+
+	memset(&resp, 0, sizeof resp);
+	resp.id = req->id;
+	/* The name is cosmetic (/proc/<pid>/fd shows "memfd:<name>"): if the
+	 * caller's memory cannot be read, a fixed name does as well. */
+	r = read_target_string((pid_t)req->pid, &proc_err, req->data.args[0], name, MFD_NAME_MAX + 1);
+	if (r == -EFAULT || r == -ENAMETOOLONG) {
+		resp.error = r == -EFAULT ? -EFAULT : -EINVAL; /* as memfd_create(2) */
+		goto send;
+	}
+	if (r < 0)
+		memcpy(name, "slipway", 8);
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return; /* the caller is gone: nobody to answer */
+	if (flags & MFD_EXEC_) {
+		char shown[sizeof name + 8];
+
+		who_is((pid_t)req->pid, &w);
+		snprintf(shown, sizeof shown, "memfd:%s", name);
+		log_decision("denied", shown, NULL, (pid_t)req->pid, &w, "memfd-exec",
+			     "executable memfd (MFD_EXEC) refused: Landlock cannot gate exec from memfds",
+			     "memfd_create");
+		resp.error = -EPERM;
+		goto send;
+	}
+	mfd = memfd_create(name, (flags & ~(unsigned)(MFD_CLOEXEC | MFD_NOEXEC_SEAL_)) |
+				 MFD_NOEXEC_SEAL_ | MFD_CLOEXEC);
+	if (mfd < 0) {
+		resp.error = -errno; /* e.g. EINVAL for unknown flags, as the kernel would */
+		goto send;
+	}
+	memset(&add, 0, sizeof add);
+	add.id = req->id;
+	add.flags = SECCOMP_ADDFD_FLAG_SEND;
+	add.srcfd = (unsigned)mfd;
+	add.newfd_flags = (flags & MFD_CLOEXEC) ? O_CLOEXEC : 0;
+	r = ioctl(nfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	close(mfd);
+	if (r >= 0 || errno == ENOENT) /* answered, or the caller is gone */
+		return;
+	resp.error = -errno; /* e.g. EMFILE: the caller's fd table is full */
+send:
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "SECCOMP_IOCTL_NOTIF_SEND");
+}
+
+/* Log one exec decision of the seccomp gate. who_is() reads /proc/<pid>
+ * while the target is still blocked in the call (we have not answered),
+ * so the pid is still the target's unless it was killed meanwhile; then
+ * uid and parent are left out. */
+static void log_exec(int nfd, const struct seccomp_notif *req, const struct decision *d,
+		     const char *decision, const char *sc)
+{
+	struct who w;
+
+	who_is((pid_t)req->pid, &w);
+	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) {
+		w.uid = -1;
+		w.comm[0] = '\0';
+	}
+	log_decision(decision, d->path, d->have_sha ? d->sha : NULL, (pid_t)req->pid, &w,
+		     d->rule ? d->rule : "unverifiable", d->reason, sc);
 }
 
 static void handle_notification(int nfd)
@@ -834,6 +1039,10 @@ static void handle_notification(int nfd)
 		if (errno == ENOENT || errno == EINTR) /* target gone already */
 			return;
 		die(EXIT_CANNOT_EXEC, errno, NULL, "SECCOMP_IOCTL_NOTIF_RECV");
+	}
+	if (req.data.arch == AUDIT_ARCH_X86_64 && req.data.nr == __NR_memfd_create) {
+		handle_memfd(nfd, &req);
+		return;
 	}
 	memset(&d, 0, sizeof d);
 	if (check_exec(nfd, &req, &d) == V_NONE)
@@ -854,21 +1063,21 @@ static void handle_notification(int nfd)
 		 * (see README.md, "Limitations"). */
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		if (log_all)
-			log_decision("allow", d.path, d.reason, (pid_t)req.pid, sc);
+			log_exec(nfd, &req, &d, "allowed", sc);
 		break;
 	case V_DENY:
 		if (policy.audit) {
 			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-			log_decision("audit", d.path, d.reason, (pid_t)req.pid, sc);
+			log_exec(nfd, &req, &d, "audited", sc);
 		} else {
 			resp.error = -EPERM;
-			log_decision("deny", d.path, d.reason, (pid_t)req.pid, sc);
+			log_exec(nfd, &req, &d, "denied", sc);
 		}
 		break;
 	default: /* V_ERRNO: the exec would fail anyway, report the same error */
 		resp.error = -d.err;
 		if (log_all)
-			log_decision("deny", d.path, d.reason, (pid_t)req.pid, sc);
+			log_exec(nfd, &req, &d, "denied", sc);
 		break;
 	}
 	if (ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
@@ -983,16 +1192,111 @@ static void load_config(const char *policy_path, const char *manifest_path)
 	manifest.buf = buf;
 }
 
+/* The Landlock ruleset, built by the supervisor before it forks. The
+ * enforcer's own files are protected: a workload that rewrote the policy
+ * or the manifest would loosen the gate for the container's next start. */
+static int build_ruleset(const char *policy_path, const char *manifest_path, int abi)
+{
+	static char protect_buf[3][PATH_MAX];
+	const char *protect[3];
+	struct gate_stats st;
+	struct timespec t0, t1;
+	size_t np = 0;
+	char err[PATH_MAX + 128];
+	int rs;
+
+	if (realpath(policy_path, protect_buf[np]))
+		protect[np] = protect_buf[np], np++;
+	if (realpath(manifest_path, protect_buf[np]))
+		protect[np] = protect_buf[np], np++;
+	if (realpath("/proc/self/exe", protect_buf[np]))
+		protect[np] = protect_buf[np], np++;
+	if (clock_gettime(CLOCK_MONOTONIC, &t0) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "clock_gettime");
+	rs = landlock_build(&manifest, &policy, protect, np, &st, err, sizeof err);
+	if (rs < 0)
+		die(EXIT_CANNOT_EXEC, 0, NULL, "building the Landlock ruleset: %s", err);
+	if (clock_gettime(CLOCK_MONOTONIC, &t1) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "clock_gettime");
+	infomsg("exec gate: landlock (ABI %d): %zu executables, %zu manifest entries missing or "
+		"changed, %zu directories hold executables, %zu write rules; ruleset built in %ld ms",
+		abi, st.exec_rules, st.skipped, st.chain_dirs, st.write_rules,
+		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	return rs;
+}
+
 static const char usage[] =
 	"usage: enforcer [--] CMD [ARGS...]\n"
 	"Runs CMD as a supervised workload: only executables listed in the image\n"
 	"manifest may be executed. See enforcer/README.md.\n";
 
+/* Under the Landlock gate the kernel refuses exec itself (EACCES) and the
+ * supervisor never sees it; the exec of CMD is the one the enforcer can
+ * still report: from here, in the child. Returns 1 if the refusal was the
+ * gate's (an executable file that is not in the manifest as it is). */
+static int report_cmd_denied(const char *cmd)
+{
+	static char found[PATH_MAX], real[PATH_MAX];
+	const char *rule = NULL, *path = cmd;
+	struct decision d;
+	struct stat st;
+	struct mentry *e;
+	struct who w;
+	int fd;
+
+	if (!strchr(cmd, '/')) { /* the first PATH entry execvp(3) would try */
+		const char *p = getenv("PATH");
+
+		if (!p)
+			p = "/usr/local/bin:/bin:/usr/bin";
+		for (path = NULL; *p && !path; p += *p == ':') {
+			size_t n = strcspn(p, ":");
+
+			if ((size_t)snprintf(found, sizeof found, "%.*s/%s", (int)n, p, cmd) < sizeof found &&
+			    stat(found, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+				path = found;
+			p += n;
+		}
+		if (!path)
+			return 0;
+	}
+	if (!realpath(path, real) || (fd = open(real, O_PATH | O_CLOEXEC)) < 0)
+		return 0;
+	memset(&d, 0, sizeof d);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		close(fd); /* the kernel refuses that anyway */
+		return 0;
+	}
+	e = manifest_find(&manifest, real);
+	if (!e)
+		rule = "not-in-manifest";
+	else if ((st.st_mode & 07777) != e->mode)
+		rule = "mode-mismatch";
+	else if ((uint64_t)st.st_size != e->size)
+		rule = "size-mismatch";
+	else
+		rule = "interpreter"; /* listed, yet refused: its ELF or #! interpreter is not */
+	if (policy_allows(&policy, real)) {
+		close(fd);
+		return 0;
+	}
+	hash_for_log(fd, &st, &d);
+	close(fd);
+	who_is(getpid(), &w);
+	log_decision("denied", real, d.have_sha ? d.sha : NULL, getpid(), &w, rule,
+		     strcmp(rule, "interpreter") ? "Landlock refused the exec of CMD"
+						 : "Landlock refused the exec of CMD, which is listed: "
+						   "its ELF interpreter (PT_INTERP) or #! interpreter is not",
+		     "execve");
+	return 1;
+}
+
 __attribute__((noreturn))
-static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulate_unsupported)
+static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulate_unsupported,
+		      int ruleset)
 {
 	struct sigaction sa;
-	int nfd = -1, e;
+	int nfd = -1, e, drift;
 	size_t i;
 
 	/* Undo the supervisor's signal setup: ignored dispositions and the
@@ -1015,29 +1319,28 @@ static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulat
 	}
 	sigaction(SIGTTOU, &sa, NULL);
 
-	if (simulate_unsupported) {
+	if (simulate_unsupported)
 		errno = ENOSYS;
-	} else {
-		nfd = install_filter();
-	}
-	if (nfd < 0) {
-		e = errno;
-		if (!policy.unsupported_allow)
-			die(EXIT_CANNOT_EXEC, e,
-			    "this requires Linux >= 5.0 built with CONFIG_SECCOMP_FILTER, and a "
-			    "container seccomp profile that permits seccomp(2); set "
-			    "\"onUnsupported\":\"allow\" in policy.json to run unguarded instead",
-			    "cannot install the exec filter (seccomp user notification unavailable)");
-		warnmsg(e, "seccomp user notification unavailable; running %s UNGUARDED "
-			"(policy onUnsupported=allow)", cmd[0]);
-		if (send_msg(sock, 'U', -1) < 0)
-			die(EXIT_CANNOT_EXEC, errno, NULL, "sendmsg to supervisor");
-	} else {
-		if (send_msg(sock, 'F', nfd) < 0)
-			die(EXIT_CANNOT_EXEC, errno, NULL, "passing the seccomp listener to the supervisor");
-		close(nfd);
-	}
+	else if (gate == GATE_LANDLOCK)
+		nfd = install_filter(memfd_filter, sizeof memfd_filter / sizeof memfd_filter[0]);
+	else
+		nfd = install_filter(exec_filter, sizeof exec_filter / sizeof exec_filter[0]);
+	if (nfd < 0)
+		die(EXIT_CANNOT_EXEC, errno,
+		    "this requires Linux >= 5.0 built with CONFIG_SECCOMP_FILTER, and a "
+		    "container seccomp profile that permits seccomp(2) (Docker's default does)",
+		    "cannot install the seccomp filter (seccomp user notification unavailable)");
+	if (send_msg(sock, 'F', nfd) < 0)
+		die(EXIT_CANNOT_EXEC, errno, NULL, "passing the seccomp listener to the supervisor");
+	close(nfd);
 	close(sock);
+	if (gate == GATE_LANDLOCK) {
+		/* From here on the kernel refuses exec of anything the ruleset
+		 * does not grant, in this process and all it starts. */
+		if (landlock_enter(ruleset) < 0)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "landlock_restrict_self");
+		close(ruleset);
+	}
 
 	execvp(cmd[0], cmd);
 	e = errno;
@@ -1046,10 +1349,52 @@ static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulat
 		int k = snprintf(buf, sizeof buf, PROG ": cannot execute %s: %s\n", cmd[0], strerror(e));
 		(void)!write(STDERR_FILENO, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
 	}
-	if (e == EPERM)
+	drift = gate == GATE_LANDLOCK ? e == EACCES && report_cmd_denied(cmd[0]) : e == EPERM;
+	if (drift)
 		hint("the executable is not part of the image manifest (drift prevention); "
 		     "rebuild the image or add the path to \"allow\" in policy.json");
 	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* Landlock where the kernel has what the gate needs, else per policy
+ * onUnsupported. Audit mode must see every exec: the seccomp gate. */
+static void choose_gate(int simulate_no_landlock, int *abi)
+{
+	char why[160];
+	int fd;
+
+	why[0] = '\0';
+	if (policy.audit) {
+		gate = GATE_SECCOMP;
+		infomsg("exec gate: seccomp user notification (audit mode: every exec is checked and logged)");
+		return;
+	}
+	if (simulate_no_landlock)
+		*abi = -1, errno = EOPNOTSUPP;
+	else
+		*abi = landlock_abi();
+	if (*abi < 0)
+		snprintf(why, sizeof why, "Landlock unavailable (%s)", strerror(errno));
+	else if (*abi < GATE_LANDLOCK_MIN_ABI)
+		snprintf(why, sizeof why, "Landlock ABI %d is older than %d (Linux 6.2)", *abi,
+			 GATE_LANDLOCK_MIN_ABI);
+	else if ((fd = memfd_create("slipway-probe", MFD_NOEXEC_SEAL_ | MFD_CLOEXEC)) < 0)
+		snprintf(why, sizeof why, "memfd_create(MFD_NOEXEC_SEAL) unavailable (%s; Linux >= 6.3)",
+			 strerror(errno));
+	else
+		close(fd);
+	if (!why[0]) {
+		gate = GATE_LANDLOCK;
+		return;
+	}
+	if (policy.unsupported_fail)
+		die(EXIT_CANNOT_EXEC, 0,
+		    "the Landlock gate needs Linux >= 6.3 with Landlock enabled (lsm=...,landlock) "
+		    "and a seccomp profile that permits the landlock_* calls; or set "
+		    "\"onUnsupported\":\"fallback\" to use the slower seccomp gate",
+		    "%s; not starting the workload (policy onUnsupported=fail)", why);
+	gate = GATE_SECCOMP;
+	warnmsg(0, "%s; exec gate: seccomp user notification (policy onUnsupported=fallback)", why);
 }
 
 int main(int argc, char **argv)
@@ -1059,7 +1404,8 @@ int main(int argc, char **argv)
 	sigset_t sigs, oldmask;
 	struct sigaction sa;
 	struct kstatx rst;
-	int sv[2], sfd, nfd = -1, simulate_unsupported = 0;
+	int sv[2], sfd, nfd = -1, simulate_unsupported = 0, simulate_no_landlock = 0;
+	int ruleset = -1, abi = -1;
 	size_t i;
 	pid_t pid;
 	char tag;
@@ -1092,7 +1438,9 @@ int main(int argc, char **argv)
 	/* Test builds only: a production binary never lets the environment
 	 * switch enforcement off. */
 	v = getenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
-	simulate_unsupported = v && !strcmp(v, "1");
+	simulate_unsupported = v && !strcmp(v, "1");       /* no seccomp at all */
+	v = getenv("SLIPWAY_ENFORCER_SIMULATE_NO_LANDLOCK");
+	simulate_no_landlock = v && !strcmp(v, "1");       /* kernel without Landlock */
 	/* the path Docker's default seccomp profile forces (no process_vm_readv) */
 	v = getenv("SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV");
 	if (v && !strcmp(v, "1"))
@@ -1104,6 +1452,11 @@ int main(int argc, char **argv)
 	unsetenv("SLIPWAY_ENFORCER_LOG");
 	unsetenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
 	unsetenv("SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV");
+	unsetenv("SLIPWAY_ENFORCER_SIMULATE_NO_LANDLOCK");
+
+	choose_gate(simulate_no_landlock, &abi);
+	if (gate == GATE_LANDLOCK)
+		ruleset = build_ruleset(policy_path, manifest_path, abi);
 
 	root_dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (kstatx(root_dir >= 0 ? root_dir : AT_FDCWD, root_dir >= 0 ? "" : "/",
@@ -1143,10 +1496,12 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		close(sv[0]);
 		close(sfd);
-		run_child(sv[1], cmd, &oldmask, simulate_unsupported);
+		run_child(sv[1], cmd, &oldmask, simulate_unsupported, ruleset);
 	}
 	workload = pid;
 	close(sv[1]);
+	if (ruleset >= 0)
+		close(ruleset);
 	proc_dir = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	selffd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	{
@@ -1159,18 +1514,18 @@ int main(int argc, char **argv)
 	}
 	tag = recv_msg(sv[0], &nfd);
 	close(sv[0]);
-	if (tag == 'F') {
-		if (nfd < 0)
-			die(EXIT_CANNOT_EXEC, 0, NULL, "no seccomp listener received");
+	if (tag == 'F' && gate == GATE_SECCOMP) {
 		/* Linux >= 6.6: wake us on the target's CPU, cutting the
 		 * round-trip latency of each exec. Older kernels: EINVAL. */
 		unsigned long long fl = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
 		(void)ioctl(nfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, fl);
-	} else if (nfd >= 0) {
+	} else if (tag != 'F' && nfd >= 0) {
 		close(nfd);
 		nfd = -1;
 	}
+	if (tag == 'F' && nfd < 0)
+		die(EXIT_CANNOT_EXEC, 0, NULL, "no seccomp listener received");
 	/* tag 0: the child failed before exec and will exit with a status
-	 * we pass on; 'U': unguarded run (onUnsupported=allow). */
+	 * we pass on. */
 	supervise(sfd, nfd);
 }

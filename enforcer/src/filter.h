@@ -70,4 +70,40 @@ static struct sock_filter exec_filter[] = {
 	/* 27 */ RET(SECCOMP_RET_ERRNO | EPERM),
 };
 
+/* The Landlock gate leaves exec to the kernel. Landlock does not govern
+ * memfds, so memfd_create alone goes to the supervisor, which creates the
+ * memfd sealed against exec (MFD_NOEXEC_SEAL) and hands it over. The rest
+ * is as in exec_filter: no nested listener (it could answer CONTINUE for
+ * memfd_create), and x32/i386 cannot reach memfd_create or seccomp. Exec
+ * from those ABIs is allowed: Landlock checks it like any other. */
+static struct sock_filter memfd_filter[] = {
+	/*  0 */ LD_ARCH,
+	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 16),                 /* else -> 18 */
+	/*  2 */ LD_NR,
+	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 10, 0), /* x32 -> 14 */
+	/*  4 */ JEQ(__NR_memfd_create, 8, 0),                  /* -> 13 */
+	/*  5 */ JEQ(__NR_seccomp, 1, 0),                       /* -> 7 */
+	/*  6 */ RET(SECCOMP_RET_ALLOW),
+	/*  7 */ LD_ARG(0),
+	/*  8 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 11 */
+	/*  9 */ LD_ARG(1),
+	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 12 */
+	/* 11 */ RET(SECCOMP_RET_ALLOW),
+	/* 12 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 13 */ RET(SECCOMP_RET_USER_NOTIF),
+	/* x32: memfd_create (319) and seccomp (317) refused */
+	/* 14 */ JEQ(__X32_SYSCALL_BIT | 319, 2, 0),             /* -> 17 */
+	/* 15 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 17 */
+	/* 16 */ RET(SECCOMP_RET_ALLOW),
+	/* 17 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* i386: memfd_create (356) and seccomp (354) refused; other arch: kill */
+	/* 18 */ JEQ(AUDIT_ARCH_I386, 0, 4),                    /* else -> 23 */
+	/* 19 */ LD_NR,
+	/* 20 */ JEQ(356, 3, 0),                                /* -> 24 */
+	/* 21 */ JEQ(354, 2, 0),                                /* -> 24 */
+	/* 22 */ RET(SECCOMP_RET_ALLOW),
+	/* 23 */ RET(SECCOMP_RET_KILL_PROCESS),
+	/* 24 */ RET(SECCOMP_RET_ERRNO | EPERM),
+};
+
 #endif

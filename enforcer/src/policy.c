@@ -385,7 +385,7 @@ static int choice(struct rd *r, const char *key, const char *a, const char *b, i
 void policy_default(struct policy *p)
 {
 	p->audit = 0;
-	p->unsupported_allow = 0;
+	p->unsupported_fail = 0;
 	p->allow = NULL;
 	p->nallow = 0;
 }
@@ -439,7 +439,7 @@ int policy_parse(struct policy *p, char *buf, size_t len, char *err, size_t errl
 				fail(&r, "duplicate key \"onUnsupported\"");
 				goto bad;
 			}
-			if (choice(&r, "onUnsupported", "deny", "allow", &p->unsupported_allow) < 0)
+			if (choice(&r, "onUnsupported", "fallback", "fail", &p->unsupported_fail) < 0)
 				goto bad;
 		} else if (!nul && strcmp(key, "allow") == 0) {
 			if (seen_allow++) {

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0
  * /.slipway/policy.json: {"mode":"enforce"|"audit","allow":[...],
- * "onUnsupported":"deny"|"allow"}. See README.md ("Policy format"). */
+ * "onUnsupported":"fallback"|"fail"}. See README.md ("Policy format"). */
 #ifndef SLIPWAY_POLICY_H
 #define SLIPWAY_POLICY_H
 #include <stddef.h>
 
 struct policy {
 	int audit;              /* 0 = enforce (default), 1 = audit */
-	int unsupported_allow;  /* 0 = deny/fail closed (default), 1 = run unguarded */
+	int unsupported_fail;   /* no Landlock: 0 = fall back to the seccomp gate (default), 1 = exit 126 */
 	char **allow;           /* absolute paths; a trailing '/' means "anything below" */
 	size_t nallow;
 };
 
-/* Defaults: enforce, no extra paths, onUnsupported deny. */
+/* Defaults: enforce, no extra paths, onUnsupported fallback. */
 void policy_default(struct policy *p);
 
 /* Parse JSON text (buf is modified in place and must outlive *p: strings

@@ -147,8 +147,8 @@ static void policy_case(const char *json, int ok, int audit, int unsup, size_t n
 	if (ok) {
 		CHECK(r == 0, "policy %s rejected: %s", json, err);
 		if (r == 0) {
-			CHECK(p.audit == audit && p.unsupported_allow == unsup && p.nallow == nallow,
-			      "policy %s: audit=%d unsup=%d nallow=%zu", json, p.audit, p.unsupported_allow, p.nallow);
+			CHECK(p.audit == audit && p.unsupported_fail == unsup && p.nallow == nallow,
+			      "policy %s: audit=%d unsup=%d nallow=%zu", json, p.audit, p.unsupported_fail, p.nallow);
 			policy_free(&p);
 		}
 	} else {
@@ -166,7 +166,7 @@ static void policy_tests(void)
 
 	policy_case("{}", 1, 0, 0, 0, NULL);
 	policy_case(" {\"mode\":\"audit\"}\n", 1, 1, 0, 0, NULL);
-	policy_case("{\"mode\":\"enforce\",\"onUnsupported\":\"allow\",\"allow\":[]}", 1, 0, 1, 0, NULL);
+	policy_case("{\"mode\":\"enforce\",\"onUnsupported\":\"fail\",\"allow\":[]}", 1, 0, 1, 0, NULL);
 	policy_case("{\"allow\":[\"/a\",\"/b/\"],\"x\":{\"y\":[1,-2.5e+3,true,false,null,\"s\"]},\"mode\":\"audit\"}",
 		    1, 1, 0, 2, NULL);
 	policy_case("{\"unknown\":\"\\u00e9\\ud83d\\ude00\\n\"}", 1, 0, 0, 0, NULL);
@@ -174,7 +174,7 @@ static void policy_tests(void)
 	policy_case("[]", 0, 0, 0, 0, "policy must be a JSON object");
 	policy_case("{\"mode\":\"Enforce\"}", 0, 0, 0, 0, "\"mode\" must be \"enforce\" or \"audit\"");
 	policy_case("{\"mode\":1}", 0, 0, 0, 0, "\"mode\" must be");
-	policy_case("{\"onUnsupported\":\"yes\"}", 0, 0, 0, 0, "\"onUnsupported\" must be \"deny\" or \"allow\"");
+	policy_case("{\"onUnsupported\":\"yes\"}", 0, 0, 0, 0, "\"onUnsupported\" must be \"fallback\" or \"fail\"");
 	policy_case("{\"allow\":\"/x\"}", 0, 0, 0, 0, "\"allow\" must be an array");
 	policy_case("{\"allow\":[\"rel\"]}", 0, 0, 0, 0, "absolute paths");
 	policy_case("{\"allow\":[\"/a\\u0000b\"]}", 0, 0, 0, 0, "without NUL");
@@ -338,6 +338,19 @@ static uint32_t run_filter(const struct sock_filter *f, size_t len, const struct
 	return 0xfa11;
 }
 
+static uint32_t verdict_of(const struct sock_filter *f, size_t len, uint32_t arch, uint32_t nr,
+			   uint64_t a0, uint64_t a1)
+{
+	struct seccomp_data d;
+
+	memset(&d, 0, sizeof d);
+	d.arch = arch;
+	d.nr = (int)nr;
+	d.args[0] = a0;
+	d.args[1] = a1;
+	return run_filter(f, len, &d);
+}
+
 static uint32_t verdict(uint32_t arch, uint32_t nr, uint64_t a0, uint64_t a1)
 {
 	struct seccomp_data d;
@@ -394,6 +407,46 @@ static void filter_tests(void)
 	CHECK(verdict(AUDIT_ARCH_AARCH64, 0, 0, 0) == SECCOMP_RET_KILL_PROCESS, "other arch killed");
 }
 
+static void memfd_filter_tests(void)
+{
+	const size_t len = sizeof memfd_filter / sizeof memfd_filter[0];
+	const uint32_t eperm = SECCOMP_RET_ERRNO | EPERM;
+	uint32_t nr, bad = 0;
+
+#define MV(arch, nr, a0, a1) verdict_of(memfd_filter, len, (arch), (nr), (a0), (a1))
+	/* Only memfd_create and seccomp make the filter run; everything else,
+	 * exec included, is answered from the action cache. */
+	for (nr = 0; nr < 1024; nr++) {
+		int native = nr == __NR_memfd_create || nr == __NR_seccomp;
+		int i386 = nr == 356 || nr == 354;
+
+		if (const_allow(memfd_filter, len, AUDIT_ARCH_X86_64, nr) == native ||
+		    const_allow(memfd_filter, len, AUDIT_ARCH_I386, nr) == i386) {
+			bad++;
+			printf("FAIL memfd filter cache: nr %u\n", nr);
+		}
+		if (!native && MV(AUDIT_ARCH_X86_64, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+		if (!i386 && MV(AUDIT_ARCH_I386, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+	}
+	CHECK(bad == 0, "memfd filter: %u syscalls with the wrong cache status or verdict", bad);
+	CHECK(MV(AUDIT_ARCH_X86_64, __NR_memfd_create, 0, 0) == SECCOMP_RET_USER_NOTIF, "memfd_create notifies");
+	CHECK(MV(AUDIT_ARCH_X86_64, __NR_execve, 0, 0) == SECCOMP_RET_ALLOW, "execve left to Landlock");
+	CHECK(MV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER,
+		 SECCOMP_FILTER_FLAG_NEW_LISTENER) == eperm, "memfd filter: no nested listener");
+	CHECK(MV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0) == SECCOMP_RET_ALLOW,
+	      "memfd filter: plain nested filter allowed");
+	CHECK(MV(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 319, 0, 0) == eperm, "x32 memfd_create refused");
+	CHECK(MV(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 317, 0, 0) == eperm, "x32 seccomp refused (memfd filter)");
+	CHECK(MV(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 39, 0, 0) == SECCOMP_RET_ALLOW, "x32 getpid allowed (memfd filter)");
+	CHECK(MV(AUDIT_ARCH_I386, 356, 0, 0) == eperm, "i386 memfd_create refused");
+	CHECK(MV(AUDIT_ARCH_I386, 354, 0, 0) == eperm, "i386 seccomp refused (memfd filter)");
+	CHECK(MV(AUDIT_ARCH_I386, 11, 0, 0) == SECCOMP_RET_ALLOW, "i386 execve left to Landlock");
+	CHECK(MV(AUDIT_ARCH_AARCH64, 0, 0, 0) == SECCOMP_RET_KILL_PROCESS, "memfd filter: other arch killed");
+#undef MV
+}
+
 int main(void)
 {
 	manifest_ok();
@@ -401,6 +454,7 @@ int main(void)
 	policy_tests();
 	sha_tests();
 	filter_tests();
+	memfd_filter_tests();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

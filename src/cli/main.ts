@@ -92,7 +92,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .requiredOption('--to <ref>', 'where to push the result (registry/repo[:tag]; without a tag, by digest only)')
     .option('--mode <mode>', 'enforce (deny drifted executables) or audit (log them)', 'enforce')
     .option('--allow <path...>', 'extra absolute paths the enforcer allows (a trailing / allows a directory)')
-    .option('--on-unsupported <action>', 'deny or allow when seccomp user notification is unavailable', 'deny')
+    .option('--on-unsupported <action>', 'fallback (seccomp gate) or fail where the kernel lacks the Landlock exec gate', 'fallback')
     .option('--enforcer <file>', 'enforcer binary (default: enforcer/build/enforcer, or $SLIPWAY_ENFORCER_BINARY)')
     .option('--label <name=value>', 'image label to set, e.g. dev.slipway.build=ID (repeatable)', collect, [])
     .option('--json', 'print the whole result as JSON')

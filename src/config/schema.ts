@@ -276,7 +276,7 @@ const enforcerSchema = z
   .strictObject({
     mode: z.enum(['enforce', 'audit']).default('enforce').describe('Runtime policy of the injected micro-enforcer: enforce refuses executables that were not in the image; audit only logs them.'),
     allow: z.array(z.string().regex(/^\//, 'an absolute path inside the image')).default([]).describe('Extra executable paths the enforcer allows although the image did not have them.'),
-    onUnsupported: z.enum(['deny', 'allow']).default('deny').describe('What the enforcer does where the kernel lacks seccomp user notification: deny (fail closed) or run unguarded with a warning.'),
+    onUnsupported: z.enum(['fallback', 'fail']).default('fallback').describe('What the enforcer does where the kernel lacks what its Landlock exec gate needs (Linux 6.3 with Landlock): fallback to the slower seccomp user-notification gate, or fail (exit 126, the app does not start).'),
     binary: z.string().optional().describe('The static enforcer binary to inject. Default: enforcer/build/enforcer of this Slipway checkout (scripts/setup.sh builds it).'),
   })
   .prefault({})

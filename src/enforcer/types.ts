@@ -4,15 +4,15 @@ import type { LayerScanCache } from './scan-cache.js';
 
 /** What `/.slipway/policy.json` says (enforcer/README.md, "Policy format"). */
 export interface RuntimePolicy {
-  /** `enforce` answers a denied exec with EPERM; `audit` lets it run and logs it. Default `enforce`. */
+  /** `enforce` refuses a denied exec (EACCES under the Landlock gate, EPERM under the seccomp gate); `audit` lets it run and logs it. Default `enforce`. */
   mode: 'enforce' | 'audit';
   /** Absolute paths executable whatever their content; a trailing `/` allows a whole directory. Default none. */
   allow: string[];
-  /** What to do where seccomp user notification is unavailable: `deny` exits 126. Default `deny`. */
-  onUnsupported: 'deny' | 'allow';
+  /** Where the kernel lacks the Landlock gate: `fallback` uses the seccomp gate, `fail` exits 126. Default `fallback`. */
+  onUnsupported: 'fallback' | 'fail';
 }
 
-export const DEFAULT_POLICY: RuntimePolicy = { mode: 'enforce', allow: [], onUnsupported: 'deny' };
+export const DEFAULT_POLICY: RuntimePolicy = { mode: 'enforce', allow: [], onUnsupported: 'fallback' };
 
 export type InjectPhase = 'manifest' | 'layer' | 'upload' | 'push';
 

@@ -80,9 +80,24 @@ export function compileApp(): Buffer {
 }
 
 /** `slipway-enforcer: {json}` decision lines from a container's stderr. */
-export function decisions(stderr: string): { action: string; path: string; reason: string; syscall?: string }[] {
+/** One decision line of the enforcer (enforcer/README.md, "Decision log"). */
+export interface Decision {
+  v: number;
+  decision: 'allowed' | 'denied' | 'audited';
+  gate: 'landlock' | 'seccomp';
+  syscall: string;
+  path: string;
+  sha256: string | null;
+  pid: number;
+  uid: number | null;
+  parent: string | null;
+  rule: string;
+  detail: string;
+}
+
+export function decisions(stderr: string): Decision[] {
   return stderr
     .split('\n')
     .filter((l) => l.startsWith('slipway-enforcer: {'))
-    .map((l) => JSON.parse(l.slice('slipway-enforcer: '.length)) as { action: string; path: string; reason: string; syscall?: string });
+    .map((l) => JSON.parse(l.slice('slipway-enforcer: '.length)) as Decision);
 }

@@ -75,7 +75,7 @@ describe('the executable manifest', () => {
     const result = await injectEnforcer(client, image.ref, target(), { policy: { mode: 'audit', allow: ['/opt/plugins/'] } });
     const files = await slipwayFiles(client, repoOf(result.ref), result.digest);
     expect([...files.keys()]).toEqual(['.slipway/', '.slipway/enforcer', '.slipway/manifest', '.slipway/policy.json']);
-    expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/plugins/'], onUnsupported: 'deny' });
+    expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/plugins/'], onUnsupported: 'fallback' });
     expect(sha(files.get('.slipway/enforcer')!)).toBe(sha((await import('node:fs')).readFileSync(enforcerArtifacts().enforcer)));
   });
 });
@@ -189,7 +189,7 @@ describe('slipway inject', () => {
       expect(r.stdout).toMatch(new RegExp(`^${to.replace(/:injected$/, '')}@sha256:[0-9a-f]{64}\\n$`));
       const ref = r.stdout.trim();
       const files = await slipwayFiles(client, repoOf(ref), ref.slice(ref.indexOf('@') + 1));
-      expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/a/', '/opt/b'], onUnsupported: 'deny' });
+      expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/a/', '/opt/b'], onUnsupported: 'fallback' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -82,7 +82,7 @@ describe('writeTar and the Slipway layer', () => {
   });
 
   it('refuses relative allow paths', () => {
-    expect(() => renderPolicy({ mode: 'enforce', allow: ['opt/x'], onUnsupported: 'deny' })).toThrow(/absolute/);
+    expect(() => renderPolicy({ mode: 'enforce', allow: ['opt/x'], onUnsupported: 'fallback' })).toThrow(/absolute/);
   });
 });
 

@@ -1,5 +1,8 @@
 /* Test helper for exec paths a shell cannot produce.
  *   xexec memfd FILE        copy FILE into a memfd, execveat(fd, "", AT_EMPTY_PATH)
+ *   xexec memfdproc FILE    copy FILE into a memfd, execve("/proc/self/fd/N")
+ *   xexec memfdchmod FILE   copy FILE into a memfd, fchmod(0755), execveat
+ *   xexec memfdx FILE       memfd_create(MFD_EXEC), copy FILE into it, execveat
  *   xexec fdexec FILE       open FILE, execveat(fd, "", AT_EMPTY_PATH)
  *   xexec dirfd DIR NAME    open DIR, execveat(dirfd, NAME, 0)
  *   xexec procfd FILE       open FILE, execve("/proc/self/fd/N")
@@ -10,7 +13,7 @@
  *   xexec pagecross FILE    execve(FILE) with the path string running across
  *                           a page boundary (both pages mapped)
  * Exits 0 if the exec / operation succeeded (the exec'd program's status),
- * otherwise prints the errno text and exits 126 (EPERM), 127 (ENOENT) or 1. */
+ * otherwise prints the errno text and exits 126 (EPERM, EACCES), 127 (ENOENT) or 1. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,7 +32,7 @@ static int fail(const char *what)
 {
 	int e = errno;
 	fprintf(stderr, "xexec: %s: %s\n", what, strerror(e));
-	return e == EPERM ? 126 : e == ENOENT ? 127 : 1;
+	return e == EPERM || e == EACCES ? 126 : e == ENOENT ? 127 : 1;
 }
 
 int main(int argc, char **argv)
@@ -40,14 +44,26 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 2;
-	if (!strcmp(argv[1], "memfd") && argc == 3) {
-		fd = (int)syscall(SYS_memfd_create, "payload", 0);
+	if ((!strcmp(argv[1], "memfd") || !strcmp(argv[1], "memfdproc") ||
+	     !strcmp(argv[1], "memfdchmod") || !strcmp(argv[1], "memfdx")) && argc == 3) {
+		/* 0x10: MFD_EXEC (Linux 6.3) */
+		fd = (int)syscall(SYS_memfd_create, "payload", !strcmp(argv[1], "memfdx") ? 0x10U : 0U);
+		if (fd < 0)
+			return fail("memfd_create");
 		src = open(argv[2], O_RDONLY);
-		if (fd < 0 || src < 0)
-			return fail("setup");
+		if (src < 0)
+			return fail("open");
 		while ((n = read(src, buf, sizeof buf)) > 0)
 			if (write(fd, buf, (size_t)n) != n)
 				return fail("write");
+		if (!strcmp(argv[1], "memfdchmod") && fchmod(fd, 0755) < 0)
+			return fail("fchmod(memfd, 0755)");
+		if (!strcmp(argv[1], "memfdproc")) {
+			char p[64];
+			snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+			execve(p, args, environ);
+			return fail("execve(/proc/self/fd/N of a memfd)");
+		}
 		syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH);
 		return fail("execveat(memfd)");
 	}

@@ -54,6 +54,7 @@
 #include "filter.h"
 #include "manifest.h"
 #include "policy.h"
+#include "proxy.h"
 #include "sha256.h"
 
 /* Newer than the build host's UAPI headers (Linux 6.6). */
@@ -1104,6 +1105,13 @@ int main(int argc, char **argv)
 	unsetenv("SLIPWAY_ENFORCER_LOG");
 	unsetenv("SLIPWAY_ENFORCER_SIMULATE_UNSUPPORTED");
 	unsetenv("SLIPWAY_ENFORCER_SIMULATE_NO_VM_READV");
+	/* Isolated serving (no network): the router's way in, see proxy.c. */
+	{
+		char perr[512];
+
+		if (proxy_start(perr, sizeof perr) < 0)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "%s", perr);
+	}
 
 	root_dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (kstatx(root_dir >= 0 ? root_dir : AT_FDCWD, root_dir >= 0 ? "" : "/",

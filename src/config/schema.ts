@@ -193,6 +193,20 @@ const knativeTargetSchema = z.strictObject({
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);
 
+/** Linux capability names (capabilities(7), Linux 6.x), without the CAP_ prefix. */
+export const LINUX_CAPABILITIES = [
+  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
+  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN',
+  'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID',
+  'SETPCAP', 'SETUID', 'SYSLOG', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT',
+  'SYS_PTRACE', 'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'WAKE_ALARM',
+] as const;
+
+const capability = z
+  .string()
+  .transform((c) => c.toUpperCase().replace(/^CAP_/, ''))
+  .pipe(z.enum(LINUX_CAPABILITIES, { message: `not a Linux capability; use one of ${LINUX_CAPABILITIES.join(', ')}` }));
+
 const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
   repo: repoSpec.describe('Where pushes come from: github:owner/name or gitlab:group/project.'),
@@ -215,6 +229,15 @@ const appSchema = z.strictObject({
     })
     .optional()
     .describe('Pull/merge request previews.'),
+  network: z
+    .enum(['isolated', 'host'])
+    .default('isolated')
+    .describe("Network of the app's containers on a local target: isolated (no network but loopback; the router reaches the app through the enforcer's socket) or host (the host's network, reaching every local service; logged as a warning at every start)."),
+  capabilities: z
+    .array(capability)
+    .default([])
+    .describe('Linux capabilities the app needs (e.g. NET_BIND_SERVICE); all others are dropped, and no-new-privileges is always set.'),
+  readOnlyRootFilesystem: z.boolean().default(false).describe("Run the app's containers with a read-only root filesystem and a fresh tmpfs at /tmp."),
 });
 
 const buildsSchema = z
@@ -288,7 +311,7 @@ export const configSchema = z
     dataDir: z
       .string()
       .default('.slipway')
-      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/) and the enforcer\'s layer scan cache (cache/enforcer/). Server and workers must share it: several machines need shared storage here.'),
+      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer\'s layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.'),
     api: apiSchema,
     github: githubSchema,
     gitlab: gitlabSchema,

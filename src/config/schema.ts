@@ -283,7 +283,17 @@ const logSchema = z
 export const configSchema = z
   .strictObject({
     server: serverSchema,
-    redis: z.string().regex(/^rediss?:\/\//, 'write it as redis://host:port').default('redis://127.0.0.1:6379').describe('Redis URL for the build queue.'),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\//, 'write it as redis://host:port')
+      .default('redis://127.0.0.1:6379')
+      .describe('Redis URL for the build queue: redis://[user:password@]host:port[/db] (AUTH, ACL user), rediss://… for TLS. The password is never logged.'),
+    redisTls: z
+      .strictObject({
+        ca: z.string().optional().describe('PEM file of the CA that signed the Redis server certificate (rediss:// URLs); default: the system CAs.'),
+      })
+      .prefault({})
+      .describe('TLS to Redis (rediss:// URLs).'),
     redisPrefix: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, dot, dash and underscore')
@@ -327,6 +337,9 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
+    if (config.redisTls.ca && !/^rediss:\/\//i.test(config.redis)) {
+      ctx.addIssue({ code: 'custom', path: ['redisTls', 'ca'], message: 'a Redis CA is set but redis is not a rediss:// URL; write rediss://host:port to use TLS' });
+    }
     config.apps.forEach((app, index) => {
       if (seen.has(app.name)) ctx.addIssue({ code: 'custom', path: ['apps', index, 'name'], message: `app "${app.name}" is defined twice` });
       seen.add(app.name);

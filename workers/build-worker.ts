@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { runBuild, type PipelineDeps } from '../src/pipeline/index.js';
-import { BUILDS_QUEUE, buildJobSchema, channels, createRedis, type BuildJob, type BuildQueue } from '../src/queue/index.js';
+import { BUILDS_QUEUE, buildJobSchema, channels, createRedis, type RedisEndpoint, type BuildJob, type BuildQueue } from '../src/queue/index.js';
 import { listQueuedBuildIds } from '../src/store/index.js';
 
 export interface BuildWorkerOptions {
@@ -9,7 +9,8 @@ export interface BuildWorkerOptions {
   /** Used to re-enqueue builds a crash left without a job. */
   queue: BuildQueue;
   /** Redis URL: the worker opens its own blocking and pub/sub connections. */
-  redisUrl: string;
+  /** Redis URL (credentials, db) and TLS CA: every connection of the worker uses it. */
+  redis: RedisEndpoint;
   prefix: string;
 }
 
@@ -26,8 +27,8 @@ export interface BuildWorker {
 export async function startBuildWorker(options: BuildWorkerOptions): Promise<BuildWorker> {
   const { deps } = options;
   const cfg = deps.config.builds;
-  const connection: Redis = createRedis(options.redisUrl, 'worker');
-  const subscriber: Redis = createRedis(options.redisUrl, 'worker-cancel');
+  const connection: Redis = createRedis(options.redis, 'worker');
+  const subscriber: Redis = createRedis(options.redis, 'worker-cancel');
 
   const processor = async (job: Job<BuildJob>, _token?: string, signal?: AbortSignal) => {
     const { buildId } = buildJobSchema.parse(job.data);

@@ -10,12 +10,13 @@ import {
   runCommand,
   type FeedbackDeps,
 } from '../src/feedback/index.js';
-import { createRedis, FEEDBACK_QUEUE, feedbackBackoff, feedbackJobId, feedbackJobSchema, type FeedbackJob } from '../src/queue/index.js';
+import { createRedis, type RedisEndpoint, FEEDBACK_QUEUE, feedbackBackoff, feedbackJobId, feedbackJobSchema, type FeedbackJob } from '../src/queue/index.js';
 
 export interface FeedbackWorkerOptions {
   deps: FeedbackDeps;
   /** Redis URL: the worker opens its own blocking connection. */
-  redisUrl: string;
+  /** Redis URL (credentials, db) and TLS CA: every connection of the worker uses it. */
+  redis: RedisEndpoint;
   prefix: string;
 }
 
@@ -32,7 +33,7 @@ export interface FeedbackWorker {
 export async function startFeedbackWorker(options: FeedbackWorkerOptions): Promise<FeedbackWorker> {
   const { deps } = options;
   const cfg = deps.config.feedback;
-  const connection: Redis = createRedis(options.redisUrl, 'feedback-worker');
+  const connection: Redis = createRedis(options.redis, 'feedback-worker');
 
   const processor = async (job: Job<FeedbackJob>) => {
     const data = feedbackJobSchema.parse(job.data);

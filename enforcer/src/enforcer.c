@@ -56,6 +56,7 @@
 #include "landlock.h"
 #include "manifest.h"
 #include "policy.h"
+#include "proxy.h"
 #include "sha256.h"
 
 /* Newer than the build host's UAPI headers (Linux 6.6). */
@@ -1457,6 +1458,14 @@ int main(int argc, char **argv)
 	choose_gate(simulate_no_landlock, &abi);
 	if (gate == GATE_LANDLOCK)
 		ruleset = build_ruleset(policy_path, manifest_path, abi);
+
+	/* Isolated serving (no network): the router's way in, see proxy.c. */
+	{
+		char perr[512];
+
+		if (proxy_start(perr, sizeof perr) < 0)
+			die(EXIT_CANNOT_EXEC, errno, NULL, "%s", perr);
+	}
 
 	root_dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (kstatx(root_dir >= 0 ? root_dir : AT_FDCWD, root_dir >= 0 ? "" : "/",

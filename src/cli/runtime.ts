@@ -2,12 +2,11 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redactConfig, type SlipwayConfig } from '../config/index.js';
-import { SlipwayError } from '../core/errors.js';
 import type { ForgeId } from '../core/types.js';
 import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge, ForgeApiOptions } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
-import { BuildEvents, BuildQueue, createRedis, FeedbackQueue } from '../queue/index.js';
+import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoint } from '../queue/index.js';
 import { createFeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
@@ -68,17 +67,6 @@ function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> 
   return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger, gitUrl: gitUrls[id] })]));
 }
 
-async function connectRedis(url: string, name: string): Promise<Redis> {
-  const redis = createRedis(url, name);
-  try {
-    await redis.ping();
-  } catch (err) {
-    redis.disconnect();
-    throw new SlipwayError('SLW_UNAVAILABLE', `cannot reach Redis at ${url.replace(/\/\/[^@]*@/, '//***@')}: ${(err as Error).message}; start it (scripts/setup.sh does) or set redis in the config`, { cause: err });
-  }
-  return redis;
-}
-
 /**
  * Composes a Slipway process from its config: store (migrated), queue, live events, and the server
  * and/or the build worker. Everything is made here and passed down; nothing is a module global.
@@ -104,9 +92,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const targets = openTargets(config, store, logger);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
-    const redis = await connectRedis(config.redis, 'queue');
+    const redisEndpoint: RedisEndpoint = { url: config.redis, ...(config.redisTls.ca ? { ca: resolve(options.cwd ?? process.cwd(), config.redisTls.ca) } : {}) };
+    const redis = await connectRedis(redisEndpoint, 'queue');
     closers.push(() => redis.quit());
-    const subscriber = await connectRedis(config.redis, 'events');
+    const subscriber = await connectRedis(redisEndpoint, 'events');
     closers.push(() => subscriber.quit());
     const queue = new BuildQueue(redis, { prefix, attempts: config.builds.attempts, backoffMs: config.builds.backoff });
     closers.push(() => queue.close());
@@ -124,11 +113,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       worker = await startBuildWorker({
         deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: createFeedbackNotifier(store, feedback), env: options.env ?? {}, ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
-        redisUrl: config.redis,
+        redis: redisEndpoint,
         prefix,
       });
       closers.push(() => worker!.close());
-      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger }, redisUrl: config.redis, prefix });
+      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger }, redis: redisEndpoint, prefix });
       closers.push(() => feedbackWorker.close());
     }
 

@@ -10,7 +10,8 @@ import { servingState } from './serving-state.js';
  * adopt each other's containers.
  */
 export function openTargets(config: SlipwayConfig, store: Store, logger: Logger): Map<string, ServingTarget> {
-  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix } });
+  const apps = Object.fromEntries(config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]));
+  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix }, apps, dataDir: config.dataDir });
 }
 
 /** Starts the data plane (the local router) of every target that has one in this process. */

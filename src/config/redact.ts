@@ -21,7 +21,11 @@ export function redactConfig(config: SlipwayConfig): Record<string, unknown> {
   return copy;
 }
 
-/** Masks the password of a URL (`postgres://u:secret@h/db` → `postgres://u:[redacted]@h/db`). */
+/**
+ * Masks the password of a URL (`postgres://u:secret@h/db` → `postgres://u:[redacted]@h/db`). The
+ * authority ends at the first `/`, `?` or `#` and its userinfo at the last `@` before that (WHATWG URL),
+ * so a password holding a raw `@` is masked whole.
+ */
 export function redactUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, `$1${REDACTED}@`);
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)[^/?#]*@/i, `$1${REDACTED}@`);
 }

@@ -225,6 +225,20 @@ const knativeTargetSchema = z.strictObject({
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);
 
+/** Linux capability names (capabilities(7), Linux 6.x), without the CAP_ prefix. */
+export const LINUX_CAPABILITIES = [
+  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
+  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN',
+  'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID',
+  'SETPCAP', 'SETUID', 'SYSLOG', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT',
+  'SYS_PTRACE', 'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'WAKE_ALARM',
+] as const;
+
+const capability = z
+  .string()
+  .transform((c) => c.toUpperCase().replace(/^CAP_/, ''))
+  .pipe(z.enum(LINUX_CAPABILITIES, { message: `not a Linux capability; use one of ${LINUX_CAPABILITIES.join(', ')}` }));
+
 const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
   repo: repoSpec.describe('Where pushes come from: github:owner/name or gitlab:group/project.'),
@@ -247,6 +261,15 @@ const appSchema = z.strictObject({
     })
     .optional()
     .describe('Pull/merge request previews.'),
+  network: z
+    .enum(['isolated', 'host'])
+    .default('isolated')
+    .describe("Network of the app's containers on a local target: isolated (no network but loopback; the router reaches the app through the enforcer's socket) or host (the host's network, reaching every local service; logged as a warning at every start)."),
+  capabilities: z
+    .array(capability)
+    .default([])
+    .describe('Linux capabilities the app needs (e.g. NET_BIND_SERVICE); all others are dropped, and no-new-privileges is always set.'),
+  readOnlyRootFilesystem: z.boolean().default(false).describe("Run the app's containers with a read-only root filesystem and a fresh tmpfs at /tmp."),
 });
 
 const buildsSchema = z
@@ -292,7 +315,17 @@ const logSchema = z
 export const configSchema = z
   .strictObject({
     server: serverSchema,
-    redis: z.string().regex(/^rediss?:\/\//, 'write it as redis://host:port').default('redis://127.0.0.1:6379').describe('Redis URL for the build queue.'),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\//, 'write it as redis://host:port')
+      .default('redis://127.0.0.1:6379')
+      .describe('Redis URL for the build queue: redis://[user:password@]host:port[/db] (AUTH, ACL user), rediss://… for TLS. The password is never logged.'),
+    redisTls: z
+      .strictObject({
+        ca: z.string().optional().describe('PEM file of the CA that signed the Redis server certificate (rediss:// URLs); default: the system CAs.'),
+      })
+      .prefault({})
+      .describe('TLS to Redis (rediss:// URLs).'),
     redisPrefix: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, dot, dash and underscore')
@@ -320,7 +353,7 @@ export const configSchema = z
     dataDir: z
       .string()
       .default('.slipway')
-      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/) and the enforcer\'s layer scan cache (cache/enforcer/). Server and workers must share it: several machines need shared storage here.'),
+      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer\'s layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.'),
     api: apiSchema,
     github: githubSchema,
     gitlab: gitlabSchema,
@@ -336,6 +369,9 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
+    if (config.redisTls.ca && !/^rediss:\/\//i.test(config.redis)) {
+      ctx.addIssue({ code: 'custom', path: ['redisTls', 'ca'], message: 'a Redis CA is set but redis is not a rediss:// URL; write rediss://host:port to use TLS' });
+    }
     config.apps.forEach((app, index) => {
       if (seen.has(app.name)) ctx.addIssue({ code: 'custom', path: ['apps', index, 'name'], message: `app "${app.name}" is defined twice` });
       seen.add(app.name);

@@ -31,7 +31,7 @@ const PLAIN = new Set<string>([MediaTypes.ociLayer, 'application/vnd.oci.image.l
 const ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 
 /** How a layer media type is decompressed (OCI image-spec layer.md, "Media Types"). */
-function compressionOf(layer: Descriptor): LayerCompression {
+export function compressionOf(layer: Descriptor): LayerCompression {
   if (GZIP.has(layer.mediaType)) return 'gzip';
   if (PLAIN.has(layer.mediaType)) return 'none';
   // zstd layers need Node's zstd binding (Node 22.15+); on Node 20 they are refused with a reason, even
@@ -90,15 +90,20 @@ export async function scanLayers(client: RegistryClient, repo: string, layers: r
   return { fs, cachedLayers };
 }
 
+/** A layer's uncompressed tar stream (blob digest-verified by the client); destroy both when done. */
+export async function openLayerTar(client: RegistryClient, repo: string, layer: Descriptor, compression: LayerCompression, signal?: AbortSignal): Promise<{ blob: Readable; tar: Readable }> {
+  const blob = await client.getBlob(repo, layer.digest, { size: layer.size, ...(signal ? { signal } : {}) });
+  const unzip = decompressor(compression);
+  return { blob, tar: unzip ? (pipeline(blob, unzip, () => undefined) as unknown as Readable) : blob };
+}
+
 /**
  * One layer through the filesystem model: blob (digest-verified by the registry client) → decompressor
  * → tar reader, hashing the uncompressed bytes for the diff_id check. Collects the layer's changes for
  * the cache unless they outgrow `budget` (serialized bytes, roughly), and then stops collecting.
  */
 async function readLayer(client: RegistryClient, repo: string, layer: Descriptor, compression: LayerCompression, fs: LayeredFilesystem, budget: number | undefined, signal: AbortSignal | undefined): Promise<{ diffId: string; changes: LayerChange[] | undefined }> {
-  const blob = await client.getBlob(repo, layer.digest, { size: layer.size, ...(signal ? { signal } : {}) });
-  const unzip = decompressor(compression);
-  const tar: Readable = unzip ? (pipeline(blob, unzip, () => undefined) as unknown as Readable) : blob;
+  const { blob, tar } = await openLayerTar(client, repo, layer, compression, signal);
   const hash = createHash('sha256');
   const hashed = (async function* () {
     for await (const chunk of tar) {

@@ -1,5 +1,6 @@
 import { SlipwayError } from '../core/errors.js';
 import type { ImageInput } from '../policy/index.js';
+import { resolveUid, readImagePasswd } from './image-user.js';
 import { formatImageRef, isIndexType, manifestReference, RegistryClient, type ImageManifest, type ImageIndex, type ImageRef } from '../registry/index.js';
 
 interface ImageConfigBlob {
@@ -20,7 +21,8 @@ interface ImageConfigBlob {
 /**
  * What the `image` and `promote` gates judge, read from the registry by the reference given (the
  * manifest, and its config blob, both verified against their digests). A multi-platform index is
- * judged by its linux/amd64 image (the platform this machine builds and runs).
+ * judged by its linux/amd64 image (the platform this machine builds and runs). `config.uid` is the
+ * numeric uid `User` resolves to (image-user.ts), null when it cannot be resolved.
  */
 export async function imageFacts(client: RegistryClient, ref: ImageRef, signal?: AbortSignal): Promise<ImageInput> {
   const top = await client.getManifest(ref.repository, manifestReference(ref), signal ? { signal } : {});
@@ -37,6 +39,8 @@ export async function imageFacts(client: RegistryClient, ref: ImageRef, signal?:
   const c = blob.config ?? {};
   const labels = c.Labels ?? {};
   const layers = (manifest.layers ?? []).map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+  // Names are resolved through the image's own /etc/passwd; numbers (and root's other spellings) never need it.
+  const uid = await resolveUid(c.User ?? '', () => readImagePasswd(client, ref.repository, manifest.layers ?? [], signal));
   return {
     ref: formatImageRef(ref),
     registry: ref.registry,
@@ -45,6 +49,7 @@ export async function imageFacts(client: RegistryClient, ref: ImageRef, signal?:
     byDigest: ref.digest !== undefined,
     config: {
       User: c.User ?? '',
+      uid,
       Env: c.Env ?? [],
       Entrypoint: c.Entrypoint ?? [],
       Cmd: c.Cmd ?? [],

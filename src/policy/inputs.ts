@@ -66,6 +66,11 @@ export interface ImageInput {
   byDigest: boolean;
   config: {
     User: string;
+    /**
+     * The numeric uid `User` resolves to (a name through the image's /etc/passwd; `00`, `root:x`, `0:0`
+     * are all 0); null when it cannot be resolved (no passwd, unknown name): judge this, not `User`.
+     */
+    uid: number | null;
     Env: string[];
     Entrypoint: string[];
     Cmd: string[];
@@ -148,7 +153,7 @@ export function sampleInput(gate: Gate): PolicyInput {
       repository: 'slipway/sample',
       digest: SAMPLE_DIGEST,
       byDigest: true,
-      config: { User: 'app', Env: ['PATH=/bin'], Entrypoint: [], Cmd: ['/bin/app'], WorkingDir: '/', ExposedPorts: ['8080/tcp'], Labels: { 'org.opencontainers.image.source': 'https://github.com/octo/sample' } },
+      config: { User: 'app', uid: 1000, Env: ['PATH=/bin'], Entrypoint: [], Cmd: ['/bin/app'], WorkingDir: '/', ExposedPorts: ['8080/tcp'], Labels: { 'org.opencontainers.image.source': 'https://github.com/octo/sample' } },
       labels: { 'org.opencontainers.image.source': 'https://github.com/octo/sample', 'org.opencontainers.image.revision': 'a'.repeat(40) },
       layers: [{ digest: SAMPLE_DIGEST, size: 1024, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
       size: 1024,

@@ -1,4 +1,4 @@
-export { createRedis } from './connection.js';
+export { createRedis, connectRedis, safeRedisUrl, type RedisEndpoint } from './connection.js';
 export { BUILDS_QUEUE, DEFAULT_PREFIX, channels } from './names.js';
 export { buildJobSchema, type BuildJob, type BuildEvent } from './payloads.js';
 export { BuildQueue, type BuildQueueOptions } from './build-queue.js';

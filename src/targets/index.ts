@@ -13,3 +13,4 @@ export { sweepPreviews, type SweptPreview } from './previews.js';
 export { LocalTarget, type LocalTargetSettings } from './local/index.js';
 export { KnativeTarget, knativeService, type KnativeTargetSettings } from './knative/index.js';
 export type * from './types.js';
+export { DEFAULT_APP_RUNTIME } from './types.js';

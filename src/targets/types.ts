@@ -200,9 +200,25 @@ export interface ServingState {
   putRoute(app: string, target: string, traffic: TrafficTarget[], expectedGeneration: number): Promise<boolean>;
 }
 
+/** How an app's containers are confined (`apps[]` in the config); targets apply what they can. */
+export interface AppRuntime {
+  /** `isolated`: no network but loopback, reached through the enforcer's socket; `host`: the host's network (opt-in). */
+  network: 'isolated' | 'host';
+  /** Linux capabilities added back after all are dropped (`CAP_` prefix left off: `NET_BIND_SERVICE`). */
+  capabilities: string[];
+  /** The image's filesystem read-only; /tmp is a fresh tmpfs. */
+  readOnlyRootFilesystem: boolean;
+}
+
+export const DEFAULT_APP_RUNTIME: AppRuntime = { network: 'isolated', capabilities: [], readOnlyRootFilesystem: false };
+
 export interface TargetDeps {
   state: ServingState;
   logger: Logger;
   /** Extra labels on every container (tests: `dev.slipway.test=<id>`); also scope which containers are adopted. */
   labels?: Record<string, string>;
+  /** Per app, by name; apps not listed get DEFAULT_APP_RUNTIME. */
+  apps?: Record<string, AppRuntime>;
+  /** Slipway's data directory (config `dataDir`): targets keep their runtime files below it. Default `.slipway`. */
+  dataDir?: string;
 }

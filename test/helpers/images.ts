@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../../src/core/types.js';
+import { writeTar } from '../../src/enforcer/index.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from './registry.js';
 
@@ -12,12 +13,20 @@ export interface PushedImage {
   digest: Digest;
 }
 
+/** /etc/passwd of the synthetic layer: `USER app` resolves to uid 1000 (policies judge the numeric uid). */
+export const SYNTHETIC_PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
+
 /**
  * Pushes a real (small) one-layer OCI image with the given image config to `repo` under `tag`: enough
- * for registry and policy tests, which judge manifests and configs, without running a build.
+ * for registry and policy tests, which judge manifests and configs, without running a build. The layer
+ * is a tar with an /etc/passwd and `layerBytes` of random data (so every image is distinct).
  */
 export async function pushImage(client: RegistryClient, repo: string, options: { config?: Record<string, unknown>; tag?: string; layerBytes?: number } = {}): Promise<PushedImage> {
-  const layer = randomBytes(options.layerBytes ?? 1024);
+  const layer = writeTar([
+    { name: 'etc', type: 'directory', mode: 0o755 },
+    { name: 'etc/passwd', type: 'file', mode: 0o644, data: Buffer.from(SYNTHETIC_PASSWD) },
+    { name: 'data', type: 'file', mode: 0o644, data: randomBytes(options.layerBytes ?? 1024) },
+  ]);
   const layerDigest = await client.uploadBlob(repo, layer);
   const config = Buffer.from(JSON.stringify({ created: new Date().toISOString(), architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], ...options.config }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
   const configDigest = await client.uploadBlob(repo, config);

@@ -33,7 +33,7 @@ describe('default policies on real images in the registry', () => {
     const result = await judge('image', good.ref);
     expect(result.rejected).toBe(false);
     expect(failed(result)).toEqual([]);
-    expect(result.decisions.length).toBe(4);
+    expect(result.decisions.length).toBe(5);
   });
 
   it.each([
@@ -109,7 +109,7 @@ describe('default policies on real images in the registry', () => {
     it('`policy lint` lists the policies, or every problem with exit 1', async () => {
       const ok = await run('policy', 'lint');
       expect(ok.code).toBe(0);
-      expect(ok.out).toMatch(/non-root\s+image\s+enforce\s+1\s+policies\/image\.yaml#1/);
+      expect(ok.out).toMatch(/non-root\s+image\s+enforce\s+2\s+policies\/image\.yaml#1/);
       writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: slipway.dev/v1\nkind: ImagePolicy\nmetadata: { name: x }\nspec: { gate: image, rules: [{ expression: "image.", message: m }] }\n');
       const bad = await run('policy', 'lint', '--dir', dir);
       expect(bad.code).toBe(1);

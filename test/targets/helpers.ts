@@ -7,7 +7,10 @@ import { createLogger } from '../../src/log/index.js';
 import { servingState } from '../../src/cli/serving-state.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { LocalTarget, type LocalTargetSettings } from '../../src/targets/index.js';
-import { BASE_IMAGE, buildAndPush, docker, dockerOk } from '../enforcer/docker.js';
+import { injectEnforcer } from '../../src/enforcer/index.js';
+import { RegistryClient } from '../../src/registry/index.js';
+import type { AppRuntime } from '../../src/targets/index.js';
+import { BASE_IMAGE, buildAndPush, docker, dockerOk, enforcerArtifacts } from '../enforcer/docker.js';
 import { freePort } from '../helpers/ports.js';
 import { getWithHost, type HostReply } from '../helpers/http.js';
 
@@ -32,6 +35,19 @@ export async function buildApp(repo: string, body: string): Promise<string> {
     'www/index.html': body,
     'www/cgi-bin/env': cgi('echo "PORT=$PORT K_SERVICE=$K_SERVICE K_CONFIGURATION=$K_CONFIGURATION K_REVISION=$K_REVISION"'),
     'www/cgi-bin/slow': cgi('sleep 1; echo slow'),
+  });
+  // Isolated revisions (the default) are served through the enforcer's proxy: inject it, as the pipeline does.
+  enforcerArtifacts();
+  const injected = await injectEnforcer(new RegistryClient({ host: REGISTRY }), tag, `${tag}-slipway`, { labels: { 'dev.slipway.build': 'test' } });
+  return injected.ref;
+}
+
+/** The same app, not injected: only `network: host` can serve it. */
+export async function buildPlainApp(repo: string, body: string): Promise<string> {
+  const tag = `${REGISTRY}/${repo}:${body.replace(/[^a-z0-9]/gi, '') || 'x'}`;
+  await buildAndPush(tag, {
+    Dockerfile: `FROM ${BASE_IMAGE}\nCOPY www /www\nCMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /www"]\n`,
+    'www/index.html': body,
   });
   const digests = await dockerOk(['inspect', '--format', '{{json .RepoDigests}}', tag]);
   const ref = (JSON.parse(digests) as string[]).find((d) => d.startsWith(`${REGISTRY}/${repo}@`));
@@ -72,12 +88,12 @@ export interface Harness {
 }
 
 /** A LocalTarget over a fresh SQLite store, its router on a free loopback port. */
-export async function harness(id: string, overrides: Partial<LocalTargetSettings> = {}): Promise<Harness> {
+export async function harness(id: string, overrides: Partial<LocalTargetSettings> = {}, apps: Record<string, AppRuntime> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-serving-'));
   const store = await openStore({ url: `sqlite:${join(dir, 'slipway.db')}` });
   const listen = `127.0.0.1:${await freePort()}`;
   const settings = localSettings({ listen, ...overrides });
-  const make = () => new LocalTarget('local', settings, { state: servingState(store.db), logger: createLogger({ level: process.env.SLIPWAY_TEST_LOG ?? 'silent' }), labels: { [TEST_LABEL]: id } });
+  const make = () => new LocalTarget('local', settings, { state: servingState(store.db), logger: createLogger({ level: process.env.SLIPWAY_TEST_LOG ?? 'silent' }), labels: { [TEST_LABEL]: id }, apps, dataDir: dir });
   const h: Harness = {
     id,
     dir,

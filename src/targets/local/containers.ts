@@ -1,14 +1,24 @@
 import { randomBytes } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
-import type { Revision } from '../types.js';
+import type { Logger } from '../../log/index.js';
+import { DEFAULT_APP_RUNTIME, type AppRuntime, type Revision } from '../types.js';
 import type { DockerEngine } from './docker.js';
+import { hostConfig, ISOLATED_PORT, makeRunDir, PROXY_SOCKET, removeRunDir } from './isolation.js';
 import { LABEL, containerLabels, identify, type ContainerIdentity } from './labels.js';
 import { freeLoopbackPort, waitUntilAccepting } from './readiness.js';
 
-/** A running (or paused) container of a revision, listening on its own loopback port. */
+/** The enforcer's version label: an image without it has no proxy to serve an isolated container through. */
+const ENFORCER_LABEL = 'dev.slipway.enforcer.version';
+
+/**
+ * A running (or paused) container of a revision: reached through its proxy socket (isolated network)
+ * or on its own loopback port (host network).
+ */
 export interface Instance {
   id: string;
   port: number;
+  socket?: string;
 }
 
 export interface ContainersOptions {
@@ -18,6 +28,11 @@ export interface ContainersOptions {
   labels: Record<string, string>;
   startTimeout: number;
   drainTimeout: number;
+  /** Per-app confinement (config `apps[]`); default DEFAULT_APP_RUNTIME. */
+  apps?: Record<string, AppRuntime>;
+  /** Directory (created 0700) holding each isolated container's bind-mounted run directory. */
+  runRoot: string;
+  logger: Logger;
 }
 
 /** Starts, pauses, resumes and stops a revision's containers through the Engine. One job: container lifecycle. */
@@ -33,23 +48,48 @@ export class Containers {
    * One container of `revision`, started and accepting connections. Environment per Knative's runtime
    * contract ("Environment variables"): PORT (MUST), K_SERVICE, K_CONFIGURATION, K_REVISION (SHOULD).
    * Slipway's app is the Knative Service and its Configuration, so both are the app name. A container
-   * that does not get ready is removed and its last output reported.
+   * that does not get ready is removed and its last output reported. Confinement: isolation.ts.
    */
   async launch(revision: Revision): Promise<Instance> {
-    const port = await freeLoopbackPort();
-    const env = { ...revision.spec.env, PORT: String(port), K_SERVICE: revision.app, K_CONFIGURATION: revision.app, K_REVISION: revision.name };
-    const id = await this.o.engine.create({
-      name: `slipway-${this.o.target}-${revision.name}-${randomBytes(3).toString('hex')}`,
-      image: revision.image,
-      env,
-      labels: containerLabels(this.o.labels, this.o.target, revision.app, revision.name, port),
-      stopTimeout: Math.ceil(this.o.drainTimeout / 1000),
-      ...(revision.spec.resources.memory ? { memory: revision.spec.resources.memory } : {}),
-      ...(revision.spec.resources.cpu ? { cpu: revision.spec.resources.cpu } : {}),
-    });
+    const runtime = this.o.apps?.[revision.app] ?? DEFAULT_APP_RUNTIME;
+    const isolated = runtime.network !== 'host';
+    if (isolated && !(ENFORCER_LABEL in (await this.o.engine.imageLabels(revision.image)))) {
+      throw new SlipwayError(
+        'SLW_REVISION_FAILED',
+        `revision ${revision.name}: the image does not carry Slipway's enforcer, which serves isolated apps (network: isolated, the default) to the router; promote images through the pipeline (it injects it), or set apps[].network: host for ${revision.app}`,
+      );
+    }
+    if (!isolated) this.o.logger.warn({ app: revision.app, revision: revision.name }, `revision ${revision.name} runs with the host's network (apps[].network: host): it can reach every service on this machine's loopback`);
+    const port = isolated ? (revision.spec.port ?? ISOLATED_PORT) : await freeLoopbackPort();
+    const run = isolated ? makeRunDir(this.o.runRoot, randomBytes(6).toString('hex')) : undefined;
+    const env = {
+      ...revision.spec.env,
+      PORT: String(port),
+      K_SERVICE: revision.app,
+      K_CONFIGURATION: revision.app,
+      K_REVISION: revision.name,
+      ...(run ? { SLIPWAY_PROXY_SOCKET: PROXY_SOCKET } : {}),
+    };
+    let id: string;
+    try {
+      id = await this.o.engine.create({
+        name: `slipway-${this.o.target}-${revision.name}-${randomBytes(3).toString('hex')}`,
+        image: revision.image,
+        env,
+        labels: containerLabels(this.o.labels, this.o.target, revision.app, revision.name, port, run?.socket),
+        stopTimeout: Math.ceil(this.o.drainTimeout / 1000),
+        hostConfig: hostConfig(runtime, run?.dir),
+        ...(revision.spec.resources.memory ? { memory: revision.spec.resources.memory } : {}),
+        ...(revision.spec.resources.cpu ? { cpu: revision.spec.resources.cpu } : {}),
+      });
+    } catch (err) {
+      removeRunDir(run?.socket);
+      throw err;
+    }
+    const instance: Instance = { id, port, ...(run ? { socket: run.socket } : {}) };
     try {
       await this.o.engine.start(id);
-      const outcome = await waitUntilAccepting(port, Date.now() + this.o.startTimeout, async () => (await this.o.engine.inspectState(id))?.status === 'running');
+      const outcome = await waitUntilAccepting(instance, Date.now() + this.o.startTimeout, async () => (await this.o.engine.inspectState(id))?.status === 'running');
       if (outcome !== 'ready') {
         const output = await this.o.engine.logs(id).catch(() => '');
         const why = outcome === 'exited' ? 'exited before it accepted connections' : `did not accept connections on PORT=${port} within ${this.o.startTimeout} ms`;
@@ -59,10 +99,16 @@ export class Containers {
         );
       }
     } catch (err) {
-      await this.o.engine.remove(id).catch(() => undefined);
+      await this.remove(instance).catch(() => undefined);
       throw err;
     }
-    return { id, port };
+    return instance;
+  }
+
+  /** Removes the container and its run directory (only one below runRoot: the path comes from a label). */
+  private async remove(instance: Instance): Promise<void> {
+    await this.o.engine.remove(instance.id);
+    if (instance.socket && dirname(dirname(resolve(instance.socket))) === resolve(this.o.runRoot)) removeRunDir(instance.socket);
   }
 
   pause(instance: Instance): Promise<void> {
@@ -78,7 +124,7 @@ export class Containers {
   async stop(instance: Instance, paused = false): Promise<void> {
     if (paused) await this.o.engine.unpause(instance.id).catch(() => undefined);
     await this.o.engine.stop(instance.id, Math.ceil(this.o.drainTimeout / 1000));
-    await this.o.engine.remove(instance.id);
+    await this.remove(instance);
   }
 
   /** This target's containers, as labels describe them (adoption after a restart). */
@@ -89,6 +135,6 @@ export class Containers {
 
   /** Removes every container of a revision, whichever process started it. */
   async removeRevision(revision: string): Promise<void> {
-    for (const c of await this.list({ [LABEL.revision]: revision })) await this.o.engine.remove(c.id);
+    for (const c of await this.list({ [LABEL.revision]: revision })) await this.remove(c);
   }
 }

@@ -26,6 +26,8 @@ export interface ContainerSpec {
   cpu?: number;
   /** Seconds between SIGTERM and SIGKILL on stop. */
   stopTimeout: number;
+  /** Network, capabilities, mounts (isolation.ts). */
+  hostConfig: Record<string, unknown>;
 }
 
 interface Reply {
@@ -93,6 +95,12 @@ export class DockerEngine {
     return reply.status === 200;
   }
 
+  /** The image's labels (it must be present: ensureImage first). */
+  async imageLabels(ref: string): Promise<Record<string, string>> {
+    const reply = await this.expect('GET', `/images/${encodeURIComponent(ref)}/json`, [200]);
+    return (JSON.parse(reply.body.toString()) as { Config?: { Labels?: Record<string, string> | null } }).Config?.Labels ?? {};
+  }
+
   /** Pulls `repo@sha256:…`; the Engine streams progress as JSON lines and reports failure in-band. */
   async pull(image: string): Promise<void> {
     const at = image.lastIndexOf('@');
@@ -106,9 +114,9 @@ export class DockerEngine {
   }
 
   /**
-   * Host networking: the Engine here runs with `--bridge=none` (DESIGN.md "Local machine layout"), so a
-   * revision listens on a loopback port of its own. `Init` runs docker-init as PID 1 so SIGTERM reaches
-   * the app (a bare PID 1 ignores signals it has no handler for, and every stop would wait for SIGKILL).
+   * Network and confinement come from `spec.hostConfig` (isolation.ts). `Init` runs docker-init as PID 1
+   * so SIGTERM reaches the app (a bare PID 1 ignores signals it has no handler for, and every stop would
+   * wait for SIGKILL).
    */
   async create(spec: ContainerSpec): Promise<string> {
     const reply = await this.expect('POST', `/containers/create?name=${encodeURIComponent(spec.name)}`, [201], {
@@ -117,7 +125,7 @@ export class DockerEngine {
       Labels: spec.labels,
       StopTimeout: spec.stopTimeout,
       HostConfig: {
-        NetworkMode: 'host',
+        ...spec.hostConfig,
         Init: true,
         ...(spec.memory ? { Memory: spec.memory } : {}),
         ...(spec.cpu ? { NanoCpus: Math.round(spec.cpu * 1e9) } : {}),

@@ -9,6 +9,8 @@ export const LABEL = {
   app: 'dev.slipway.app',
   revision: 'dev.slipway.revision',
   port: 'dev.slipway.port',
+  /** Host path of the enforcer's proxy socket (isolated network); absent with host networking. */
+  socket: 'dev.slipway.socket',
 } as const;
 
 export interface ContainerIdentity {
@@ -16,12 +18,14 @@ export interface ContainerIdentity {
   app: string;
   revision: string;
   port: number;
+  /** Host path of the proxy socket the router connects to (isolated network); else 127.0.0.1:port. */
+  socket?: string;
   /** Engine state: `running`, `paused`, `exited`… */
   state: string;
 }
 
-export function containerLabels(base: Record<string, string>, target: string, app: string, revision: string, port: number): Record<string, string> {
-  return { ...base, [LABEL.target]: target, [LABEL.app]: app, [LABEL.revision]: revision, [LABEL.port]: String(port) };
+export function containerLabels(base: Record<string, string>, target: string, app: string, revision: string, port: number, socket: string | undefined): Record<string, string> {
+  return { ...base, [LABEL.target]: target, [LABEL.app]: app, [LABEL.revision]: revision, [LABEL.port]: String(port), ...(socket ? { [LABEL.socket]: socket } : {}) };
 }
 
 /** What a listed container serves; undefined for containers whose labels are incomplete. */
@@ -30,5 +34,6 @@ export function identify(c: ContainerSummary): ContainerIdentity | undefined {
   const revision = c.Labels[LABEL.revision];
   const port = Number(c.Labels[LABEL.port]);
   if (!app || !revision || !Number.isInteger(port) || port <= 0) return undefined;
-  return { id: c.Id, app, revision, port, state: c.State };
+  const socket = c.Labels[LABEL.socket];
+  return { id: c.Id, app, revision, port, ...(socket ? { socket } : {}), state: c.State };
 }

@@ -168,7 +168,7 @@ export class RevisionPool {
         return;
       }
       this.instances.push({ ...instance, state: 'ready', inflight: 0, agent: newAgent() });
-      this.logger.info({ revision: this.revision.name, container: instance.id.slice(0, 12), port: instance.port, containers: this.instances.length }, 'container started');
+      this.logger.info({ revision: this.revision.name, container: instance.id.slice(0, 12), port: instance.port, socket: instance.socket, containers: this.instances.length }, 'container started');
       this.armScaleIn();
       this.dispatch();
       if (this.inflight() === 0 && this.waiters.length === 0) this.armIdle();

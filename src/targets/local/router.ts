@@ -65,8 +65,8 @@ export function createRouter(options: RouterOptions): Server {
     };
     const upstream = request(
       {
-        host: '127.0.0.1',
-        port: instance.port,
+        // Isolated containers are reached through their proxy socket (isolation.ts), others on loopback.
+        ...(instance.socket ? { socketPath: instance.socket } : { host: '127.0.0.1', port: instance.port }),
         method: req.method,
         path: req.url,
         headers: upstreamHeaders(req, host, options.trustProxy ?? false),
@@ -103,7 +103,7 @@ export function createRouter(options: RouterOptions): Server {
         );
         return;
       }
-      logger.warn({ err, revision, port: instance.port }, 'upstream request failed');
+      logger.warn({ err, revision, port: instance.port, socket: instance.socket }, 'upstream request failed');
       problem(res, 502, 'Bad gateway', `revision ${revision} did not answer: ${err.code ?? err.message}`, { [REVISION_HEADER]: revision });
     });
     // The client went away before the answer was complete: stop the upstream request, free the lease.

@@ -3,8 +3,8 @@ import { SlipwayError } from '../../core/errors.js';
 import type { Logger } from '../../log/index.js';
 import type { Revision, ServingHandle, ServingState } from '../types.js';
 import type { Containers, Instance } from './containers.js';
-import { LABEL } from './labels.js';
-import { accepts } from './readiness.js';
+import { LABEL, type ContainerIdentity } from './labels.js';
+import { ready } from './readiness.js';
 import { RevisionPool, type PoolSettings } from './pool.js';
 import { createRouter, type Resolution } from './router.js';
 import { buildRouteTable, routeTableKey, type HostRoute } from './routes.js';
@@ -152,8 +152,8 @@ export class LocalServing {
     for (const c of await this.o.containers.list({ [LABEL.revision]: name })) await this.adoptOne(pool, c);
   }
 
-  private async adoptOne(pool: RevisionPool, c: { id: string; port: number; state: string; revision: string }): Promise<void> {
-    const serves = c.state === 'paused' || (c.state === 'running' && (await accepts(c.port)));
+  private async adoptOne(pool: RevisionPool, c: ContainerIdentity): Promise<void> {
+    const serves = c.state === 'paused' || (c.state === 'running' && (await ready(c)));
     if (serves) {
       pool.adopt(c, c.state === 'paused');
       this.o.logger.debug({ container: c.id.slice(0, 12), revision: c.revision, state: c.state }, 'adopted');

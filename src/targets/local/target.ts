@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { imageDigest } from '../names.js';
 import { collectable } from '../traffic.js';
@@ -34,7 +35,16 @@ export class LocalTarget extends StoredTarget {
   ) {
     super(name, settings.domain, deps);
     this.engine = new DockerEngine(settings.docker);
-    this.containers = new Containers({ engine: this.engine, target: name, labels: deps.labels ?? {}, startTimeout: settings.startTimeout, drainTimeout: settings.drainTimeout });
+    this.containers = new Containers({
+      engine: this.engine,
+      target: name,
+      labels: deps.labels ?? {},
+      startTimeout: settings.startTimeout,
+      drainTimeout: settings.drainTimeout,
+      ...(deps.apps ? { apps: deps.apps } : {}),
+      runRoot: resolve(deps.dataDir ?? '.slipway', 'run', name),
+      logger: deps.logger.child({ target: name }),
+    });
   }
 
   async deploy(app: string, options: DeployOptions): Promise<Revision> {

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log/index.js';
 import { runBuild, type Stage } from '../../src/pipeline/index.js';
 import { createBuild, getBuild, listStages } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { buildEnded, deliverGithub, servingApp, startTestRuntime, testConfig, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import { buildEnded, deliverGithub, servingApp, startTestRuntime, testConfig, waitFor } from '../helpers/runtime.js';
 import { githubPush } from '../helpers/webhooks.js';
 
 /** Processes whose argv is exactly `argv` (BuildKit's RUN containers are processes of this machine). */

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
-import { runBuild, type PipelineDeps } from '../src/pipeline/index.js';
+import { removeStaleWorkspaces, runBuild, type PipelineDeps } from '../src/pipeline/index.js';
 import { BUILDS_QUEUE, buildJobSchema, channels, createRedis, type RedisEndpoint, type BuildJob, type BuildQueue } from '../src/queue/index.js';
 import { listQueuedBuildIds } from '../src/store/index.js';
 
@@ -30,18 +31,40 @@ export async function startBuildWorker(options: BuildWorkerOptions): Promise<Bui
   const connection: Redis = createRedis(options.redis, 'worker');
   const subscriber: Redis = createRedis(options.redis, 'worker-cancel');
 
-  const processor = async (job: Job<BuildJob>, _token?: string, signal?: AbortSignal) => {
+  const processor = async (job: Job<BuildJob>, token?: string, signal?: AbortSignal) => {
     const { buildId } = buildJobSchema.parse(job.data);
-    const result = await runBuild(buildId, deps, {
-      signal: signal ?? new AbortController().signal,
-      attempt: job.attemptsMade + 1,
-      maxAttempts: job.opts.attempts ?? 1,
-    });
+    // BullMQ renews locks from a timer of its own; renewing here too, more often, keeps a build that runs
+    // for an hour (a long unpack, a slow solve) from being taken for a dead worker's after one late renewal.
+    const renew = token
+      ? setInterval(() => {
+          job.extendLock(token, cfg.lockDuration).catch((err: unknown) => deps.logger.warn({ err, build: buildId }, 'could not extend the build job lock'));
+        }, Math.max(100, Math.floor(cfg.lockDuration / 3)))
+      : undefined;
+    let result;
+    try {
+      result = await runBuild(buildId, deps, {
+        signal: signal ?? new AbortController().signal,
+        attempt: job.attemptsMade + 1,
+        maxAttempts: job.opts.attempts ?? 1,
+      });
+    } finally {
+      clearInterval(renew);
+    }
     if (result.outcome === 'retry') throw result.error;
     // The build row holds the failure; tell BullMQ not to retry it.
     if (result.outcome === 'failed') throw new UnrecoverableError(`${result.error.code}: ${result.error.message}`);
     return { state: result.state };
   };
+
+  // Before taking jobs: a worker killed mid-build left its checkout behind, and nothing else removes it.
+  await removeStaleWorkspaces({
+    dir: resolve(deps.cwd ?? process.cwd(), cfg.workspace),
+    store: deps.store,
+    redis: connection,
+    prefix: options.prefix,
+    lockDuration: cfg.lockDuration,
+    logger: deps.logger,
+  }).catch((err: unknown) => deps.logger.warn({ err }, 'could not remove stale workspaces; the next worker start tries again'));
 
   const worker = new Worker<BuildJob>(BUILDS_QUEUE, processor, {
     connection,

@@ -135,6 +135,7 @@ const apiSchema = z
     uploadLimit: size('200MiB', 'Largest build context upload (POST /api/v1/apps/:app/builds) accepted; larger ones get 413'),
     uploadRetention: duration('7d', 'How long a stored upload is kept once no queued or running build needs it (checked hourly)'),
     uploadUnpackedLimit: size('2GiB', 'Largest total size of an upload\'s files once unpacked; past it (a gzip bomb, say) the upload gets 413'),
+    uploadMaxEntries: z.number().int().min(1).default(100_000).describe('Most tar entries (files, directories, links) an upload may hold; past it (millions of empty files, say) the upload gets 413 and a worker refuses to unpack it'),
   })
   .prefault({})
   .describe('API authentication.');
@@ -281,6 +282,8 @@ const buildsSchema = z
     lockDuration: duration('30s', 'How long a worker holds a build before another may take it over if the worker died'),
     stalledInterval: duration('15s', 'How often workers look for builds whose worker died'),
     fetchTimeout: duration('10m', 'Longest a git fetch may take'),
+    timeout: duration('60m', 'Longest a whole build may run before it fails with SLW_BUILD_TIMEOUT and its work (git, unpack, the BuildKit solve) is aborted'),
+    stageTimeout: duration('30m', 'Longest one pipeline stage may run before the build fails with SLW_BUILD_TIMEOUT naming the stage'),
   })
   .prefault({})
   .describe('Build execution.');

@@ -45,6 +45,8 @@ const CATALOG = {
   SLW_FETCH_SOURCE_REFUSED: { httpStatus: 422, retryable: false, title: 'Source location not allowed' },
   SLW_BUILD_CANCELED: { httpStatus: 409, retryable: false, title: 'Build canceled' },
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: 'App not configured' },
+  SLW_BUILD_TIMEOUT: { httpStatus: 504, retryable: false, title: 'Build took longer than allowed' },
+  SLW_PROMOTION_ORIGIN: { httpStatus: 403, retryable: false, title: 'Image comes from an unapproved fork build' },
   // Build (BuildKit, issue 3)
   SLW_BUILDKIT_UNREACHABLE: { httpStatus: 503, retryable: true, title: 'BuildKit unreachable' },
   SLW_BUILDKIT_PROTOCOL: { httpStatus: 502, retryable: true, title: 'BuildKit call failed' },

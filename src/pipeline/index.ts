@@ -7,3 +7,4 @@ export { injectStage, type InjectOutput } from './stages/inject.js';
 export { signStage, type SignOutput } from './stages/sign.js';
 export { loadSigningMaterial, type SigningMaterial } from './signing-material.js';
 export { promoteStage, previewTag, type PromoteOutput } from './stages/promote.js';
+export { removeStaleWorkspaces, type StaleWorkspaceOptions } from './workspaces.js';

@@ -2,10 +2,12 @@ import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SlipwayError, toSlipwayError } from '../core/errors.js';
 import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/types.js';
-import { buildLogger } from '../log/index.js';
+import { buildLogger, SecretMasker } from '../log/index.js';
 import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type BuildRow, type LogLevel } from '../store/index.js';
 import type { PipelineDeps, Stage, StageContext } from './context.js';
+import { knownSecrets } from './known-secrets.js';
 import { DEFAULT_STAGES } from './stages/index.js';
+import { BuildDeadline } from './deadline.js';
 
 export interface RunBuildOptions {
   signal: AbortSignal;
@@ -44,7 +46,12 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   // it is gone before the end state is visible.
   const removeWorkspace = () => rm(workspace, { recursive: true, force: true }).catch(() => undefined);
 
-  const log = async (line: string, level: LogLevel = 'info') => {
+  // Every line users can read (stored, streamed, forge summaries) passes here: a step that prints a
+  // secret it was given shows *** instead (GitHub Actions' masking). Lines arrive whole (BuildKit's
+  // output is assembled per line before it gets here), so a value is never split across two.
+  const masker = new SecretMasker(knownSecrets(deps.config, deps.env ?? {}));
+  const log = async (text: string, level: LogLevel = 'info') => {
+    const line = masker.mask(text);
     const row = await appendLog(store.db, { buildId, stage: currentStage, level, line });
     await deps.events.publish({ type: 'log', buildId, id: Number(row.id), ts: row.ts, stage: row.stage, level: row.level, line: row.line });
   };
@@ -73,11 +80,17 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   const outputs: Record<string, unknown> = {};
   let endState: BuildState = 'ready';
   let build: BuildRow = initial;
+  // builds.timeout counts from when the build first started (a resumed build does not start over);
+  // builds.stageTimeout from when each stage starts. Either aborts the stage's work through `signal`.
+  const startedAt = initial.started_at ? Date.parse(initial.started_at) : Date.now();
+  const deadline = new BuildDeadline(options.signal, deps.config.builds, startedAt);
+  const signal = deadline.signal;
 
   try {
     for (const stage of stages) {
+      if (deadline.expired) throw deadline.expired;
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal: options.signal, workspace, ...(deps.cwd ? { cwd: deps.cwd } : {}), ...(deps.env ? { env: deps.env } : {}), outputs, logger, log };
+      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal, workspace, ...(deps.cwd ? { cwd: deps.cwd } : {}), ...(deps.env ? { env: deps.env } : {}), outputs, logger, log };
       const skipped = await stage.skip?.(ctx);
       if (skipped !== undefined) {
         await log(`${stage.name} skipped: ${skipped}`, 'warn');
@@ -103,10 +116,10 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       await log(`▶ ${stage.name}`);
       const started = performance.now();
       try {
-        outputs[stage.name] = await stage.run({ ...ctx, build });
+        outputs[stage.name] = await deadline.run(stage.name, () => stage.run({ ...ctx, build }));
       } catch (err) {
         const seconds = (performance.now() - started) / 1000;
-        const outcome = options.signal.aborted ? 'canceled' : 'failed';
+        const outcome = options.signal.aborted && !deadline.expired ? 'canceled' : 'failed';
         await finishStage(store.db, buildId, stage.name, outcome, seconds * 1000);
         deps.metrics?.stageDuration.observe({ stage: stage.name, outcome }, seconds);
         throw err;
@@ -128,8 +141,12 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     logger.info({ state: endState }, 'build finished');
     return { outcome: 'finished', state: endState };
   } catch (err) {
+    if (deadline.expired) {
+      await fail(build, deadline.expired);
+      return { outcome: 'failed', error: deadline.expired };
+    }
     if (options.signal.aborted) return await canceled();
-    const error = toSlipwayError(err);
+    const error = masked(toSlipwayError(err));
     if (error.retryable && options.attempt < options.maxAttempts) {
       await log(`${currentStage ?? 'build'} failed: ${error.message}; will try again`, 'warn');
       logger.warn({ err: error, code: error.code }, 'build try failed, will retry');
@@ -138,7 +155,14 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     await fail(build, error);
     return { outcome: 'failed', error };
   } finally {
+    deadline.dispose();
     await removeWorkspace();
+  }
+
+  /** The error with known secrets masked: its message becomes the build's error_message and the job's failure. */
+  function masked(error: SlipwayError): SlipwayError {
+    const message = masker.mask(error.message);
+    return message === error.message ? error : new SlipwayError(error.code, message, { details: error.details });
   }
 
   async function fail(row: BuildRow, error: SlipwayError): Promise<void> {

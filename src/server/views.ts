@@ -23,6 +23,7 @@ export function buildView(b: BuildRow, publicUrl: string) {
     digest: b.digest,
     error: b.error_code ? { code: b.error_code, message: b.error_message } : null,
     supersededBy: b.superseded_by,
+    sourceBuild: b.source_build,
     attempts: b.attempts,
     createdAt: b.created_at,
     updatedAt: b.updated_at,

@@ -18,6 +18,8 @@ export interface NewBuild {
   fork?: boolean;
   prNumber?: number | null;
   sender?: string | null;
+  /** Image promotions: the build that made the digest (its fork flag is carried in `fork`). */
+  sourceBuild?: string | null;
   /** Appended to the dedupe key when one commit legitimately builds twice for a target (e.g. per preview). */
   dedupeExtra?: string;
 }
@@ -56,6 +58,7 @@ export async function createBuild(db: Kysely<Database>, input: NewBuild): Promis
       error_message: null,
       dedupe_key: key,
       superseded_by: null,
+      source_build: input.sourceBuild ?? null,
       attempts: 0,
       created_at: ts,
       updated_at: ts,
@@ -164,4 +167,12 @@ export async function listBuilds(db: Kysely<Database>, query: ListBuildsQuery = 
 export async function listQueuedBuildIds(db: Kysely<Database>, limit = 500): Promise<string[]> {
   const rows = await db.selectFrom('builds').select('id').where('state', '=', 'queued').orderBy('created_at').limit(limit).execute();
   return rows.map((r) => r.id);
+}
+
+/**
+ * The builds that made an image digest (pushed or injected it), oldest first; image promotions of that
+ * digest are left out, so a digest's origin is always a build that built it.
+ */
+export async function buildsOfDigest(db: Kysely<Database>, digest: string): Promise<BuildRow[]> {
+  return db.selectFrom('builds').selectAll().where('digest', '=', digest).where('trigger', '<>', 'image').orderBy('created_at').execute();
 }

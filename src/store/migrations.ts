@@ -194,6 +194,14 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('builds_change_request').on('builds').columns(['forge', 'repo', 'pr_number']).execute();
       },
     },
+    // Image promotions record which build made the digest they promote (and the promotions API looks it
+    // up by digest to refuse an unapproved fork's image).
+    '0005_image_origin': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('builds').addColumn('source_build', 'text').execute();
+        await db.schema.createIndex('builds_digest').on('builds').column('digest').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -43,6 +43,8 @@ export interface BuildsTable {
   /** `app:target:commit[:extra]`; unique among builds that were not canceled. */
   dedupe_key: string;
   superseded_by: string | null;
+  /** Image promotions (trigger `image`): the build that made the promoted digest, when Slipway made it. */
+  source_build: string | null;
   attempts: number;
   created_at: string;
   updated_at: string;

@@ -74,7 +74,7 @@ describe('serving through the pipeline (real BuildKit, registry, Docker Engine, 
 });
 
 describe('fork previews wait for a maintainer (real pipeline and router)', () => {
-  it('a fork pull request builds and is signed, but gets a preview only once approved', async () => {
+  it('a fork pull request builds, but is signed and gets a preview only once approved', async () => {
     const repo = new TestRepo();
     const port = await freePort();
     const rt = await startTestRuntime({
@@ -91,14 +91,16 @@ describe('fork previews wait for a maintainer (real pipeline and router)', () =>
         const id = res.json().builds[0].id as string;
         return waitFor(async () => {
           const b = await getBuild(rt.store.db, id);
-          return b && ['signed', 'ready', 'failed', 'rejected'].includes(b.state) ? b : undefined;
+          return b && ['built', 'signed', 'ready', 'failed', 'rejected'].includes(b.state) ? b : undefined;
         }, 'the fork build to end', 90_000);
       };
       const first = await deliver(repo.commit(servingApp('from a fork\n'), 'fork'), 'opened');
-      expect(first).toMatchObject({ state: 'signed', fork: 1 });
+      // Not signed either: a trusted signature would make what a stranger's code built promotable.
+      expect(first).toMatchObject({ state: 'built', fork: 1 });
       const lines = (await logsAfter(rt.store.db, first.id)).map((l) => l.line);
       expect(lines).toContain("promote skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label");
-      expect((await listStages(rt.store.db, first.id)).some((s) => s.stage === 'promote')).toBe(false);
+      expect(lines).toContain("sign skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label");
+      expect((await listStages(rt.store.db, first.id)).some((s) => ['sign', 'policy-promote', 'promote'].includes(s.stage))).toBe(false);
 
       await recordApproval(rt.store.db, { app: 'forked', prNumber: 5, forge: 'github', repo: 'octo/forked', approvedBy: 'maintainer', via: 'comment', commit: first.commit_sha });
       const second = await deliver(repo.commit(servingApp('approved fork\n'), 'fork'), 'synchronize');

@@ -8,6 +8,7 @@ import { recordDecision, type BuildRow } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import type { FetchOutput } from './fetch.js';
+import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
 import { registryFor } from './registry-for.js';
 
@@ -120,6 +121,8 @@ export const promoteGateStage: Stage<GateOutput> = {
   name: 'policy-promote',
   running: 'checking',
   reached: 'checking',
+  // Nothing to promote before a fork is approved: its image is not signed (sign.ts).
+  skip: awaitingApproval,
   async run(ctx) {
     const { ref, client } = registryFor(ctx, stageImage(ctx, 'inject').image);
     const image = await imageFacts(client, ref, ctx.signal);

@@ -1,6 +1,6 @@
 import { SlipwayError } from '../../core/errors.js';
-import { getApproval } from '../../store/index.js';
 import type { Stage } from '../context.js';
+import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
 
 export interface PromoteOutput {
@@ -30,11 +30,7 @@ export const promoteStage: Stage<PromoteOutput> = {
   running: 'promoting',
   reached: 'ready',
   /** Forks build without secrets and get no preview until a maintainer approves (issue 8: /ok-to-test). */
-  async skip(ctx) {
-    if (ctx.build.fork !== 1 || ctx.build.pr_number === null) return undefined;
-    if (await getApproval(ctx.store.db, ctx.app.name, ctx.build.pr_number)) return undefined;
-    return `pull request #${ctx.build.pr_number} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
-  },
+  skip: awaitingApproval,
   async run(ctx) {
     const injected = stageImage(ctx, 'inject');
     const target = ctx.targets?.get(ctx.build.target);

@@ -1,6 +1,7 @@
 import { registryFor } from './registry-for.js';
 import { signImage } from '../../signing/index.js';
 import type { Stage } from '../context.js';
+import { awaitingApproval } from './fork-approval.js';
 import type { InjectOutput } from './inject.js';
 
 export interface SignOutput {
@@ -11,12 +12,15 @@ export interface SignOutput {
 
 /**
  * `sign` (issue 5): a cosign-compatible signature of the protected image's digest, stored as
- * `sha256-<hex>.sig` beside it. By digest only; the signature is what the promote gate verifies.
+ * `sha256-<hex>.sig` beside it. By digest only; the signature is what the promote gate verifies. A
+ * fork's pull request is not signed until a maintainer approves it (fork-approval.ts): a trusted
+ * signature on what a stranger's code built would make it promotable.
  */
 export const signStage: Stage<SignOutput> = {
   name: 'sign',
   running: 'signing',
   reached: 'signed',
+  skip: awaitingApproval,
   async run(ctx) {
     const injected = ctx.outputs.inject as InjectOutput | undefined;
     if (!injected) throw new Error('the sign stage runs after inject, which left no image');

@@ -29,11 +29,22 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
   await ctx.log(`unpacking the uploaded context (sha256 ${build.commit_sha})`);
   let files = 0;
   let bytes = 0;
+  let entries = 0;
   const limit = ctx.config.api.uploadUnpackedLimit;
+  const maxEntries = ctx.config.api.uploadMaxEntries;
+  const { signal } = ctx;
   const reader = extract();
   const write = (async () => {
     for await (const entry of reader) {
+      // A canceled or timed-out build stops here, not after the last of a million entries.
+      if (signal.aborted) throw aborted(signal);
       const { header } = entry;
+      // Checked again here (the server did when it arrived): an archive stored before the limit was
+      // lowered, or put there by hand, must not keep a worker busy for an hour either.
+      if (++entries > maxEntries) throw refused(header.name, `takes the upload past api.uploadMaxEntries (${maxEntries} entries)`);
+      // Entries whose data is already buffered are handed over without a pass through the event loop;
+      // let timers (the queue's lock renewal among them) run now and then whatever the archive holds.
+      if (entries % YIELD_EVERY === 0) await new Promise<void>((r) => setImmediate(r));
       const rel = posix.normalize(header.name).replace(/\/+$/, '');
       const target = resolve(root, rel);
       if (header.name.startsWith('/') || !isInside(root, target)) throw refused(header.name, 'leaves the context');
@@ -71,9 +82,10 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
     }
   })();
   try {
-    await Promise.all([pipeline(createReadStream(build.clone_url), createGunzip(), reader), write]);
+    await Promise.all([pipeline(createReadStream(build.clone_url), createGunzip(), reader, { signal }), write]);
   } catch (err) {
     reader.destroy();
+    if (signal.aborted) throw aborted(signal);
     if (err instanceof SlipwayError) throw err;
     throw new SlipwayError('SLW_BUILD_CONTEXT', `the uploaded context cannot be unpacked: ${(err as Error).message}`, { cause: err });
   }
@@ -85,6 +97,11 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
 export async function unpackedValid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
   return output.commit === ctx.build.commit_sha && (await stat(resolve(output.dir, ctx.app.context)).catch(() => undefined))?.isDirectory() === true;
 }
+
+/** How many entries are unpacked between two yields to the event loop. */
+const YIELD_EVERY = 256;
+
+const aborted = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new SlipwayError('SLW_BUILD_CANCELED', 'build canceled while unpacking'));
 
 const refused = (entry: string, why: string) => new SlipwayError('SLW_BUILD_CONTEXT', `upload entry "${entry}" ${why}; it was not unpacked`);
 

@@ -4,6 +4,7 @@ import { isDigest } from '../../core/types.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
 import { ingestDirect } from '../ingest/direct.js';
+import { imageOrigin } from '../ingest/image-origin.js';
 import { buildView } from '../views.js';
 import { deployTarget } from './deploy-target.js';
 import { uploadScope } from './uploads-api.js';
@@ -36,6 +37,9 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
     if (!isDigest(digest)) throw new SlipwayError('SLW_BAD_REQUEST', `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`);
     if (!REPOSITORY.test(repository)) throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`);
     const image = `${repository}@${digest}`;
+    // Refuses an unapproved fork's image (403); the origin goes on the build, and a fork's `fork` flag
+    // with it, so the gates' policies see `event.fork` for what a fork built.
+    const origin = await imageOrigin(deps.store.db, digest);
 
     const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
       {
@@ -47,10 +51,12 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
         trigger: 'image',
         cloneUrl: image,
         sender: request.principal ? principalName(request.principal) : null,
+        fork: origin?.fork ?? false,
+        sourceBuild: origin?.build.id ?? null,
         ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
       },
     ]);
-    request.log.info({ build: made!.build.id, app: config.name, image, created: made!.created }, 'image promotion requested');
+    request.log.info({ build: made!.build.id, app: config.name, image, created: made!.created, sourceBuild: origin?.build.id }, 'image promotion requested');
     return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
   });
 }

@@ -56,7 +56,7 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     const declared = Number(request.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
 
-    const stored = await storeUpload(request.body as Readable, dir, limit, deps.config.api.uploadUnpackedLimit);
+    const stored = await storeUpload(request.body as Readable, dir, { limit, unpackedLimit: deps.config.api.uploadUnpackedLimit, maxEntries: deps.config.api.uploadMaxEntries });
     const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
       {
         app: config.name,

@@ -15,12 +15,21 @@ export interface StoredUpload {
   size: number;
 }
 
+export interface UploadLimits {
+  /** Bytes received (api.uploadLimit). */
+  limit: number;
+  /** Bytes once unpacked (api.uploadUnpackedLimit). */
+  unpackedLimit: number;
+  /** Tar entries (api.uploadMaxEntries). */
+  maxEntries: number;
+}
+
 /**
  * Streams an upload to disk (never whole in memory), hashing and counting as it goes, refuses it past
- * `limit` bytes or `unpackedLimit` unpacked (413), or when its tar is unsafe (400), and only then moves it to its content-addressed
+ * `limit` bytes, `unpackedLimit` unpacked or `maxEntries` entries (413), or when its tar is unsafe (400), and only then moves it to its content-addressed
  * name, so a stored upload is always a complete, validated archive. Same bytes → same file.
  */
-export async function storeUpload(body: Readable, dir: string, limit: number, unpackedLimit: number): Promise<StoredUpload> {
+export async function storeUpload(body: Readable, dir: string, { limit, unpackedLimit, maxEntries }: UploadLimits): Promise<StoredUpload> {
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.incoming-${randomBytes(8).toString('hex')}`);
   const hash = createHash('sha256');
@@ -36,7 +45,7 @@ export async function storeUpload(body: Readable, dir: string, limit: number, un
   try {
     await pipeline(body, meter, createWriteStream(tmp, { mode: 0o600 }));
     if (size === 0) throw new SlipwayError('SLW_UPLOAD_INVALID', 'the upload is empty; send the build context as a gzip-compressed tar');
-    await validateContextTar(tmp, unpackedLimit);
+    await validateContextTar(tmp, unpackedLimit, maxEntries);
     const sha256 = hash.digest('hex');
     const path = join(dir, `${sha256}.tar.gz`);
     await rename(tmp, path);

@@ -52,14 +52,19 @@ function resolveInArchive(path: string, links: ReadonlyMap<string, string>): str
  * links; no absolute paths, no `..` out of the root, no symlink or hard link that resolves outside it,
  * and nothing written through a symlink. Throws SLW_UPLOAD_INVALID (400) naming the first bad entry.
  * Its files may not add up to more than `unpackedLimit` bytes (SLW_UPLOAD_TOO_LARGE, 413): a small
- * archive can expand a thousandfold, and reading stops as soon as the sum passes the limit.
+ * archive can expand a thousandfold, and reading stops as soon as the sum passes the limit. Nor may it
+ * hold more than `maxEntries` entries (413 too): a million empty files gzip to a few megabytes yet cost a
+ * worker minutes of unpacking and the server the memory of their headers.
  */
-export async function validateContextTar(file: string, unpackedLimit: number): Promise<{ entries: number; bytes: number }> {
+export async function validateContextTar(file: string, unpackedLimit: number, maxEntries: number): Promise<{ entries: number; bytes: number }> {
   const headers: Header[] = [];
   const reader = extract();
   let bytes = 0;
   const collect = (async () => {
     for await (const entry of reader) {
+      if (headers.length >= maxEntries) {
+        throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload holds more than api.uploadMaxEntries (${maxEntries}) files, directories and links; add what the build does not need to .dockerignore or raise api.uploadMaxEntries`, { details: { limit: 'api.uploadMaxEntries', maxEntries } });
+      }
       headers.push(entry.header);
       bytes += entry.header.size ?? 0;
       if (bytes > unpackedLimit) {

@@ -126,3 +126,18 @@ describe('deny by default', () => {
     await app.close();
   });
 });
+
+describe('image promotions come only from Slipway\'s registry (SSRF)', () => {
+  let rt: TestRuntime;
+  beforeAll(async () => {
+    rt = await startTestRuntime({ worker: false, config: { apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' } }] } });
+  });
+  afterAll(async () => rt?.stop());
+
+  it.each(['169.254.169.254/latest/meta', '127.0.0.1:6379/x', 'localhost:5000/slipway/hello', 'ghcr.io/octo/hello'])('refuses %s with 400 and stores nothing', async (repository) => {
+    const res = await rawRequest(rt.url, 'POST', '/api/v1/apps/hello/promotions', { 'content-type': 'application/json', ...API_AUTH }, JSON.stringify({ image: `${repository}@sha256:${'a'.repeat(64)}` }));
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).detail).toContain('registry.url');
+    expect(await listBuilds(rt.store.db, {})).toEqual([]);
+  });
+});

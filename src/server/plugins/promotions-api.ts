@@ -36,6 +36,12 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
     const [repository, digest] = at > 0 ? [body.image.slice(0, at), body.image.slice(at + 1)] : [body.image, ''];
     if (!isDigest(digest)) throw new SlipwayError('SLW_BAD_REQUEST', `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`);
     if (!REPOSITORY.test(repository)) throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`);
+    // Workers fetch the manifest, config and layers from this host: only Slipway's own registry, so a
+    // token holder cannot make them request internal addresses (SSRF) or pull an unvetted registry's image.
+    const registryHost = new URL(deps.config.registry.url).host;
+    if (repository.split('/')[0] !== registryHost) {
+      throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not in Slipway's registry ${registryHost} (registry.url): copy the image there first, then promote it by digest`);
+    }
     const image = `${repository}@${digest}`;
     // Refuses an unapproved fork's image (403); the origin goes on the build, and a fork's `fork` flag
     // with it, so the gates' policies see `event.fork` for what a fork built.

@@ -1,5 +1,6 @@
 import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
+import type { EnforcerDecision } from '../enforcer/decision-line.js';
 
 /**
  * Serving targets (issue 7). Knative Serving's semantics are the contract for every target
@@ -212,6 +213,25 @@ export interface AppRuntime {
 
 export const DEFAULT_APP_RUNTIME: AppRuntime = { network: 'isolated', capabilities: [], readOnlyRootFilesystem: false };
 
+/** A decision line the enforcer wrote on a revision container's stderr (or the app forged: see decision-line.ts). */
+export interface RuntimeDecisionRecord {
+  app: string;
+  target: string;
+  revision: string;
+  /** Engine container id. */
+  container: string;
+  /** The Engine's timestamp of the line (ISO), which the app cannot choose. */
+  at: string;
+  decision: EnforcerDecision;
+}
+
+/** Where a target hands the runtime decisions it reads (the store, metrics, forge feedback). */
+export interface RuntimeEventSink {
+  record(r: RuntimeDecisionRecord): void;
+  /** The Engine time of the last line stored for a container (following resumes after it). */
+  lastSeen(container: string): Promise<string | undefined>;
+}
+
 export interface TargetDeps {
   state: ServingState;
   logger: Logger;
@@ -221,4 +241,6 @@ export interface TargetDeps {
   apps?: Record<string, AppRuntime>;
   /** Slipway's data directory (config `dataDir`): targets keep their runtime files below it. Default `.slipway`. */
   dataDir?: string;
+  /** Runtime decisions of served revisions; without it they are not collected. */
+  events?: RuntimeEventSink;
 }

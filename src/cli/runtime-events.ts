@@ -1,6 +1,7 @@
+import { parseDecisionLine } from '../enforcer/decision-line.js';
 import type { Logger, Metrics } from '../log/index.js';
 import { addRuntimeEvents, getRevision, lastRuntimeEventAt, runtimeEventKey, type RuntimeEventCount, type Store } from '../store/index.js';
-import type { RuntimeDecisionRecord, RuntimeEventSink } from '../targets/index.js';
+import type { ContainerLineSource, RuntimeEventSink } from '../targets/index.js';
 
 export interface RuntimeEventRecorderOptions {
   store: Store;
@@ -45,8 +46,10 @@ export class RuntimeEventRecorder implements RuntimeEventSink {
     this.notifyInterval = o.notifyInterval ?? 60_000;
   }
 
-  record(r: RuntimeDecisionRecord): void {
-    const d = r.decision;
+  /** A container's stderr line: counted when it is a well-formed decision line, else ignored. */
+  record(r: ContainerLineSource, line: string): void {
+    const d = parseDecisionLine(line);
+    if (d === undefined) return;
     this.o.metrics?.enforcerDecisions.inc({ app: r.app, revision: r.revision, decision: d.decision });
     const minute = minuteOf(r.at);
     const row = { app: r.app, revision: r.revision, minute, decision: d.decision, rule: d.rule, path: d.path };

@@ -93,8 +93,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const metrics = createMetrics({ defaultMetrics: true });
     // The routers' runtime decisions: stored, counted, and reported on the builds' pull requests once
     // the feedback queue exists (below; the routers start before Redis is connected).
-    let notifier: FeedbackNotifier | undefined;
-    const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => notifier?.notify(buildId) });
+    const late: { notifier?: FeedbackNotifier } = {};
+    const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => late.notifier?.notify(buildId) });
     closers.push(() => recorder.close());
     const targets = openTargets(config, store, logger, recorder);
     closers.push(() => closeTargets(targets));
@@ -111,7 +111,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const reporting = new Set([...forges].filter(([, f]) => f.feedback !== undefined).map(([id]) => id));
     const feedback = new FeedbackQueue(redis, { prefix, attempts: config.feedback.attempts, backoffMs: config.feedback.backoff, forges: reporting });
     closers.push(() => feedback.close());
-    notifier = createFeedbackNotifier(store, feedback);
+    const notifier = createFeedbackNotifier(store, feedback);
+    late.notifier = notifier;
 
     let worker: BuildWorker | undefined;
     if (options.worker) {

@@ -1,6 +1,5 @@
 import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
-import type { EnforcerDecision } from '../enforcer/decision-line.js';
 
 /**
  * Serving targets (issue 7). Knative Serving's semantics are the contract for every target
@@ -213,8 +212,8 @@ export interface AppRuntime {
 
 export const DEFAULT_APP_RUNTIME: AppRuntime = { network: 'isolated', capabilities: [], readOnlyRootFilesystem: false };
 
-/** A decision line the enforcer wrote on a revision container's stderr (or the app forged: see decision-line.ts). */
-export interface RuntimeDecisionRecord {
+/** Where a stderr line of a revision's container came from. */
+export interface ContainerLineSource {
   app: string;
   target: string;
   revision: string;
@@ -222,12 +221,14 @@ export interface RuntimeDecisionRecord {
   container: string;
   /** The Engine's timestamp of the line (ISO), which the app cannot choose. */
   at: string;
-  decision: EnforcerDecision;
 }
 
-/** Where a target hands the runtime decisions it reads (the store, metrics, forge feedback). */
+/**
+ * Where a target hands its containers' stderr lines; the sink picks out the enforcer's decision lines
+ * (src/enforcer/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
+ */
 export interface RuntimeEventSink {
-  record(r: RuntimeDecisionRecord): void;
+  record(source: ContainerLineSource, line: string): void;
   /** The Engine time of the last line stored for a container (following resumes after it). */
   lastSeen(container: string): Promise<string | undefined>;
 }

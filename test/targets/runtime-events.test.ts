@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
 import { RuntimeEventRecorder } from '../../src/cli/runtime-events.js';
-import { parseDecisionLine, type EnforcerDecision } from '../../src/enforcer/index.js';
 import { commentMarkdown, summaryMarkdown } from '../../src/feedback/render.js';
 import { snapshotOf } from '../../src/feedback/snapshot.js';
 import { createLogger, createMetrics } from '../../src/log/index.js';
@@ -17,11 +16,9 @@ import { STORE_FACTORIES, type TestStore } from '../helpers/stores.js';
 
 const logger = createLogger({ level: 'silent' });
 const SHA = 'a'.repeat(64);
-const decision = (patch: Partial<EnforcerDecision> = {}): EnforcerDecision =>
-  parseDecisionLine(
-    `slipway-enforcer: ${JSON.stringify({ v: 1, ts: '2025-01-31T12:00:00.123Z', decision: 'denied', gate: 'seccomp', syscall: 'execve', path: '/tmp/x', sha256: SHA, pid: 42, uid: 1000, parent: 'sh', rule: 'not-in-manifest', detail: 'not in manifest', ...patch })}`,
-  )!;
-const record = (app: string, revision: string, at: string, d: EnforcerDecision) => ({ app, target: 'local', revision, container: 'c'.repeat(64), at, decision: d });
+const decision = (patch: Record<string, unknown> = {}): string =>
+  `slipway-enforcer: ${JSON.stringify({ v: 1, ts: '2025-01-31T12:00:00.123Z', decision: 'denied', gate: 'seccomp', syscall: 'execve', path: '/tmp/x', sha256: SHA, pid: 42, uid: 1000, parent: 'sh', rule: 'not-in-manifest', detail: 'not in manifest', ...patch })}`;
+const record = (app: string, revision: string, at: string, line: string) => [{ app, target: 'local', revision, container: 'c'.repeat(64), at }, line] as const;
 
 const opened: TestStore[] = [];
 afterEach(async () => {
@@ -45,7 +42,7 @@ describe.each(STORE_FACTORIES)('runtime events on %s', (_name, factory) => {
     const metrics = createMetrics();
     const rec = new RuntimeEventRecorder({ store: db, logger, metrics, flushInterval: 60_000 });
     const base = Date.parse('2025-01-31T12:00:00.000Z');
-    for (let i = 0; i < 500; i++) rec.record(record('hello', 'hello-1', new Date(base + i * 10).toISOString(), decision()));
+    for (let i = 0; i < 500; i++) rec.record(...record('hello', 'hello-1', new Date(base + i * 10).toISOString(), decision()));
     await rec.close();
     const rows = await listRuntimeEvents(db.db, { app: 'hello', limit: 100 });
     expect(rows).toHaveLength(1);
@@ -53,12 +50,12 @@ describe.each(STORE_FACTORIES)('runtime events on %s', (_name, factory) => {
     expect(await metricValue(metrics, 'slipway_enforcer_decisions_total')).toBe(500);
     // Flushes add up: 5 more after a write go into the same row.
     const again = new RuntimeEventRecorder({ store: db, logger, metrics });
-    for (let i = 0; i < 5; i++) again.record(record('hello', 'hello-1', '2025-01-31T12:00:30.000Z', decision()));
+    for (let i = 0; i < 5; i++) again.record(...record('hello', 'hello-1', '2025-01-31T12:00:30.000Z', decision()));
     await again.close();
     expect((await listRuntimeEvents(db.db, { app: 'hello', limit: 100 }))[0]?.count).toBe(505);
     // Another minute is another row.
     const later = new RuntimeEventRecorder({ store: db, logger });
-    later.record(record('hello', 'hello-1', '2025-01-31T12:01:00.000Z', decision()));
+    later.record(...record('hello', 'hello-1', '2025-01-31T12:01:00.000Z', decision()));
     await later.close();
     expect(await listRuntimeEvents(db.db, { app: 'hello', limit: 100 })).toHaveLength(2);
   });
@@ -67,9 +64,9 @@ describe.each(STORE_FACTORIES)('runtime events on %s', (_name, factory) => {
     const db = await store();
     const metrics = createMetrics();
     const rec = new RuntimeEventRecorder({ store: db, logger, metrics, rowsPerRevisionMinute: 100 });
-    for (let i = 0; i < 150; i++) rec.record(record('flood', 'flood-1', '2025-01-31T12:00:10.000Z', decision({ path: `/tmp/x${i}` })));
+    for (let i = 0; i < 150; i++) rec.record(...record('flood', 'flood-1', '2025-01-31T12:00:10.000Z', decision({ path: `/tmp/x${i}` })));
     // Another revision has its own budget.
-    rec.record(record('flood', 'flood-2', '2025-01-31T12:00:10.000Z', decision()));
+    rec.record(...record('flood', 'flood-2', '2025-01-31T12:00:10.000Z', decision()));
     await rec.close();
     expect(await listRuntimeEvents(db.db, { app: 'flood', revision: 'flood-1', limit: 1000 })).toHaveLength(100);
     expect(await listRuntimeEvents(db.db, { app: 'flood', revision: 'flood-2', limit: 1000 })).toHaveLength(1);
@@ -84,14 +81,14 @@ describe('runtime events back to the pull request', () => {
     opened.push(s);
     const db = s.store;
     const config = configSchema.parse({ apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' }, previews: { target: 'local' } }], targets: { local: { kind: 'local' } } });
-    const { build } = await createBuild(db.db, { app: 'hello', target: 'local', commit: 'b'.repeat(40), ref: 'refs/heads/feature', scope: 'pr:7', trigger: 'pull_request', cloneUrl: 'https://github.com/octo/hello.git', forge: 'github', repo: 'octo/hello', prNumber: 7 });
+    const { build } = await createBuild(db.db, { app: 'hello', target: 'local', commit: 'b'.repeat(40), ref: 'refs/heads/feature', scope: 'pr:7', trigger: 'change_request', cloneUrl: 'https://github.com/octo/hello.git', forge: 'github', repo: 'octo/hello', prNumber: 7 });
     const rev = await createServingRevision(db.db, { app: 'hello', target: 'local', digest: `sha256:${'c'.repeat(64)}`, buildId: build.id, commit: build.commit_sha, image: 'x', buildCreatedAt: build.created_at, spec: '{}' });
     const asked: string[] = [];
     const rec = new RuntimeEventRecorder({ store: db, logger, notify: async (id) => void asked.push(id), notifyInterval: 300 });
-    rec.record(record('hello', rev.name, '2025-01-31T14:02:05.000Z', decision()));
-    rec.record(record('hello', rev.name, '2025-01-31T14:02:06.000Z', decision({ path: '/tmp/y' })));
+    rec.record(...record('hello', rev.name, '2025-01-31T14:02:05.000Z', decision()));
+    rec.record(...record('hello', rev.name, '2025-01-31T14:02:06.000Z', decision({ path: '/tmp/y' })));
     await rec.flush();
-    rec.record(record('hello', rev.name, '2025-01-31T14:02:07.000Z', decision({ decision: 'audited', path: '/tmp/z' })));
+    rec.record(...record('hello', rev.name, '2025-01-31T14:02:07.000Z', decision({ decision: 'audited', path: '/tmp/z' })));
     await rec.flush();
     expect(asked).toEqual([build.id]);
     // The news after the first refresh is reported once the interval has passed.

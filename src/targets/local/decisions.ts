@@ -1,10 +1,14 @@
-import { MAX_DECISION_LINE_BYTES, parseDecisionLine } from '../../enforcer/decision-line.js';
 import type { Logger } from '../../log/index.js';
 import type { Revision, RuntimeEventSink } from '../types.js';
 import type { DockerEngine } from './docker.js';
 
-/** Room for the Engine's timestamp and a space before the line itself. */
-const MAX_STREAM_LINE = MAX_DECISION_LINE_BYTES + 64;
+/**
+ * Decision lines are at most 4 KiB (the parser ignores longer ones); with room for the Engine's
+ * timestamp. Longer lines are dropped whole by the stream reader, so memory per container stays bounded.
+ */
+const MAX_STREAM_LINE = 4096 + 64;
+/** Cheap filter before the sink: decision lines start with the enforcer's prefix and a `{`. */
+const DECISION_PREFIX = 'slipway-enforcer: {';
 const RETRY_MS = 1000;
 
 /** Engine timestamps (RFC 3339, nanoseconds, trailing zeros cut) → ISO with milliseconds, which sort as text. */
@@ -15,7 +19,7 @@ function isoOf(engineTime: string): string | undefined {
 
 /**
  * Follows the stderr of every container the router serves and hands the enforcer's decision lines to
- * the sink. One follower per container; it ends when the container does (the Engine closes the
+ * the sink (which parses them). One follower per container; it ends when the container does (the Engine closes the
  * stream), and reconnects after an interruption while the container still runs or is paused (a
  * paused container just writes nothing). After a restart of Slipway, following resumes after the
  * last line stored for that container, so lines are not counted twice.
@@ -64,8 +68,7 @@ export class DecisionCollector {
           // `since` is inclusive: skip what the last connection (or process) already counted.
           if (cursor !== undefined && at <= cursor) return;
           cursor = at;
-          const decision = parseDecisionLine(line);
-          if (decision) this.o.sink.record({ app: revision.app, target: this.o.target, revision: revision.name, container, at, decision });
+          if (line.startsWith(DECISION_PREFIX)) this.o.sink.record({ app: revision.app, target: this.o.target, revision: revision.name, container, at }, line);
         },
         MAX_STREAM_LINE,
       );

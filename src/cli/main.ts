@@ -11,6 +11,7 @@ import { keysGenerateCommand } from './commands/keys.js';
 import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { revisionsCommand } from './commands/revisions.js';
+import { eventsCommand } from './commands/events.js';
 import { routerCommand } from './commands/router.js';
 import { rollbackCommand, trafficCommand } from './commands/traffic.js';
 import { deployCommand } from './commands/deploy.js';
@@ -130,6 +131,14 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--target <name>', 'serving target (default: the one the app is served on)')
     .option('--json', 'print JSON')
     .action((appName: string, opts) => run(() => revisionsCommand(ctx, global(), appName, opts))());
+  program
+    .command('events')
+    .description("show what the enforcer denied or audited at run time in an app's revisions (as the containers reported it)")
+    .argument('<app>', 'app name')
+    .option('--revision <name>', 'only this revision')
+    .option('-f, --follow', 'keep printing new decisions (polls every second) until interrupted')
+    .option('--json', 'print JSON (one object per line with -f)')
+    .action((appName: string, opts: { revision?: string; follow?: boolean; json?: boolean }) => run(() => eventsCommand(ctx, global(), appName, opts))());
   program
     .command('traffic')
     .description("set an app's traffic split and tags, as kn service update does (@latest names the newest ready revision)")

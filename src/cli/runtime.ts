@@ -7,7 +7,7 @@ import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge, ForgeApiOptions } from '../forges/types.js';
 import { createMetrics, type Logger, type Metrics } from '../log/index.js';
 import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoint } from '../queue/index.js';
-import { createFeedbackNotifier } from '../feedback/index.js';
+import { createFeedbackNotifier, type FeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
 import { buildServer } from '../server/index.js';
@@ -15,6 +15,7 @@ import { ensurePrivateDir } from '../server/auth/local-token.js';
 import { openStore, type Store } from '../store/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import { closeTargets, openTargets, startRouters } from './serving.js';
+import { RuntimeEventRecorder } from './runtime-events.js';
 import { startPreviewReconciler, type PreviewReconciler } from './preview-reconciler.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
 import { startFeedbackWorker } from '../../workers/feedback-worker.js';
@@ -89,7 +90,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger.info({ policies: policies.policies.map((p) => `${p.name} (${p.gate}, ${p.mode})`) }, `${policies.policies.length} policies loaded`);
     const store = await openStore({ url: config.database, ...(options.cwd ? { cwd: options.cwd } : {}) });
     closers.push(() => store.close());
-    const targets = openTargets(config, store, logger);
+    const metrics = createMetrics({ defaultMetrics: true });
+    // The routers' runtime decisions: stored, counted, and reported on the builds' pull requests once
+    // the feedback queue exists (below; the routers start before Redis is connected).
+    const late: { notifier?: FeedbackNotifier } = {};
+    const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => late.notifier?.notify(buildId) });
+    closers.push(() => recorder.close());
+    const targets = openTargets(config, store, logger, recorder);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
     const redisEndpoint: RedisEndpoint = { url: config.redis, ...(config.redisTls.ca ? { ca: resolve(options.cwd ?? process.cwd(), config.redisTls.ca) } : {}) };
@@ -104,14 +111,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const reporting = new Set([...forges].filter(([, f]) => f.feedback !== undefined).map(([id]) => id));
     const feedback = new FeedbackQueue(redis, { prefix, attempts: config.feedback.attempts, backoffMs: config.feedback.backoff, forges: reporting });
     closers.push(() => feedback.close());
-    const metrics = createMetrics({ defaultMetrics: true });
+    const notifier = createFeedbackNotifier(store, feedback);
+    late.notifier = notifier;
 
     let worker: BuildWorker | undefined;
     if (options.worker) {
       // The signing key loads before any build runs: a wrong password stops start-up, not a build.
       const signing = await loadSigningMaterial(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: createFeedbackNotifier(store, feedback), env: options.env ?? {}, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: notifier, env: options.env ?? {}, ...(options.cwd ? { cwd: options.cwd } : {}) },
         queue,
         redis: redisEndpoint,
         prefix,

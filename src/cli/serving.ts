@@ -1,7 +1,7 @@
 import type { SlipwayConfig } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import type { Store } from '../store/index.js';
-import { createTargets, type ServingHandle, type ServingTarget } from '../targets/index.js';
+import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../targets/index.js';
 import { servingState } from './serving-state.js';
 
 /**
@@ -9,9 +9,9 @@ import { servingState } from './serving-state.js';
  * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
  * adopt each other's containers.
  */
-export function openTargets(config: SlipwayConfig, store: Store, logger: Logger): Map<string, ServingTarget> {
+export function openTargets(config: SlipwayConfig, store: Store, logger: Logger, events?: RuntimeEventSink): Map<string, ServingTarget> {
   const apps = Object.fromEntries(config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]));
-  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix }, apps, dataDir: config.dataDir });
+  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix }, apps, dataDir: config.dataDir, ...(events ? { events } : {}) });
 }
 
 /** Starts the data plane (the local router) of every target that has one in this process. */

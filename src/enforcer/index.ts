@@ -7,3 +7,4 @@ export { LayerScanCache, SCAN_CACHE_VERSION, type LayerScanCacheOptions, type La
 export { readTar, type TarEntry, type TarEntryType } from './tar-reader.js';
 export { writeTar, type TarFile } from './tar-writer.js';
 export { compressionOf, openLayerTar } from './scan.js';
+export { parseDecisionLine, displaySafe, DECISION_PREFIX, MAX_DECISION_LINE_BYTES, MAX_STORED_PATH, type EnforcerDecision, type DecisionKind } from './decision-line.js';

@@ -77,6 +77,19 @@ function policySummary(s: BuildSnapshot): string {
   return `${count('allow')} passed, ${count('deny')} failed${warn ? `, ${warn} warning${warn === 1 ? '' : 's'}` : ''}`;
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * "2 blocked executions in pr-7-hello since 14:02 UTC": what the enforcer reported at run time for the
+ * build's revision. The lines come from the app's own stderr, so the wording says "reported".
+ */
+export function runtimeLine(s: BuildSnapshot): string | undefined {
+  const r = s.runtime;
+  if (r === undefined || (r.denied === 0 && r.audited === 0)) return undefined;
+  const parts = [r.denied ? plural(r.denied, 'blocked execution') : '', r.audited ? `${plural(r.audited, 'execution')} outside the image (audit mode)` : ''].filter(Boolean);
+  return `${parts.join(' and ')} reported in \`${r.revision}\` since ${r.since.slice(11, 16)} UTC (\`slipway events ${s.build.app} --revision ${r.revision}\`)`;
+}
+
 /** The check run summary (GitHub) — the build page holds the full log. */
 export function summaryMarkdown(s: BuildSnapshot): string {
   const b = s.build;
@@ -97,6 +110,8 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   lines.push(`- Digest: ${b.digest ? `\`${b.digest}\`` : 'none yet'}`);
   lines.push(`- Signature: ${signature(s)}`);
   if (s.revision) lines.push(`- Revision: \`${s.revision.name}\`${s.url ? ` serving at ${s.url}` : ''}`);
+  const runtime = runtimeLine(s);
+  if (runtime) lines.push(`- Runtime: ⚠️ ${runtime}`);
   lines.push('');
   lines.push('#### Policy decisions', '');
   if (s.decisions.length === 0) lines.push('No policy rules ran.');
@@ -189,6 +204,10 @@ export function commentMarkdown(c: CommentContext): string {
   }
   const failing = c.builds.filter((s) => s.build.state === 'rejected' || s.build.state === 'failed');
   for (const s of failing) lines.push('', `**${s.build.app} → ${s.build.target}**: ${cell(describe(s))}`);
+  for (const s of c.builds) {
+    const runtime = runtimeLine(s);
+    if (runtime) lines.push('', `⚠️ **${s.build.app} → ${s.build.target}**: ${runtime}`);
+  }
   if (c.fork) {
     const approved = c.builds.map((s) => s.approval).find((a) => a !== undefined);
     lines.push(

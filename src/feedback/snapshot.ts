@@ -8,12 +8,14 @@ import {
   listBuildSteps,
   listDecisions,
   listStages,
+  runtimeSummary,
   type AuditDecisionRow,
   type BuildRow,
   type BuildStageRow,
   type BuildStepRow,
   type PreviewApprovalRow,
   type RevisionRow,
+  type RuntimeSummary,
   type Store,
 } from '../store/index.js';
 
@@ -35,6 +37,8 @@ export interface BuildSnapshot {
   buildUrl: string;
   /** Fork pull requests: the maintainer's approval, if given. */
   approval: PreviewApprovalRow | undefined;
+  /** The enforcer's denied and audited execs in the build's revision, once there are any (display only: the app can forge them). */
+  runtime?: RuntimeSummary | undefined;
 }
 
 export async function loadSnapshot(store: Store, config: SlipwayConfig, buildId: string): Promise<BuildSnapshot | undefined> {
@@ -53,6 +57,7 @@ export async function snapshotOf(store: Store, config: SlipwayConfig, build: Bui
     build.pr_number === null ? Promise.resolve(undefined) : getApproval(db, build.app, build.pr_number),
   ]);
   const app = config.apps.find((a) => a.name === build.app);
+  const runtime = revision === undefined ? undefined : await runtimeSummary(db, revision.app, revision.name);
   return {
     build,
     app,
@@ -63,6 +68,7 @@ export async function snapshotOf(store: Store, config: SlipwayConfig, build: Bui
     url: revision === undefined ? undefined : revisionUrl(config, build),
     buildUrl: buildPageUrl(config, build.id),
     approval,
+    runtime,
   };
 }
 

@@ -9,6 +9,10 @@ export interface Metrics {
   webhooks: Counter<'forge' | 'result'>;
   stageDuration: Histogram<'stage' | 'outcome'>;
   queueDepth: Gauge<'state'>;
+  /** Every enforcer decision line read from a served container, stored or not (display only: the app can forge them). */
+  enforcerDecisions: Counter<'app' | 'revision' | 'decision'>;
+  /** Decision lines not stored because their revision hit the per-minute row cap. */
+  enforcerDecisionsUnstored: Counter<'app'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -33,6 +37,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'slipway_queue_jobs',
       help: 'Jobs in the builds queue by state, read when scraped.',
       labelNames: ['state'],
+      registers: [registry],
+    }),
+    enforcerDecisions: new Counter({
+      name: 'slipway_enforcer_decisions_total',
+      help: "Enforcer decision lines read from served containers' stderr, by app, revision and decision (denied, audited, allowed). The app can print forged lines: display only.",
+      labelNames: ['app', 'revision', 'decision'],
+      registers: [registry],
+    }),
+    enforcerDecisionsUnstored: new Counter({
+      name: 'slipway_enforcer_decisions_unstored_total',
+      help: 'Enforcer decision lines counted but not stored: their revision reached the per-minute row cap.',
+      labelNames: ['app'],
       registers: [registry],
     }),
   };

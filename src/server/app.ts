@@ -11,6 +11,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { servingApiPlugin } from './plugins/serving-api.js';
+import { eventsApiPlugin } from './plugins/events-api.js';
 import { uploadsApiPlugin } from './plugins/uploads-api.js';
 import { promotionsApiPlugin } from './plugins/promotions-api.js';
 import { gitRemotePlugin } from './plugins/git-remote.js';
@@ -42,6 +43,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthPlugin(scope, deps));
   await app.register(async (scope) => metricsPlugin(scope, deps));
   await app.register(async (scope) => servingApiPlugin(scope, deps));
+  await app.register(async (scope) => eventsApiPlugin(scope, deps));
   await app.register(async (scope) => uploadsApiPlugin(scope, deps));
   await app.register(async (scope) => promotionsApiPlugin(scope, deps));
   await app.register(async (scope) => gitRemotePlugin(scope, deps, auth));

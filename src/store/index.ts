@@ -10,3 +10,4 @@ export * from './serving.js';
 export * from './steps.js';
 export type * from './schema.js';
 export * from './feedback.js';
+export * from './runtime-events.js';

@@ -202,6 +202,34 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('builds_digest').on('builds').column('digest').execute();
       },
     },
+    // What the enforcer decided at run time (decision lines read from containers' stderr). One row per
+    // (app, revision, minute, decision, rule, path), counted: `dedupe` is a hash of that tuple, so paths
+    // of any length fit one unique index on both dialects and a burst only raises `count`.
+    '0006_runtime_events': {
+      async up(db: Kysely<unknown>) {
+        await serial(db, 'runtime_events')
+          .addColumn('dedupe', 'text', (c) => c.notNull().unique())
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('revision', 'text', (c) => c.notNull())
+          .addColumn('container', 'text', (c) => c.notNull())
+          .addColumn('minute', 'text', (c) => c.notNull())
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('rule', 'text', (c) => c.notNull())
+          .addColumn('syscall', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text')
+          .addColumn('uid', 'bigint')
+          .addColumn('parent', 'text')
+          .addColumn('first_at', 'text', (c) => c.notNull())
+          .addColumn('last_at', 'text', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('runtime_events_app').on('runtime_events').columns(['app', 'last_at']).execute();
+        await db.schema.createIndex('runtime_events_revision').on('runtime_events').columns(['app', 'revision', 'last_at']).execute();
+        await db.schema.createIndex('runtime_events_container').on('runtime_events').columns(['container', 'last_at']).execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -168,6 +168,35 @@ export interface PreviewApprovalsTable {
   approved_at: string;
 }
 
+/**
+ * A runtime decision of the enforcer, deduplicated per minute (see runtime-events.ts). Every text
+ * field came from a container's stderr, which the app can write too: display only, never trusted.
+ */
+export interface RuntimeEventsTable {
+  id: Generated<number>;
+  /** sha256 of (app, revision, minute, decision, rule, path): the upsert key. */
+  dedupe: string;
+  app: string;
+  target: string;
+  revision: string;
+  /** The last container (Engine id) the decision was read from. */
+  container: string;
+  /** Start of the minute (ISO, UTC) the row counts. */
+  minute: string;
+  /** `denied` | `audited` | `allowed` */
+  decision: string;
+  rule: string;
+  syscall: string;
+  path: string;
+  sha256: string | null;
+  uid: number | null;
+  parent: string | null;
+  /** The Engine's timestamps of the first and last line counted (not the line's own claim). */
+  first_at: string;
+  last_at: string;
+  count: number;
+}
+
 export interface Database {
   deliveries: DeliveriesTable;
   builds: BuildsTable;
@@ -179,6 +208,7 @@ export interface Database {
   build_steps: BuildStepsTable;
   forge_handles: ForgeHandlesTable;
   preview_approvals: PreviewApprovalsTable;
+  runtime_events: RuntimeEventsTable;
 }
 
 export type BuildRow = Selectable<BuildsTable>;
@@ -193,3 +223,4 @@ export type RouteRow = Selectable<RoutesTable>;
 export type BuildStepRow = Selectable<BuildStepsTable>;
 export type ForgeHandleRow = Selectable<ForgeHandlesTable>;
 export type PreviewApprovalRow = Selectable<PreviewApprovalsTable>;
+export type RuntimeEventRow = Selectable<RuntimeEventsTable>;

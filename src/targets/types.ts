@@ -212,6 +212,27 @@ export interface AppRuntime {
 
 export const DEFAULT_APP_RUNTIME: AppRuntime = { network: 'isolated', capabilities: [], readOnlyRootFilesystem: false };
 
+/** Where a stderr line of a revision's container came from. */
+export interface ContainerLineSource {
+  app: string;
+  target: string;
+  revision: string;
+  /** Engine container id. */
+  container: string;
+  /** The Engine's timestamp of the line (ISO), which the app cannot choose. */
+  at: string;
+}
+
+/**
+ * Where a target hands its containers' stderr lines; the sink picks out the enforcer's decision lines
+ * (src/enforcer/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
+ */
+export interface RuntimeEventSink {
+  record(source: ContainerLineSource, line: string): void;
+  /** The Engine time of the last line stored for a container (following resumes after it). */
+  lastSeen(container: string): Promise<string | undefined>;
+}
+
 export interface TargetDeps {
   state: ServingState;
   logger: Logger;
@@ -221,4 +242,6 @@ export interface TargetDeps {
   apps?: Record<string, AppRuntime>;
   /** Slipway's data directory (config `dataDir`): targets keep their runtime files below it. Default `.slipway`. */
   dataDir?: string;
+  /** Runtime decisions of served revisions; without it they are not collected. */
+  events?: RuntimeEventSink;
 }

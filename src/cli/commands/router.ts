@@ -2,6 +2,7 @@ import { openStore } from '../../store/index.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
 import { closeTargets, openTargets, startRouters } from '../serving.js';
+import { RuntimeEventRecorder } from '../runtime-events.js';
 import { stopSignal } from '../stop-signal.js';
 
 /**
@@ -13,7 +14,9 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
   const logger = processLogger(ctx, config.log.level);
   logger.info({ file: file ?? '(none: embedded defaults)' }, 'slipway router starting');
   const store = await openStore({ url: config.database, cwd: ctx.cwd });
-  const targets = openTargets(config, store, logger);
+  // Runtime decisions are stored here; without Redis this process queues no forge feedback for them.
+  const recorder = new RuntimeEventRecorder({ store, logger });
+  const targets = openTargets(config, store, logger, recorder);
   try {
     const handles = await startRouters(targets, logger);
     if (handles.length === 0) {
@@ -25,6 +28,7 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
     return 0;
   } finally {
     await closeTargets(targets);
+    await recorder.close();
     await store.close();
   }
 }

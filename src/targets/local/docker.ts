@@ -186,7 +186,114 @@ export class DockerEngine {
     return Buffer.concat(out).toString().trim();
   }
 
+  /**
+   * Follows a container's stderr (`logs?follow=1`) from `since` (Unix seconds, fractions allowed), with
+   * the Engine's timestamp on each line. Lines come to `onLine` without their newline; a line longer
+   * than `maxLine` bytes is dropped whole (the tail after the cut would otherwise look like a line of
+   * its own). `done` settles when the Engine ends the stream (the container stopped or is gone) or
+   * `stop()` was called. Its own connection, no timeout: a paused container is silent for hours, and
+   * a long-lived stream must not hold one of the keep-alive agent's sockets the hot paths need.
+   */
+  followLogs(id: string, since: string, onLine: (at: string, line: string) => void, maxLine: number): { done: Promise<void>; stop(): void } {
+    let stopRequest: () => void = () => undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          agent: false,
+          method: 'GET',
+          path: `${API}/containers/${encodeURIComponent(id)}/logs?follow=1&stdout=0&stderr=1&timestamps=1&since=${encodeURIComponent(since)}`,
+          headers: { host: 'docker' },
+        },
+        (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on('end', () => reject(new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: following the logs of ${id.slice(0, 12)} answered ${res.statusCode ?? 0}`, { details: { engineStatus: res.statusCode ?? 0 } })));
+            return;
+          }
+          const lines = new LineSplitter(maxLine, (text) => {
+            // `timestamps=1`: RFC 3339 with nanoseconds, a space, the line.
+            const space = text.indexOf(' ');
+            if (space > 0) onLine(text.slice(0, space), text.slice(space + 1));
+          });
+          const frames = new FrameDecoder((stream, payload) => {
+            if (stream === 2) lines.push(payload);
+          });
+          res.on('data', (chunk: Buffer) => frames.push(chunk));
+          res.on('end', () => resolve());
+          res.on('error', () => resolve());
+          res.on('close', () => resolve());
+        },
+      );
+      req.on('error', (err) => reject(new SlipwayError('SLW_TARGET_UNAVAILABLE', `cannot follow the logs of ${id.slice(0, 12)} (${(err as NodeJS.ErrnoException).code ?? err.message})`, { cause: err })));
+      req.end();
+      stopRequest = () => {
+        req.destroy();
+        resolve();
+      };
+    });
+    return { done, stop: () => stopRequest() };
+  }
+
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/**
+ * The Engine's multiplexed log stream (no TTY): frames of an 8-byte header (stream type, 3 zero
+ * bytes, big-endian payload length) and the payload; chunks may split headers and payloads anywhere.
+ */
+export class FrameDecoder {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (buf.length >= 8) {
+      const size = buf.readUInt32BE(4);
+      if (buf.length < 8 + size) break;
+      this.onFrame(buf[0]!, buf.subarray(8, 8 + size));
+      buf = buf.subarray(8 + size);
+    }
+    // Copy: the remainder must not pin the whole chunk it came from.
+    this.pending = Buffer.from(buf);
+  }
+}
+
+/** Bytes → lines; a line over `max` bytes is dropped whole, and memory stays bounded by `max`. */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private overlong = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly onLine: (line: string) => void,
+  ) {}
+
+  push(data: Buffer): void {
+    let at = 0;
+    while (at < data.length) {
+      const nl = data.indexOf(0x0a, at);
+      const end = nl < 0 ? data.length : nl;
+      if (!this.overlong) {
+        if (this.size + (end - at) > this.max) {
+          this.overlong = true;
+          this.parts = [];
+          this.size = 0;
+        } else if (end > at) {
+          this.parts.push(Buffer.from(data.subarray(at, end)));
+          this.size += end - at;
+        }
+      }
+      if (nl < 0) return;
+      if (!this.overlong) this.onLine(Buffer.concat(this.parts).toString('utf8'));
+      this.parts = [];
+      this.size = 0;
+      this.overlong = false;
+      at = nl + 1;
+    }
   }
 }

@@ -61,6 +61,8 @@ export class RevisionPool {
     private readonly containers: Containers,
     private readonly settings: PoolSettings,
     private readonly logger: Logger,
+    /** Told of every container the pool takes (started or adopted): the enforcer's decisions are read from it. */
+    private readonly watch?: (instance: Instance) => void,
   ) {}
 
   /** Counts for status and tests. */
@@ -77,6 +79,7 @@ export class RevisionPool {
   adopt(instance: Instance, paused: boolean): void {
     if (this.instances.some((i) => i.id === instance.id)) return;
     this.instances.push({ ...instance, state: paused ? 'paused' : 'ready', inflight: 0, agent: newAgent() });
+    this.watch?.(instance);
     if (!paused) this.dispatch();
     this.armIdle();
   }
@@ -168,6 +171,7 @@ export class RevisionPool {
         return;
       }
       this.instances.push({ ...instance, state: 'ready', inflight: 0, agent: newAgent() });
+      this.watch?.(instance);
       this.logger.info({ revision: this.revision.name, container: instance.id.slice(0, 12), port: instance.port, socket: instance.socket, containers: this.instances.length }, 'container started');
       this.armScaleIn();
       this.dispatch();

@@ -3,6 +3,7 @@ import { SlipwayError } from '../../core/errors.js';
 import type { Logger } from '../../log/index.js';
 import type { Revision, ServingHandle, ServingState } from '../types.js';
 import type { Containers, Instance } from './containers.js';
+import type { DecisionCollector } from './decisions.js';
 import { LABEL, type ContainerIdentity } from './labels.js';
 import { ready } from './readiness.js';
 import { RevisionPool, type PoolSettings } from './pool.js';
@@ -19,6 +20,8 @@ export interface LocalServingOptions {
   logger: Logger;
   /** How often the store is read for route changes made by other processes (ms). */
   refreshInterval?: number;
+  /** Reads the enforcer's decisions from every container the pools take; absent: not collected. */
+  decisions?: DecisionCollector;
   /** Keep a client's X-Forwarded-For (a proxy Slipway trusts sits in front). Default: replace it. */
   trustProxy?: boolean;
 }
@@ -94,7 +97,9 @@ export class LocalServing {
     const added: Revision[] = [];
     for (const [name, revision] of live) {
       if (this.pools.has(name)) continue;
-      this.pools.set(name, new RevisionPool(revision, this.o.containers, this.o.pool, this.o.logger.child({ revision: name })));
+      const decisions = this.o.decisions;
+      const watch = decisions ? (i: Instance) => decisions.follow(revision, i.id) : undefined;
+      this.pools.set(name, new RevisionPool(revision, this.o.containers, this.o.pool, this.o.logger.child({ revision: name }), watch));
       added.push(revision);
     }
     return added;
@@ -184,6 +189,7 @@ export class LocalServing {
       clearTimeout(force);
     }
     await this.refreshing?.catch(() => undefined);
+    this.o.decisions?.close();
     for (const pool of this.pools.values()) await pool.close(false);
     this.pools.clear();
   }

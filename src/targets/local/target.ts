@@ -5,6 +5,7 @@ import { collectable } from '../traffic.js';
 import { StoredTarget } from '../stored-target.js';
 import type { DeployOptions, Revision, ServingHandle, TargetDeps } from '../types.js';
 import { Containers } from './containers.js';
+import { DecisionCollector } from './decisions.js';
 import { DockerEngine } from './docker.js';
 import { LocalServing } from './serving.js';
 import type { LocalTargetSettings } from './settings.js';
@@ -106,6 +107,7 @@ export class LocalTarget extends StoredTarget {
       containers: this.containers,
       logger: this.deps.logger.child({ target: this.name }),
       trustProxy: this.settings.trustProxy,
+      ...(this.deps.events ? { decisions: new DecisionCollector({ engine: this.engine, sink: this.deps.events, target: this.name, logger: this.deps.logger.child({ target: this.name }) }) } : {}),
     });
     const handle = await serving.start();
     this.serving = serving;

@@ -78,7 +78,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     expect(lines).toContain(`pushed ${repository}@${built.digest} (${repository}:${sha.slice(0, 12)})`);
     expect(lines.at(-1)).toBe(`build ${FINAL_STATE}`);
 
-    const logs = await cli(['logs', '-f', build.id, '--server', rt.url]);
+    const logs = await cli(['logs', '-f', build.id, '--server', rt.url], rt.dir);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(new RegExp(`\\[build\\] #\\d+ built by slipway for ${app}`));
     expect(logs.stderr).toContain(`build ${build.id}: ${FINAL_STATE}`);

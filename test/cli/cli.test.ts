@@ -5,7 +5,9 @@ import { TestRepo } from '../helpers/git.js';
 import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
-const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
+// Run where the server's data directory is, as a user on the same machine would: the CLI takes the local token from there.
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, cwd: rtDir });
+let rtDir = process.cwd();
 
 describe('slipway CLI against a running server (real server, Redis, SQLite, git)', () => {
   let rt: TestRuntime;
@@ -23,6 +25,7 @@ describe('slipway CLI against a running server (real server, Redis, SQLite, git)
         ],
       },
     });
+    rtDir = rt.dir;
     const push = async (name: string, commit: string) => {
       const req = signedGithub('push', githubPush({ repo: name, commit }), WEBHOOK_SECRET);
       const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });

@@ -8,7 +8,7 @@ import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { generateKeyPair, loadPublicKey, verifyImage } from '../../src/signing/index.js';
 import { getBuild, logsAfter } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
-import { startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
+import { API_TOKEN, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime, FINAL_STATE, servingApp } from '../helpers/runtime.js';
 import { githubPush, signedGithub } from '../helpers/webhooks.js';
 
 const BASE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
@@ -54,7 +54,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     }, 'the build to end', 60_000);
   };
   const cli = async (...args: string[]) => {
-    const r = await runCli(args);
+    const r = await runCli(args, { env: { SLIPWAY_TOKEN: API_TOKEN } });
     return { code: r.code, out: r.stdout };
   };
 
@@ -66,7 +66,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     expect(build.error_message).toBe('rejected at the image gate by 1 rule: non-root rule 0: the image runs as root; add a USER instruction with a non-root user');
     expect(build.digest).toMatch(/^sha256:/); // it was built and pushed; it is the gate that said no
 
-    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     expect(api.state).toBe('rejected');
     expect(api.decisions).toEqual(
       expect.arrayContaining([
@@ -87,7 +87,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ ...servingApp('audit\n', { user: null }), 'again.txt': 'audit' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
-    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     expect(api.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'image', policy: 'non-root', mode: 'audit', outcome: 'warn' })]));
     const logs = await cli('logs', build.id, '--server', rt.url);
     expect(logs.out).toContain('[policy-image] WARN ⚠ non-root rule 0 (audit): the image runs as root');
@@ -98,7 +98,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ ...servingApp(), 'third.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
-    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}` })).json();
+    const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     const promote = api.decisions.filter((d: { gate: string }) => d.gate === 'promote');
     expect(promote.map((d: { rule: number; outcome: string }) => [d.rule, d.outcome])).toEqual([[0, 'allow'], [1, 'allow'], [2, 'allow'], [3, 'allow']]);
     expect(promote[0].subject).toBe(build.digest);

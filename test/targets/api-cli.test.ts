@@ -55,7 +55,7 @@ afterAll(async () => {
 
 describe('serving HTTP API', () => {
   it('lists revisions with their traffic and tags', async () => {
-    const res = await rt.server!.inject({ method: 'GET', url: '/api/v1/apps/web/revisions' });
+    const res = await rt.server!.inject({ method: 'GET', url: '/api/v1/apps/web/revisions', headers: API_AUTH });
     expect(res.statusCode).toBe(200);
     const body = res.json() as AppStatus;
     expect(body).toMatchObject({ app: 'web', target: 'local', url: 'http://web.localhost', traffic: [{ revision: 'web-2', percent: 100 }] });

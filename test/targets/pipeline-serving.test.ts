@@ -3,7 +3,7 @@ import { getBuild, listStages, logsAfter, recordApproval } from '../../src/store
 import { TestRepo } from '../helpers/git.js';
 import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { buildEnded, deliverGithub, servingApp, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
+import { API_AUTH, buildEnded, deliverGithub, servingApp, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubPullRequest, githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
@@ -54,7 +54,7 @@ describe('serving through the pipeline (real BuildKit, registry, Docker Engine, 
     const second = await deliver('push', githubPush({ repo: 'octo/web', commit: repo.commit(servingApp('second\n')) }));
     expect((await ready(second.builds[0]!.id)).state).toBe('ready');
     expect(await eventually('web.slipway.test', { status: 200, body: 'second\n' })).toMatchObject({ revision: 'web-2' });
-    const revisions = (await rt.server!.inject({ method: 'GET', url: '/api/v1/apps/web/revisions' })).json();
+    const revisions = (await rt.server!.inject({ method: 'GET', url: '/api/v1/apps/web/revisions', headers: API_AUTH })).json();
     expect(JSON.stringify(revisions)).toContain('web-2');
   });
 

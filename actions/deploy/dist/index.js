@@ -22933,6 +22933,7 @@ var CATALOG = {
   // Pipeline
   SLW_FETCH_FAILED: { httpStatus: 502, retryable: true, title: "Fetching the source failed" },
   SLW_FETCH_COMMIT_MISSING: { httpStatus: 422, retryable: false, title: "Commit not found in repository" },
+  SLW_FETCH_SOURCE_REFUSED: { httpStatus: 422, retryable: false, title: "Source location not allowed" },
   SLW_BUILD_CANCELED: { httpStatus: 409, retryable: false, title: "Build canceled" },
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: "App not configured" },
   SLW_BUILD_TIMEOUT: { httpStatus: 504, retryable: false, title: "Build took longer than allowed" },

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
 import { DNS_LABEL_RE } from '../../core/types.js';
-import { appHasRecords, listRuntimeEvents, type RuntimeEventRow } from '../../store/index.js';
+import { appHasRecords, listRuntimeEvents, type RuntimeEventCount, type RuntimeEventRow } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
 import { singleQuery } from '../query.js';
 
@@ -11,23 +11,8 @@ import { singleQuery } from '../query.js';
  * Every row came from a container's stderr, which the app writes too: shown, never trusted.
  */
 
-export interface RuntimeEventView {
-  id: number;
-  revision: string;
-  target: string;
-  /** Short container id. */
-  container: string;
-  decision: string;
-  rule: string;
-  syscall: string;
-  path: string;
-  sha256: string | null;
-  uid: number | null;
-  parent: string | null;
-  firstAt: string;
-  lastAt: string;
-  count: number;
-}
+/** A stored count as the API shows it: the store's shape less the app (in the path) and the minute key. */
+export type RuntimeEventView = Omit<RuntimeEventCount, 'app' | 'minute'> & { id: number };
 
 const view = (r: RuntimeEventRow): RuntimeEventView => ({
   id: r.id,

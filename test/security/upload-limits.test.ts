@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBuild, getBuild, listStages, logsAfter } from '../../src/store/index.js';
 import { API_AUTH, API_TOKEN, buildEnded, startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
-import { makeTar } from './helpers.js';
+import { makeTar } from '../deploy/helpers.js';
 
 /**
  * Uploads that cost a worker more than their size says (issue: worker starvation), through the real

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildkitClient, buildImage, resolvedImage } from '../../src/buildkit/index.js';
 import { isSlipwayError, SlipwayError } from '../../src/core/errors.js';
 import { approves, formatNormalized, normalizeImageRef, parseDockerfile, type NormalizedRef } from '../../src/policy/index.js';
-import { contextDir, ENGINE, uniqueRepository } from './engine.js';
-import { BASE_IMAGE, REGISTRY, REGISTRY_HOST } from './registry-image.js';
+import { contextDir, ENGINE, uniqueRepository } from '../buildkit/engine.js';
+import { BASE_IMAGE, REGISTRY, REGISTRY_HOST } from '../buildkit/registry-image.js';
 
 const norm = (ref: string) => formatNormalized(normalizeImageRef(ref)!);
 

@@ -4,8 +4,8 @@ import { getApproval, getBuild, listBuilds, listStages, logsAfter } from '../../
 import { TestRepo } from '../helpers/git.js';
 import { freePort } from '../helpers/ports.js';
 import { API_AUTH, servingApp, startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
-import { startFakeGithub, type FakeGithub } from './fakes/github-api.js';
-import { buildIdsOf, githubComment, githubPr, GITHUB_TOKEN, postGithub, settled } from './setup.js';
+import { startFakeGithub, type FakeGithub } from '../feedback/fakes/github-api.js';
+import { buildIdsOf, githubComment, githubPr, GITHUB_TOKEN, postGithub, settled } from '../feedback/setup.js';
 
 /**
  * A fork's pull request before `/ok-to-test` (real pipeline: BuildKit, registry, injection, signing;

@@ -7,7 +7,7 @@ import { injectEnforcer } from '../../src/enforcer/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { BASE_IMAGE, buildAndPush, docker, dockerOk } from '../enforcer/docker.js';
 import { freePort } from '../helpers/ports.js';
-import { buildApp, buildPlainApp, get, harness, REGISTRY, removeTestContainers, TEST_LABEL, testId, type Harness } from './helpers.js';
+import { buildApp, buildPlainApp, get, harness, REGISTRY, removeTestContainers, TEST_LABEL, testId, type Harness } from '../targets/helpers.js';
 
 /**
  * Served apps are confined on the local target: no network but loopback (the router reaches them

@@ -71,7 +71,7 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     await again2.waitForLine(/listening on/);
     const after = (await (await fetch(`${server}/api/v1/builds/${builds[0]!.id}`, { headers: localAuth(dir) })).json()) as { state: string };
     expect(after.state).toBe(FINAL_STATE);
-  });
+  }, 120_000); // two real `slipway up` processes and a build: more than the 30 s default on a loaded machine
 });
 
 describe('`slipway up` with no app configured (real processes, BuildKit, registry, Docker Engine, router)', () => {

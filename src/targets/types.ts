@@ -162,6 +162,8 @@ export interface ServingTarget {
   promote(app: string, request: PromoteRequest): Promise<PromoteResult>;
   /** Runs the data plane in this process, if the target has one here (the local router). */
   serve?(): Promise<ServingHandle>;
+  /** Starts collecting the enforcer's runtime decisions in this process, for a target with no router here (knative). */
+  collectRuntimeEvents?(): void;
   close(): Promise<void>;
 }
 

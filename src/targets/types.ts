@@ -219,9 +219,9 @@ export interface ContainerLineSource {
   app: string;
   target: string;
   revision: string;
-  /** Engine container id. */
+  /** Engine container id (knative: the pod's name). */
   container: string;
-  /** The Engine's timestamp of the line (ISO), which the app cannot choose. */
+  /** The Engine's (knative: the kubelet's) timestamp of the line (ISO), which the app cannot choose. */
   at: string;
 }
 

@@ -159,6 +159,7 @@ export class KnativeDecisionCollector {
     entry.running = pod.status?.phase === 'Running';
     if (!entry.running) {
       entry.stream?.stop();
+      entry.wake?.();
       return;
     }
     if (!entry.following && !this.closed) void this.follow(entry);
@@ -251,16 +252,19 @@ export class KnativeDecisionCollector {
 /** What to log of a failure: status and message, never a request (its headers carry the credentials). */
 function describe(err: unknown): { status?: number; message: string } {
   if (err instanceof PodLogError) return { status: err.status, message: err.message };
-  const e = err as { code?: unknown; body?: unknown; message?: unknown } | null;
-  const status = typeof e?.code === 'number' ? e.code : undefined;
+  // ApiException (list) carries `code` and the Status body; the watch's error carries `statusCode`.
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown } | null;
+  const status = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   let message = typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 300) : String(err).slice(0, 300);
-  if (typeof e?.body === 'string') {
+  let body = e?.body;
+  if (typeof body === 'string') {
     try {
-      const m = (JSON.parse(e.body) as { message?: unknown }).message;
-      if (typeof m === 'string') message = m.slice(0, 300);
+      body = JSON.parse(body);
     } catch {
       /* keep the error's message */
     }
   }
+  const m = (body as { message?: unknown } | null | undefined)?.message;
+  if (typeof m === 'string') message = m.slice(0, 300);
   return { ...(status !== undefined ? { status } : {}), message };
 }

@@ -114,7 +114,8 @@ export async function followPodLog(kc: KubeConfig, o: PodLogOptions): Promise<Po
       res.on('data', split);
       res.on('end', () => resolve());
       res.on('error', (err) => (stopped ? resolve() : reject(err)));
-      res.on('aborted', () => (stopped ? resolve() : reject(new Error('the log stream was cut'))));
+      // After 'end' this changes nothing (settled); without it, the connection was cut.
+      res.on('close', () => (stopped ? resolve() : reject(new Error('the log stream was cut'))));
     });
     req.on('error', (err) => (stopped ? resolve() : reject(err)));
     req.end();

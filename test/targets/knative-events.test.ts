@@ -17,7 +17,6 @@ import { createLogger } from '../../src/log/index.js';
 import { listRuntimeEvents, openStore, type Store } from '../../src/store/index.js';
 import { KnativeTarget, type KnativeTargetSettings } from '../../src/targets/index.js';
 import { startKube, type Kube } from '../helpers/kube.js';
-import { hasShared } from '../helpers/shared.js';
 
 /**
  * Runtime events from the knative target. Real: kube-apiserver 1.20 over etcd (pods listed and watched,
@@ -123,7 +122,8 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-describe.skipIf(!hasShared())('knative runtime events against a real kube-apiserver', () => {
+// No shared fixtures needed (no CRDs): this runs wherever scripts/lib/kube.sh has built the API server.
+describe('knative runtime events against a real kube-apiserver', () => {
   let kube: Kube;
   let kubelet: FakeKubelet;
   let dir: string;

@@ -14,11 +14,12 @@ export function openTargets(config: SlipwayConfig, store: Store, logger: Logger,
   return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix }, apps, dataDir: config.dataDir, ...(events ? { events } : {}) });
 }
 
-/** Starts the data plane (the local router) of every target that has one in this process. */
+/** Starts the data plane (the local router) of every target that has one in this process, and the runtime event collection of those without one. */
 export async function startRouters(targets: ReadonlyMap<string, ServingTarget>, logger: Logger): Promise<ServingHandle[]> {
   const handles: ServingHandle[] = [];
   try {
     for (const target of targets.values()) {
+      target.collectRuntimeEvents?.();
       if (!target.serve) continue;
       const handle = await target.serve();
       logger.info({ target: target.name, address: handle.address }, 'router listening');

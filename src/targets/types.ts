@@ -162,6 +162,8 @@ export interface ServingTarget {
   promote(app: string, request: PromoteRequest): Promise<PromoteResult>;
   /** Runs the data plane in this process, if the target has one here (the local router). */
   serve?(): Promise<ServingHandle>;
+  /** Starts collecting the enforcer's runtime decisions in this process, for a target with no router here (knative). */
+  collectRuntimeEvents?(): void;
   close(): Promise<void>;
 }
 
@@ -217,9 +219,9 @@ export interface ContainerLineSource {
   app: string;
   target: string;
   revision: string;
-  /** Engine container id. */
+  /** Engine container id (knative: the pod's name). */
   container: string;
-  /** The Engine's timestamp of the line (ISO), which the app cannot choose. */
+  /** The Engine's (knative: the kubelet's) timestamp of the line (ISO), which the app cannot choose. */
   at: string;
 }
 

@@ -96,7 +96,11 @@ export function knativeCrd(file: (typeof KNATIVE_CRDS)[number]): Record<string, 
   return crd;
 }
 
-export async function startKube(options: { crds?: boolean } = {}): Promise<Kube> {
+/**
+ * `kubeletCa`: a CA file the API server trusts for kubelets (`--kubelet-certificate-authority`), for tests that
+ * serve a fake kubelet's endpoints behind the real API server's pods/log proxy.
+ */
+export async function startKube(options: { crds?: boolean; kubeletCa?: string } = {}): Promise<Kube> {
   const { apiserver, etcd } = binaries();
   const dir = mkdtempSync(join(tmpdir(), 'slipway-kube-'));
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
@@ -133,6 +137,7 @@ export async function startKube(options: { crds?: boolean } = {}): Promise<Kube>
     '--disable-admission-plugins=ServiceAccount',
     '--enable-priority-and-fairness=false',
     '--profiling=false',
+    ...(options.kubeletCa ? [`--kubelet-certificate-authority=${options.kubeletCa}`] : []),
   ], log);
 
   const server = `https://127.0.0.1:${securePort}`;

@@ -3,6 +3,8 @@ import { SlipwayError } from '../../core/errors.js';
 import { imageDigest } from '../names.js';
 import type { DeployOptions, PromoteRequest, PromoteResult, Revision, TargetDeps } from '../types.js';
 import { StoredTarget } from '../stored-target.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KnativeDecisionCollector } from './decisions.js';
 import { isApiStatus, KnativeApi, loadKubeConfig, type LiveService } from './kube.js';
 import { describeConditions, revisionVerdict, routeVerdict, type Verdict } from './readiness.js';
 import { assertRevisionSpec, knativeService, ROUTE_GENERATION_ANNOTATION } from './service.js';
@@ -27,6 +29,8 @@ const MAX_APPLY_ATTEMPTS = 5;
 export class KnativeTarget extends StoredTarget {
   readonly kind = 'knative' as const;
   private client: KnativeApi | undefined;
+  private kc: KubeConfig | undefined;
+  private decisions: KnativeDecisionCollector | undefined;
 
   constructor(
     name: string,
@@ -41,8 +45,36 @@ export class KnativeTarget extends StoredTarget {
    * the file and context) rather than every Slipway command, including those about other targets.
    */
   private get api(): KnativeApi {
-    this.client ??= new KnativeApi(loadKubeConfig(this.name, this.settings), this.settings.namespace);
+    this.client ??= new KnativeApi(this.kubeConfig, this.settings.namespace);
     return this.client;
+  }
+
+  private get kubeConfig(): KubeConfig {
+    this.kc ??= loadKubeConfig(this.name, this.settings);
+    return this.kc;
+  }
+
+  /**
+   * Starts following the enforcer's decisions in the logs of this target's pods (when Slipway records
+   * runtime events). Best effort: a kubeconfig that cannot be loaded, or rights it lacks, are logged and
+   * leave deploys and promotions untouched.
+   */
+  collectRuntimeEvents(): void {
+    if (this.decisions || !this.deps.events) return;
+    let kc: KubeConfig;
+    try {
+      kc = this.kubeConfig;
+    } catch (err) {
+      this.deps.logger.warn({ err, target: this.name }, 'enforcer decisions of this Knative target are not collected');
+      return;
+    }
+    this.decisions = new KnativeDecisionCollector({ kc, namespace: this.settings.namespace, target: this.name, state: this.state, sink: this.deps.events, logger: this.deps.logger.child({ target: this.name }) });
+    this.decisions.start();
+  }
+
+  /** Pods whose logs are followed now (tests). */
+  get followedPods(): string[] {
+    return this.decisions?.following ?? [];
   }
 
   async deploy(app: string, options: DeployOptions): Promise<Revision> {
@@ -150,6 +182,8 @@ export class KnativeTarget extends StoredTarget {
   }
 
   async close(): Promise<void> {
-    // Nothing held open: the client makes one HTTPS request per call.
+    // The API calls hold nothing open; the log followers and the pod watch do.
+    this.decisions?.close();
+    this.decisions = undefined;
   }
 }

@@ -47,7 +47,7 @@ const autocannon = require('autocannon');
 const { stringify: toYaml } = await import('yaml');
 const { configSchema } = await import(join(ROOT, 'dist/src/config/index.js'));
 const { openStore } = await import(join(ROOT, 'dist/src/store/index.js'));
-const { openTargets, closeTargets } = await import(join(ROOT, 'dist/src/cli/serving.js'));
+const { openTargets, closeTargets } = await import(join(ROOT, 'dist/src/app/services/serving.js'));
 const { createLogger } = await import(join(ROOT, 'dist/src/log/index.js'));
 
 const num = envNumber;

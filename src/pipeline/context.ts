@@ -1,5 +1,6 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
-import type { Logger, Metrics } from '../log/index.js';
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { PolicySet } from '../policy/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';

@@ -167,7 +167,7 @@ export interface ServingTarget {
 
 // ------------------------------------------------------------------------------------------------
 // What targets need from the rest of Slipway, passed in (targets may import only core, log and
-// registry types; the store implements this through src/cli/serving-state.ts).
+// registry types; the store implements this through src/app/services/serving-state.ts).
 
 export interface NewRevisionRecord {
   app: string;
@@ -225,7 +225,7 @@ export interface ContainerLineSource {
 
 /**
  * Where a target hands its containers' stderr lines; the sink picks out the enforcer's decision lines
- * (src/enforcer/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
+ * (src/injection/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
  */
 export interface RuntimeEventSink {
   record(source: ContainerLineSource, line: string): void;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { injectEnforcer, LayerScanCache, SCAN_CACHE_VERSION, type InjectProgress } from '../../src/enforcer/index.js';
+import { injectEnforcer, LayerScanCache, SCAN_CACHE_VERSION, type InjectProgress } from '../../src/injection/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from '../helpers/registry.js';
 import { enforcerArtifacts } from './docker.js';

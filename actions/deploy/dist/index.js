@@ -23008,7 +23008,7 @@ var SlipwayError = class extends Error {
   }
 };
 
-// src/cli/api-client.ts
+// src/client/api-client.ts
 var ApiError = class extends Error {
   constructor(message, status, code) {
     super(message);
@@ -23110,7 +23110,7 @@ var ApiClient = class {
   }
 };
 
-// src/cli/context-pack.ts
+// src/client/context-pack.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createReadStream } from "node:fs";
 import { lstat as lstat4, readFile, readlink as readlink4 } from "node:fs/promises";
@@ -23423,7 +23423,7 @@ async function walkContext(root, filter = {}) {
   return out;
 }
 
-// src/cli/context-pack.ts
+// src/client/context-pack.ts
 async function ignorePatterns(dir) {
   const text = await readFile(join3(dir, ".dockerignore"), "utf8").catch(() => "");
   return text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
@@ -23466,7 +23466,7 @@ async function packContext(dir, options = {}) {
   return { archive: Buffer.concat(chunks), files };
 }
 
-// src/cli/deploy-flow.ts
+// src/client/deploy-flow.ts
 var SUCCESS_STATES = /* @__PURE__ */ new Set(["fetched", "built", "signed", "ready"]);
 function revisionOf(build) {
   const view = build;

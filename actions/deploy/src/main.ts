@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { ApiClient, ApiError } from '../../../src/cli/api-client.js';
-import { deployContext, type DeployResult } from '../../../src/cli/deploy-flow.js';
+import { ApiClient, ApiError } from '../../../src/client/api-client.js';
+import { deployContext, type DeployResult } from '../../../src/client/deploy-flow.js';
 
 /**
  * The GitHub Action step (issue 9): packs the context, uploads it with a token (by default the job's

@@ -1,5 +1,5 @@
 import { BUILD_STATES } from '../../core/types.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { age, formatTable } from '../table.js';
 

@@ -1,7 +1,7 @@
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { deployContext, deployImage, type DeployHooks } from '../deploy-flow.js';
+import { deployContext, deployImage, type DeployHooks } from '../../client/deploy-flow.js';
 
 export interface DeployOptions {
   app: string;

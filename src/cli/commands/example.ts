@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { configSchema, type SlipwayConfig } from '../../config/index.js';
 import { isTerminalState, type BuildState } from '../../core/types.js';
 import { createBuild, getBuild, listStages, supersedeOlder } from '../../store/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../../app/runtime.js';
 
 export const EXAMPLE_APP = 'hello';
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 import { writeCredentials } from '../credentials.js';
 

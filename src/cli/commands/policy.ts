@@ -4,7 +4,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { imageFacts } from '../../pipeline/image-facts.js';
 import { evaluateGate, GATES, loadPolicies, parseDockerfile, type Decision, type Gate, type PolicyInput, type PolicySet } from '../../policy/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { injectEnforcer, LayerScanCache } from '../../enforcer/index.js';
+import { injectEnforcer, LayerScanCache } from '../../injection/index.js';
 import { registryFor } from './registry-for.js';
 import { updateBuild } from '../../store/index.js';
 import type { Stage } from '../context.js';

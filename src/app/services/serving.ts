@@ -1,7 +1,7 @@
-import type { SlipwayConfig } from '../config/index.js';
-import type { Logger } from '../log/index.js';
-import type { Store } from '../store/index.js';
-import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../targets/index.js';
+import type { SlipwayConfig } from '../../config/index.js';
+import type { Logger } from '../../log/index.js';
+import type { Store } from '../../store/index.js';
+import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
 
 /**

@@ -4,7 +4,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
- * docs/architecture.md, "Modules and which way imports point": what each module may import besides
+ * docs/architecture.md "Modules": what each module may import besides
  * itself. `{ types: 'x' }` means `import type` only. Modules listed before their folder exists keep the
  * rule ready for them. `workers` is the top-level `workers/` folder, imported by `src/app/` only.
  *

@@ -1,4 +1,4 @@
-// bench enforcer (issue 6): (1) injection time (registry level: read the image, stream its layers, append
+// bench enforcer: (1) injection time (registry level: read the image, stream its layers, append
 // Slipway's layer, push) beside what a rebuild costs: `docker build` of `FROM image` + `COPY` of the same
 // three files with --no-cache, then `docker push` (Docker has the base image locally, as a CI runner would);
 // for a small image, one with a large extra layer, and for each a new app image on top of it (a fresh small

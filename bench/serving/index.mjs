@@ -1,6 +1,6 @@
 // bench/serving — the local serving target: cold starts after scale to zero, and router throughput.
 //
-// Issue 7: cold start (first byte after scale-to-zero) p50/p95 from removed and from paused, and router
+// The serving bench: cold start (first byte after scale-to-zero) p50/p95 from removed and from paused, and router
 // throughput compared with requests sent straight to the container's port, in the same run
 // (autocannon). Aims: from removed p50 ≤ 300 ms, from paused p50 ≤ 30 ms, router ≥ 0.7× direct.
 //

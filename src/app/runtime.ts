@@ -46,9 +46,9 @@ export interface Runtime {
   redis: Redis;
   server: FastifyInstance | undefined;
   worker: BuildWorker | undefined;
-  /** Forge feedback jobs (issue 8): statuses, comments, deployments, comment commands. */
+  /** Forge feedback jobs: statuses, comments, deployments, comment commands. */
   feedback: FeedbackQueue;
-  /** Serving targets by name (issue 7): the promote stage and the API use them. */
+  /** Serving targets by name: the promote stage and the API use them. */
   targets: Map<string, ServingTarget>;
   /** The preview sweep, each minute, where the server runs. */
   previews: PreviewReconciler | undefined;
@@ -59,7 +59,7 @@ export interface Runtime {
 
 function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> {
   const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
-  // Feedback API access (issue 8): a token (or GitHub App) per forge; without one nothing is reported.
+  // Feedback API access: a token (or GitHub App) per forge; without one nothing is reported.
   const timeoutMs = config.feedback.timeout;
   const apis: Record<ForgeId, ForgeApiOptions> = {
     github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },

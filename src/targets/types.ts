@@ -2,7 +2,7 @@ import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
 
 /**
- * Serving targets (issue 7). Knative Serving's semantics are the contract for every target
+ * Serving targets. Knative Serving's semantics are the contract for every target
  * (../shared/fixtures/knative-specs/knative-api-specification-1.0.md): immutable revisions named
  * `<app>-<n>`, a route whose `traffic` block splits percentages across revisions and gives some of
  * them tags, and URLs `http://<app>.<domain>` and `http://<tag>-<app>.<domain>` (DESIGN.md "Serving names").

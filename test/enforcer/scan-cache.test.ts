@@ -12,7 +12,7 @@ import { enforcerArtifacts } from './docker.js';
 import { ELF, layerTar, pushImage, slipwayFiles, type PushedImage } from './layers.js';
 
 /**
- * The layer scan cache (issue 6) only saves work: an injection that replays cached layers must push
+ * The layer scan cache only saves work: an injection that replays cached layers must push
  * exactly the image a full scan pushes, must not fetch the layers it replays, and must fall back to
  * reading a layer whenever an entry is not trustworthy.
  */

@@ -5,7 +5,7 @@ import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingT
 import { servingState } from './serving-state.js';
 
 /**
- * Serving targets of a Slipway process (issue 7): made from the config over the store. Containers carry
+ * Serving targets of a Slipway process: made from the config over the store. Containers carry
  * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
  * adopt each other's containers.
  */

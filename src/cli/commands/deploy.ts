@@ -14,7 +14,7 @@ export interface DeployOptions {
 const isImageByDigest = (subject: string, cwd: string) => /@sha256:[0-9a-f]{64}$/.test(subject) && !existsSync(resolve(cwd, subject));
 
 /**
- * `slipway deploy <dir|image@digest> --app NAME [--target T] [--tag TAG]` (issues 7 and 9): uploads the
+ * `slipway deploy <dir|image@digest> --app NAME [--target T] [--tag TAG]`: uploads the
  * directory as the app's build context — or asks for an existing image, by digest, to be promoted
  * through the image and promote gates — follows the build, prints its end state and, once serving made
  * one, the revision's URL. Exit 0 only when the build succeeded.

@@ -1,5 +1,5 @@
 /**
- * The post-receive hook Slipway installs in each push repository (issue 9). git runs it after a push
+ * The post-receive hook Slipway installs in each push repository. git runs it after a push
  * updated refs and shows what it prints as `remote:` lines, which is how the build ids reach the
  * pusher. It only reports the updates back to the server that ran the push (URL and a per-process
  * secret arrive in its environment through http-backend), so all build logic stays in the server.

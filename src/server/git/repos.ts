@@ -8,7 +8,7 @@ import { HOOK_JS, HOOK_SH } from './hook-script.js';
 const exec = promisify(execFile);
 
 /**
- * The bare repositories `git push` to Slipway writes into, `<root>/<app>.git` (issue 9), created on
+ * The bare repositories `git push` to Slipway writes into, `<root>/<app>.git`, created on
  * first use. The hook is (re)written once per process so an upgraded Slipway ships its current hook.
  */
 export class PushRepos {

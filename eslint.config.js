@@ -139,12 +139,13 @@ export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'enforcer/', 'actions/*/dist/'] },
   {
     name: 'slipway/recommended',
-    files: ['src/**/*.ts', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}', 'actions/*/src/**/*.ts'],
+    files: ['src/**/*.{ts,mjs}', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}', 'actions/*/src/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
   },
   {
-    name: 'slipway/bench-js',
-    files: ['bench/**/*.{mjs,js}'],
+    // The bench's plain JavaScript and the git hook script Slipway installs (src/server/git/hook).
+    name: 'slipway/node-js',
+    files: ['bench/**/*.{mjs,js}', 'src/**/*.mjs'],
     languageOptions: { globals: NODE_GLOBALS },
   },
   Object.entries(MAY_IMPORT).map(importDirection),

@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  *
  * @type {Record<string, (string | { types: string })[]>}
  */
-const MAY_IMPORT = {
+export const MAY_IMPORT = {
   core: [],
   config: ['core'],
   log: ['core', { types: 'config' }],
@@ -40,7 +40,7 @@ const MAY_IMPORT = {
  *
  * @type {Record<string, string[]>}
  */
-const MAY_NOT_IMPORT = {
+export const MAY_NOT_IMPORT = {
   pipeline: ['cli', 'app', 'workers'],
   app: ['cli'],
   cli: ['workers'],

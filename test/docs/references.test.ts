@@ -27,3 +27,23 @@ describe('generated references in docs/', () => {
     expect(readme).not.toContain('| key | environment variable | default | meaning |');
   });
 });
+
+describe('docs/architecture.md', () => {
+  it('lists every module with the imports ESLint allows it', async () => {
+    // eslint.config.js is plain JavaScript; imported by URL so its tables are read as ESLint reads them.
+    const rules = (await import(new URL('../../eslint.config.js', import.meta.url).href)) as {
+      MAY_IMPORT: Record<string, (string | { types: string })[]>;
+      MAY_NOT_IMPORT: Record<string, string[]>;
+    };
+    const doc = readFileSync(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `src\/([a-z]+)` \| [^|]+ \| ([^|]+) \|$/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+    const expected = new Map<string, string>([
+      ...Object.entries(rules.MAY_IMPORT).map(([m, allowed]): [string, string] => [
+        m,
+        allowed.length === 0 ? 'nothing' : allowed.map((a) => (typeof a === 'string' ? a : `${a.types} types`)).join(', '),
+      ]),
+      ...Object.entries(rules.MAY_NOT_IMPORT).map(([m, forbidden]): [string, string] => [m, `anything but ${forbidden.join(', ')}`]),
+    ]);
+    expect(Object.fromEntries(rows), 'docs/architecture.md "Modules" differs from eslint.config.js').toEqual(Object.fromEntries(expected));
+  });
+});

@@ -4,32 +4,49 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
- * DESIGN.md, "Modules (`src/`), and which way imports point": what each module may import besides
- * itself. `{ types: 'x' }` is the table's "x types": `import type` only. `pipeline` and `cli` may import
- * anything, so they get no block. Modules listed before their folder exists keep the rule ready for them.
+ * docs/architecture.md "Modules": what each module may import besides
+ * itself. `{ types: 'x' }` means `import type` only. Modules listed before their folder exists keep the
+ * rule ready for them. `workers` is the top-level `workers/` folder, imported by `src/app/` only.
  *
  * @type {Record<string, (string | { types: string })[]>}
  */
-const MAY_IMPORT = {
+export const MAY_IMPORT = {
   core: [],
   config: ['core'],
   log: ['core', { types: 'config' }],
+  metrics: [],
   store: ['core', 'config'],
   forges: ['core', 'log'],
   buildkit: ['core', 'log'],
   registry: ['core', 'log'],
-  // policy parses image references with the registry module's parser (a value import; DESIGN.md said types).
+  // policy parses image references with the registry module's parser (a value import, not only types).
   policy: ['core', 'registry'],
-  enforcer: ['core', 'registry'],
+  injection: ['core', 'registry'],
   signing: ['core', 'registry'],
   targets: ['core', 'log', { types: 'registry' }],
   queue: ['core', 'config'],
-  server: ['core', 'config', 'log', 'forges', 'queue', 'store'],
-  // Issue 8: forge feedback composes store reads, forge calls and queue jobs, like the server does.
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store'],
+  // Forge feedback composes store reads, forge calls and queue jobs, like the server does.
   feedback: ['core', 'config', 'log', 'forges', 'queue', 'store'],
+  // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's
+  // walker) and reads the API's view types; it never runs server code.
+  client: ['core', 'buildkit', { types: 'server' }],
 };
 
-const MODULES = [...Object.keys(MAY_IMPORT), 'pipeline', 'cli'];
+/**
+ * The modules that compose the others may import anything except what is listed: only the composition
+ * root (`src/app/`) starts workers, commands (`src/cli/`) reach processes through it, and nothing
+ * below the commands imports them.
+ *
+ * @type {Record<string, string[]>}
+ */
+export const MAY_NOT_IMPORT = {
+  pipeline: ['cli', 'app', 'workers'],
+  app: ['cli'],
+  cli: ['workers'],
+};
+
+const MODULES = [...Object.keys(MAY_IMPORT), ...Object.keys(MAY_NOT_IMPORT), 'workers'];
 
 /**
  * Relative imports of another module at any depth (`../store/index.js`, `../../store/x.js`), and only
@@ -48,7 +65,7 @@ function importDirection([module, allowed]) {
   const values = allowed.filter((a) => typeof a === 'string');
   const typeOnly = allowed.flatMap((a) => (typeof a === 'string' ? [] : [a.types]));
   const names = allowed.map((a) => (typeof a === 'string' ? a : `${a.types} types`));
-  const why = `DESIGN.md "Modules": ${module}/ may import ${names.length === 0 ? 'nothing internal' : names.join(', ')}`;
+  const why = `docs/architecture.md "Modules": ${module}/ may import ${names.length === 0 ? 'nothing internal' : names.join(', ')}`;
   const forbidden = MODULES.filter((m) => m !== module && !values.includes(m) && !typeOnly.includes(m));
   return {
     name: `slipway/imports/${module}`,
@@ -71,6 +88,44 @@ function importDirection([module, allowed]) {
   };
 }
 
+/**
+ * One config block per composing module: its files may import any module but the listed ones.
+ * @param {[string, string[]]} entry
+ * @returns {import('eslint').Linter.Config}
+ */
+function composerDirection([module, forbidden]) {
+  const why = `docs/architecture.md "Modules": ${module}/ may not import ${forbidden.join(', ')}`;
+  return {
+    name: `slipway/imports/${module}`,
+    files: [`src/${module}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: forbidden.map((m) => ({ group: moduleGroup(m), message: `${why}; go through src/app/ or pass it in.` })) },
+      ],
+    },
+  };
+}
+
+/** The worker entry points run pipeline and feedback jobs; they never reach back into the app or the commands. */
+const WORKERS = {
+  name: 'slipway/imports/workers',
+  files: ['workers/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: ['**/src/app', '**/src/app/**', '**/src/cli', '**/src/cli/**'],
+            message: 'docs/architecture.md "Modules": workers/ may not import src/app or src/cli; src/app starts the workers.',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 /** Node's globals for the bench's plain JavaScript (TypeScript files get them from @types/node). */
 const NODE_GLOBALS = Object.fromEntries(
   [
@@ -84,13 +139,16 @@ export default defineConfig(
   { ignores: ['dist/', 'node_modules/', 'enforcer/', 'actions/*/dist/'] },
   {
     name: 'slipway/recommended',
-    files: ['src/**/*.ts', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}', 'actions/*/src/**/*.ts'],
+    files: ['src/**/*.{ts,mjs}', 'workers/**/*.ts', 'test/**/*.ts', 'bench/**/*.{ts,mjs,js}', 'actions/*/src/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommended],
   },
   {
-    name: 'slipway/bench-js',
-    files: ['bench/**/*.{mjs,js}'],
+    // The bench's plain JavaScript and the git hook script Slipway installs (src/server/git/hook).
+    name: 'slipway/node-js',
+    files: ['bench/**/*.{mjs,js}', 'src/**/*.mjs'],
     languageOptions: { globals: NODE_GLOBALS },
   },
   Object.entries(MAY_IMPORT).map(importDirection),
+  Object.entries(MAY_NOT_IMPORT).map(composerDirection),
+  WORKERS,
 );

@@ -1,4 +1,4 @@
-// Bundles actions/deploy (issue 9) into one file, as a JavaScript action must ship: GitHub runs
+// Bundles actions/deploy into one file, as a JavaScript action must ship: GitHub runs
 // dist/index.js with no npm install. `npm run build:action`; test/deploy/action.test.ts checks the
 // committed bundle matches its source. `--outfile` overrides the destination (that test uses it).
 import { build } from 'esbuild';

@@ -26,7 +26,7 @@ export interface FeedbackWorker {
 }
 
 /**
- * Thin wiring of src/feedback to BullMQ (issue 8). A forge that fails is retried with backoff (the
+ * Thin wiring of src/feedback to BullMQ. A forge that fails is retried with backoff (the
  * delay the forge asked for, when it did); a request the forge refuses for good (bad credentials, a
  * 422) is not. Nothing here can fail a build: builds run in another queue and only enqueue reports.
  */

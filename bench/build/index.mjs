@@ -1,6 +1,6 @@
 // bench/build — Slipway's BuildKit client against Docker's legacy builder, side by side, same Engine.
 //
-// Issue 3: a fixture of 200 files × 20 KB with two RUN steps, built alternately by Slipway's client
+// The build bench: a fixture of 200 files × 20 KB with two RUN steps, built alternately by Slipway's client
 // (in this process: a BuildkitClient per build, the session, Solve + Status, the moby exporter) and by
 // `DOCKER_BUILDKIT=0 /usr/bin/docker build` against the same Docker Engine, in three scenarios:
 //   cold    — fresh file contents, no cache (Slipway: noCache and a new session shared key, so the

@@ -1,4 +1,4 @@
-// bench enforcer (issue 6): (1) injection time (registry level: read the image, stream its layers, append
+// bench enforcer: (1) injection time (registry level: read the image, stream its layers, append
 // Slipway's layer, push) beside what a rebuild costs: `docker build` of `FROM image` + `COPY` of the same
 // three files with --no-cache, then `docker push` (Docker has the base image locally, as a CI runner would);
 // for a small image, one with a large extra layer, and for each a new app image on top of it (a fresh small
@@ -18,11 +18,11 @@ import { gunzipSync } from 'node:zlib';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = (p) => join(ROOT, 'dist', 'src', p);
-if (!existsSync(dist('enforcer/index.js'))) {
+if (!existsSync(dist('injection/index.js'))) {
   console.error('bench enforcer: dist/ is missing; run `npm run build` first');
   process.exit(1);
 }
-const { injectEnforcer, readTar, LayerScanCache } = await import(dist('enforcer/index.js'));
+const { injectEnforcer, readTar, LayerScanCache } = await import(dist('injection/index.js'));
 const { RegistryClient } = await import(dist('registry/index.js'));
 
 const REGISTRY = (process.env.BENCH_REGISTRY ?? '127.0.0.1:5000').replace(/^https?:\/\//, '');

@@ -1,4 +1,4 @@
-// bench policy (issue 4): (1) evaluations per second of the default policy set on one image's inputs,
+// bench policy: (1) evaluations per second of the default policy set on one image's inputs,
 // beside a hand-written JavaScript function making the same checks (the floor for any evaluator);
 // (2) manifest + config fetch latency from the local registry with Slipway's client, beside curl doing
 // the same two GETs on one connection (curl's own time_total, so its process start is not counted).

@@ -1,6 +1,6 @@
 // bench/serving — the local serving target: cold starts after scale to zero, and router throughput.
 //
-// Issue 7: cold start (first byte after scale-to-zero) p50/p95 from removed and from paused, and router
+// The serving bench: cold start (first byte after scale-to-zero) p50/p95 from removed and from paused, and router
 // throughput compared with requests sent straight to the container's port, in the same run
 // (autocannon). Aims: from removed p50 ≤ 300 ms, from paused p50 ≤ 30 ms, router ≥ 0.7× direct.
 //
@@ -47,7 +47,7 @@ const autocannon = require('autocannon');
 const { stringify: toYaml } = await import('yaml');
 const { configSchema } = await import(join(ROOT, 'dist/src/config/index.js'));
 const { openStore } = await import(join(ROOT, 'dist/src/store/index.js'));
-const { openTargets, closeTargets } = await import(join(ROOT, 'dist/src/cli/serving.js'));
+const { openTargets, closeTargets } = await import(join(ROOT, 'dist/src/app/services/serving.js'));
 const { createLogger } = await import(join(ROOT, 'dist/src/log/index.js'));
 
 const num = envNumber;

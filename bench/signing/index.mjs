@@ -1,4 +1,4 @@
-// bench signing (issue 5): sign+push and verify latency against the local registry, and verification
+// bench signing: sign+push and verify latency against the local registry, and verification
 // with a warm cache — each beside the registry round trip measured alone in the same run (a manifest
 // HEAD and GET of the same repository), so the figures say what signing adds on top of the registry.
 // Figures are reported, never asserted. Traffic: 127.0.0.1 only.

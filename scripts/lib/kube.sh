@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# A real kube-apiserver + etcd on loopback for the knative target's tests (issue 7). Sourced after
+# A real kube-apiserver + etcd on loopback for the knative target's tests. Sourced after
 # scripts/lib/services.sh (uses _say, _fail, _locked, _apt_install, _pkg_installed).
 #
 # This machine reaches only Debian's packages and npm, so kube-apiserver is built once from Debian bookworm's

@@ -5,7 +5,7 @@
 # only what is missing, and prints one short line saying what it did. They return non-zero (and print
 # the reason on stderr) on failure. They run as root (CI and these VMs do).
 #
-# Layout (see /work/shared/DESIGN.md, "Local machine layout"):
+# Layout (see README.md, "Local machine layout"):
 #   Docker Engine   /var/run/docker.sock      started as `dockerd --iptables=false --bridge=none …`,
 #                                             log /var/log/slipway-dockerd.log
 #   registry        http://127.0.0.1:5000     Debian docker-registry, config /etc/slipway/registry.yml,

@@ -3,7 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 /**
  * Where BuildKit listens (config key `buildkit`, DESIGN.md "Config"):
  * - `docker:///var/run/docker.sock` — the BuildKit inside Docker Engine, reached by upgrading
- *   `POST /grpc` on the Engine socket to HTTP/2 (issue 3, feasibility facts);
+ *   `POST /grpc` on the Engine socket to HTTP/2;
  * - `unix:///run/buildkit/buildkitd.sock` — a standalone buildkitd;
  * - `tcp://host:port` — a standalone buildkitd over TCP; mTLS when the query names the files:
  *   `tcp://host:1234?ca=/etc/bk/ca.pem&cert=/etc/bk/cert.pem&key=/etc/bk/key.pem`.

@@ -33,7 +33,7 @@ export interface BuildImageOptions {
   /** Push to the registry (default true). Without a push the digest is the image config's. */
   push?: boolean | undefined;
   /**
-   * Cache identity of the context (one per app and context directory, issue 3 point 4): with the same
+   * Cache identity of the context (one per app and context directory): with the same
    * key BuildKit asks only for files that changed since the last build.
    */
   sharedKey: string;

@@ -9,8 +9,7 @@ export interface CachePruneResult {
 }
 
 /**
- * Keeps BuildKit's cache under a budget (config `buildCache.budget`, default 10 GiB; issue 3 point
- * 4): every context synced under a new shared key is another full copy in the cache, so without a
+ * Keeps BuildKit's cache under a budget (config `buildCache.budget`, default 10 GiB): every context synced under a new shared key is another full copy in the cache, so without a
  * bound it only grows. DiskUsage first, because Prune walks every record even when nothing goes; then
  * Prune with `keepBytes`, which removes the least recently used records that are not in use.
  */

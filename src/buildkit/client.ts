@@ -84,7 +84,7 @@ export class BuildkitClient {
 
   /**
    * Solve; the signal cancels the call, which makes BuildKit cancel the job and stop its running
-   * steps (about 1.5 s for a RUN, issue 3). Errors are left as gRPC errors: the caller knows which
+   * steps (about 1.5 s for a RUN). Errors are left as gRPC errors: the caller knows which
    * step failed from the Status stream and classifies them (errors.ts).
    */
   solve(request: SolveRequest, signal?: AbortSignal): Promise<SolveResponse> {

@@ -6,8 +6,7 @@ import { CallCredentials, ChannelCredentials, type ChannelOptions } from '@grpc/
  * connection to the Engine's built-in BuildKit: `POST /grpc` with `Upgrade: h2c`, then, after `101
  * Switching Protocols`, the socket speaks HTTP/2 (the Engine's router hijacks it for BuildKit's
  * Control API). The Engine's SETTINGS frame can arrive in the same read as the 101, so every byte
- * after the header block is pushed back onto the socket before grpc-js starts its HTTP/2 session
- * (issue 3, feasibility facts).
+ * after the header block is pushed back onto the socket before grpc-js starts its HTTP/2 session.
  *
  * `_createSecureConnector` is grpc-js's extension point for credentials (declared abstract and public
  * in channel-credentials.d.ts); only `connect` does work here.

@@ -25,7 +25,7 @@ interface PushMessage {
 /**
  * Pushes an image the Engine's `moby` exporter stored, through the Engine API (`POST
  * /images/{name}/push`, Docker Engine API v1.41): the Engine's BuildKit has no `image` exporter with
- * `push=true` (issue 3). `X-Registry-Auth` is base64url JSON, `{}` for anonymous. The answer is a
+ * `push=true`. `X-Registry-Auth` is base64url JSON, `{}` for anonymous. The answer is a
  * JSON message stream; its `aux.Digest` is the manifest digest — the one to record, since the moby
  * exporter's `containerimage.digest` is the config digest.
  */

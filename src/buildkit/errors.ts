@@ -3,7 +3,7 @@ import { SlipwayError } from '../core/errors.js';
 import type { BuildStep } from './progress.js';
 
 /**
- * What a failed Solve means for the user (issue 3 point 6). BuildKit reports Solve errors as gRPC
+ * What a failed Solve means for the user. BuildKit reports Solve errors as gRPC
  * code 2 (UNKNOWN) with a plain message, so the failing step comes from the Status stream (the
  * vertex with `error` set) and only the Dockerfile frontend's own failures are recognised by their
  * upstream wording (frontend/dockerfile: "dockerfile parse error", "failed to create LLB

@@ -1,7 +1,7 @@
 /**
- * Slipway's BuildKit client (issue 3): transports (Docker Engine h2c upgrade, unix, tcp with mTLS),
+ * Slipway's BuildKit client: transports (Docker Engine h2c upgrade, unix, tcp with mTLS),
  * Control (ListWorkers, Solve, Status, DiskUsage, Prune), the session services (FileSync, secrets,
- * registry auth, health) and progress. Imports only core (DESIGN.md "Modules").
+ * registry auth, health) and progress. Imports only core and log (docs/architecture.md "Modules").
  */
 export { parseBuildkitAddress, describeAddress, type BuildkitAddress } from './address.js';
 export { BuildkitClient } from './client.js';

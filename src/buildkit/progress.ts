@@ -1,6 +1,6 @@
 import { toMillis, type StatusResponse, type Vertex } from './types.js';
 
-/** One step of a build as users see it (issue 3 point 2); a BuildKit vertex. */
+/** One step of a build as users see it; a BuildKit vertex. */
 export interface BuildStep {
   /** 1-based, in the order BuildKit first reported the vertex. */
   index: number;
@@ -18,7 +18,7 @@ export interface BuildStep {
 export type ProgressLevel = 'info' | 'warn' | 'error';
 export type ProgressLine = (line: string, level: ProgressLevel) => void;
 
-/** Lines kept per step for the error message of a failed step (issue 3 point 6: the last 20). */
+/** Lines kept per step for the error message of a failed step (the last 20). */
 export const TAIL_LINES = 20;
 
 interface StepState extends BuildStep {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The session shared key for a build context (issue 3 point 4): stable per app and context
+ * The session shared key for a build context: stable per app and context
  * directory, so consecutive builds of an app diff against the copy BuildKit kept from the last one
  * even though each build checks out into its own workspace. Hashed so it names nothing on the wire.
  */

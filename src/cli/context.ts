@@ -1,6 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { ApiClient } from './api-client.js';
+import { ApiClient } from '../client/api-client.js';
 import { readCredentials } from './credentials.js';
 import { readLocalToken } from '../server/auth/local-token.js';
 import { resolve } from 'node:path';

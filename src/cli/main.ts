@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SlipwayError } from '../core/errors.js';
-import { ApiError } from './api-client.js';
+import { ApiError } from '../client/api-client.js';
 import { buildCommand } from './commands/build.js';
 import { buildsCommand } from './commands/builds.js';
 import { injectCommand } from './commands/inject.js';

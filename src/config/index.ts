@@ -4,3 +4,4 @@ export { redactConfig, redactUrl, REDACTED } from './redact.js';
 export { envKeys, envName } from './env.js';
 export { parseDuration } from './duration.js';
 export { configReference, type ReferenceRow } from './reference.js';
+export { configurationDoc } from './reference-doc.js';

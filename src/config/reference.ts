@@ -39,7 +39,7 @@ function describeAt(path: string[]): string {
   return description;
 }
 
-/** Rows for the README's configuration reference: every key, its env variable, default and meaning. */
+/** Rows for the configuration reference (docs/configuration.md): every key, its env variable, default and meaning. */
 export function configReference(): ReferenceRow[] {
   const defaults = configSchema.parse({}) as unknown as Record<string, unknown>;
   return envKeys(configSchema).map((k) => {

@@ -306,7 +306,7 @@ const enforcerSchema = z
     binary: z.string().optional().describe('The static enforcer binary to inject. Default: enforcer/build/enforcer of this Slipway checkout (scripts/setup.sh builds it).'),
   })
   .prefault({})
-  .describe('The micro-enforcer injected into every image (issue 6).');
+  .describe('The micro-enforcer injected into every image.');
 
 const logSchema = z
   .strictObject({

@@ -1,5 +1,5 @@
 /**
- * The error catalog (DESIGN.md, "Errors"). Every failure Slipway reports has a stable `code`, the HTTP
+ * The error catalog (docs/errors.md is generated from it). Every failure Slipway reports has a stable `code`, the HTTP
  * status the API renders it with, and whether retrying can help. Code branches on `code` or class,
  * never on message text. Messages say what to fix, in the spirit of Fastify's FST_ERR_* catalog.
  */
@@ -30,7 +30,7 @@ const CATALOG = {
   SLW_NOT_FOUND: { httpStatus: 404, retryable: false, title: 'Not found' },
   SLW_BAD_REQUEST: { httpStatus: 400, retryable: false, title: 'Bad request' },
   SLW_UNAVAILABLE: { httpStatus: 503, retryable: true, title: 'Dependency unavailable' },
-  // API authentication and uploads (issue 9). Auth problems carry no details: nothing about the token is echoed.
+  // API authentication and uploads. Auth problems carry no details: nothing about the token is echoed.
   SLW_AUTH_REQUIRED: { httpStatus: 401, retryable: false, title: 'Authentication required' },
   SLW_AUTH_FORBIDDEN: { httpStatus: 403, retryable: false, title: 'Token not allowed for this app' },
   SLW_UPLOAD_INVALID: { httpStatus: 400, retryable: false, title: 'Build context upload invalid' },
@@ -47,7 +47,7 @@ const CATALOG = {
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: 'App not configured' },
   SLW_BUILD_TIMEOUT: { httpStatus: 504, retryable: false, title: 'Build took longer than allowed' },
   SLW_PROMOTION_ORIGIN: { httpStatus: 403, retryable: false, title: 'Image comes from an unapproved fork build' },
-  // Build (BuildKit, issue 3)
+  // Build (BuildKit)
   SLW_BUILDKIT_UNREACHABLE: { httpStatus: 503, retryable: true, title: 'BuildKit unreachable' },
   SLW_BUILDKIT_PROTOCOL: { httpStatus: 502, retryable: true, title: 'BuildKit call failed' },
   SLW_BUILD_CONTEXT: { httpStatus: 422, retryable: false, title: 'Build context unusable' },
@@ -66,7 +66,7 @@ const CATALOG = {
   // Policy
   SLW_POLICY_INVALID: { httpStatus: 500, retryable: false, title: 'Invalid policy files' },
   SLW_POLICY_REJECTED: { httpStatus: 422, retryable: false, title: 'Rejected by policy' },
-  // Signing (cosign-compatible, issue 5)
+  // Signing (cosign-compatible)
   SLW_SIGNING_KEY_INVALID: { httpStatus: 500, retryable: false, title: 'Signing key unusable' },
   SLW_SIGNING_KEY_PASSWORD: { httpStatus: 500, retryable: false, title: 'Signing key password wrong' },
   SLW_SIGNING_PASSWORD_MISSING: { httpStatus: 500, retryable: false, title: 'Signing key password not provided' },
@@ -76,18 +76,18 @@ const CATALOG = {
   SLW_SIGNING_UNVERIFIED: { httpStatus: 422, retryable: false, title: 'No valid signature from a trusted key' },
   SLW_SIGNING_COSIGN: { httpStatus: 502, retryable: false, title: 'cosign failed' },
   SLW_SIGNING_COSIGN_TIMEOUT: { httpStatus: 504, retryable: true, title: 'cosign timed out' },
-  // Enforcer injection (issue 6)
+  // Enforcer injection
   SLW_INJECT_UNSUPPORTED: { httpStatus: 422, retryable: false, title: 'Image cannot carry the enforcer' },
   SLW_INJECT_LAYER: { httpStatus: 422, retryable: false, title: 'Image layer unreadable' },
   SLW_INJECT_ENFORCER_MISSING: { httpStatus: 500, retryable: false, title: 'Enforcer binary missing' },
   SLW_INJECT_POLICY: { httpStatus: 400, retryable: false, title: 'Invalid runtime policy' },
-  // Forge APIs (issue 8: statuses, comments, deployments). `details.retryAfterMs` says when to try again.
+  // Forge APIs (statuses, comments, deployments). `details.retryAfterMs` says when to try again.
   SLW_FORGE_UNREACHABLE: { httpStatus: 502, retryable: true, title: 'Forge API unreachable' },
   SLW_FORGE_RATE_LIMITED: { httpStatus: 429, retryable: true, title: 'Forge API rate limit reached' },
   SLW_FORGE_FORBIDDEN: { httpStatus: 403, retryable: false, title: 'Forge API refused the credentials' },
   SLW_FORGE_REJECTED: { httpStatus: 422, retryable: false, title: 'Forge API rejected the request' },
   SLW_FORGE_NOT_CONFIGURED: { httpStatus: 500, retryable: false, title: 'Forge API credentials not configured' },
-  // Serving (issue 7)
+  // Serving
   SLW_TARGET_UNKNOWN: { httpStatus: 404, retryable: false, title: 'Serving target not configured' },
   SLW_TARGET_UNAVAILABLE: { httpStatus: 503, retryable: true, title: 'Serving target unreachable' },
   SLW_TRAFFIC_INVALID: { httpStatus: 400, retryable: false, title: 'Invalid traffic split' },
@@ -101,6 +101,15 @@ const CATALOG = {
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ErrorCode = keyof typeof CATALOG;
+
+export interface CatalogRow extends CatalogEntry {
+  code: ErrorCode;
+}
+
+/** Every code with its HTTP status, retryability and title, in catalog order (the source of docs/errors.md). */
+export function errorCatalog(): CatalogRow[] {
+  return Object.entries(CATALOG).map(([code, entry]: [string, CatalogEntry]) => ({ code: code as ErrorCode, ...entry }));
+}
 
 export class SlipwayError extends Error {
   readonly code: ErrorCode;

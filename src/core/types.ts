@@ -1,6 +1,6 @@
 /**
  * Domain types shared by every module. This file imports nothing internal: it is the bottom of the
- * dependency graph (DESIGN.md, "Modules").
+ * dependency graph (docs/architecture.md "Modules").
  */
 
 /** Forge ids: string-literal union so a typo is a compile error, not a runtime miss. */
@@ -87,7 +87,7 @@ export interface PingEvent extends ForgeEventBase {
 }
 
 /**
- * Commands maintainers write in a pull/merge request comment (issue 8; Pipelines-as-Code's GitOps
+ * Commands maintainers write in a pull/merge request comment (Pipelines-as-Code's GitOps
  * commands): `/ok-to-test` approves a fork's preview, `/retest` rebuilds the head commit, `/cancel`
  * cancels the running builds. Who may run them is checked later, against the forge (never in the request).
  */
@@ -125,7 +125,7 @@ export interface LabelEvent extends ForgeEventBase {
 export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent | CommentEvent | LabelEvent;
 
 /**
- * Build states (DESIGN.md, "The flow"). `fetched`, `built` and `signed` are where the pipeline rests while
+ * Build states (docs/architecture.md "Build states"). `fetched`, `built` and `signed` are where the pipeline rests while
  * later stages (promote) do not exist yet: a build ends in the last state its stages
  * reached, and never pretends to have run a stage.
  */

@@ -4,7 +4,7 @@ import type { BuildRow } from '../store/index.js';
 import { dockerfilePath, type BuildSnapshot } from './snapshot.js';
 
 /**
- * What Slipway tells forges about builds, in words and Markdown (issue 8). Forge-neutral: the forge
+ * What Slipway tells forges about builds, in words and Markdown. Forge-neutral: the forge
  * modules only map it onto their APIs. Everything shown is what the store holds — a stage that did
  * not run is not shown as run, a URL that does not exist yet is not shown.
  */
@@ -62,7 +62,7 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** A signing stage that completed; the pipeline has none until signing is wired in (issue 5). */
+/** A signing stage that completed; the pipeline has none until signing is wired in. */
 function signature(s: BuildSnapshot): string {
   const stage = s.stages.find((st) => /^sign/.test(st.stage));
   if (stage?.state === 'done') return '✔ signed';

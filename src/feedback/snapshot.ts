@@ -21,7 +21,7 @@ import {
 
 /**
  * Everything a report says about one build, read from the store when the report runs (never carried
- * in the job): the newest state wins however retries overlap (issue 8).
+ * in the job): the newest state wins however retries overlap.
  */
 export interface BuildSnapshot {
   build: BuildRow;
@@ -92,7 +92,7 @@ export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | un
 }
 
 /**
- * The deployment environment (issue 8): the target's name, or `preview/pr-<n>` (`preview/mr-<iid>` on
+ * The deployment environment: the target's name, or `preview/pr-<n>` (`preview/mr-<iid>` on
  * GitLab) for pull requests. When one repository feeds several apps their previews would share that
  * name, so the app is appended then.
  */

@@ -1,5 +1,6 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
-import type { Logger, Metrics } from '../log/index.js';
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { PolicySet } from '../policy/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
@@ -17,13 +18,13 @@ export interface PipelineDeps {
   policies?: PolicySet | undefined;
   /** The key the sign stage uses and the keys the promote gate trusts (loaded once at start). */
   signing?: SigningMaterial | undefined;
-  /** Serving targets by name (issue 7): where the promote stage creates revisions. */
+  /** Serving targets by name: where the promote stage creates revisions. */
   targets?: ReadonlyMap<string, ServingTarget> | undefined;
   /** Relative config paths (workspace) resolve against this. Default: process.cwd(). */
   cwd?: string;
   /** The worker's environment: where `apps[].buildSecrets` values are read. Default: none. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** Told of every state change, to report it to the forge (issue 8); its failures never fail a build. */
+  /** Told of every state change, to report it to the forge; its failures never fail a build. */
   feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { SlipwayError } from '../core/errors.js';
-import { compressionOf, openLayerTar, readTar, splitPath } from '../enforcer/index.js';
+import { compressionOf, openLayerTar, readTar, splitPath } from '../injection/index.js';
 import type { Descriptor, RegistryClient } from '../registry/index.js';
 
 /**

@@ -57,7 +57,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   };
   const publishState = async (state: BuildState) => {
     await deps.events.publish({ type: 'state', buildId, state, terminal: isTerminalState(state) });
-    // Forge feedback (issue 8) is only queued here; even a failure to queue it never fails the build.
+    // Forge feedback is only queued here; even a failure to queue it never fails the build.
     try {
       await deps.feedback?.notify(buildId);
     } catch (err) {

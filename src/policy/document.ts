@@ -5,7 +5,7 @@ export type Gate = (typeof GATES)[number];
 
 const globList = z.array(z.string().min(1)).min(1).default(['*']);
 
-/** One policy document (issue 4): `apiVersion: slipway.dev/v1`, `kind: ImagePolicy`. */
+/** One policy document: `apiVersion: slipway.dev/v1`, `kind: ImagePolicy`. */
 export const policyDocumentSchema = z.strictObject({
   apiVersion: z.literal('slipway.dev/v1', { error: 'apiVersion must be slipway.dev/v1' }),
   kind: z.literal('ImagePolicy', { error: 'kind must be ImagePolicy' }),

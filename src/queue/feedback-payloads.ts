@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Feedback jobs carry what to report on, never what to report: the job reads the build from the store
- * when it runs, so whichever try runs last reports the newest state (issue 8, "newest state wins").
+ * when it runs, so whichever try runs last reports the newest state ("newest state wins").
  */
 
 const changeRequest = { forge: z.enum(['github', 'gitlab']), repo: z.string().min(1), number: z.number().int().positive() };

@@ -22,7 +22,7 @@ export const FEEDBACK_BACKOFF = 'forge';
 const DIRTY_TTL_SECONDS = 24 * 3600;
 
 /**
- * The feedback queue (issue 8). Forge calls run here, never in a build: a forge that is down delays
+ * The feedback queue. Forge calls run here, never in a build: a forge that is down delays
  * the report, never the build.
  *
  * Coalescing: a job's id is its subject and kind, so while one waits (or waits out a retry delay),

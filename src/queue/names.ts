@@ -1,7 +1,7 @@
 /** The queue every build job goes through (DESIGN.md). */
 export const BUILDS_QUEUE = 'builds';
 
-/** Forge feedback (issue 8): statuses, comments, deployments and comment commands, apart from builds. */
+/** Forge feedback: statuses, comments, deployments and comment commands, apart from builds. */
 export const FEEDBACK_QUEUE = 'feedback';
 
 /** BullMQ key prefix. Tests use their own so that suites never see each other's jobs. */

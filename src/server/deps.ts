@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { SlipwayConfig } from '../config/index.js';
 import type { ForgeId } from '../core/types.js';
 import type { Forge } from '../forges/types.js';
-import type { Logger, Metrics } from '../log/index.js';
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
 import type { BuildEvents, BuildQueue, FeedbackQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
 import type { ServingControl } from './serving-control.js';
@@ -19,12 +20,12 @@ export interface ServerDeps {
   metrics: Metrics;
   /** Pinged by /readyz. */
   redis: Redis;
-  /** Forge feedback (issue 8): reports on new builds, comment commands; absent in tests that need none. */
+  /** Forge feedback: reports on new builds, comment commands; absent in tests that need none. */
   feedback?: FeedbackQueue | undefined;
   /** Serving targets by name (revisions and traffic API); absent where the process serves none. */
   targets?: ServingControl;
   /** Relative config paths (dataDir: uploads, git push repositories) resolve against this. Default: process.cwd(). */
   cwd?: string;
-  /** Write-API authentication (issue 9); made from the config when absent. */
+  /** Write-API authentication; made from the config when absent. */
   auth?: ApiAuth;
 }

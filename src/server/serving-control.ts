@@ -1,6 +1,6 @@
 /**
- * What the HTTP API needs from the serving targets (issue 7). Declared here because the server may not
- * import src/targets (DESIGN.md "Modules"); src/cli/runtime.ts passes the targets' registry in, and
+ * What the HTTP API needs from the serving targets. Declared here because the server may not
+ * import src/targets (docs/architecture.md "Modules"); src/app/runtime.ts passes the targets' registry in, and
  * TypeScript checks that they fit.
  */
 

@@ -1,5 +1,5 @@
 /**
- * cosign-compatible signing (issue 5): keys in cosign's formats, signing an image digest into its
+ * cosign-compatible signing: keys in cosign's formats, signing an image digest into its
  * `sha256-<hex>.sig`, verifying a digest against trusted keys, and a wrapper around the `cosign`
  * executable for keyless and KMS signing. Formats follow cosign's SIGNATURE_SPEC and pkg/cosign.
  */

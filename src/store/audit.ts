@@ -14,7 +14,7 @@ export interface NewDecision {
   subject: string | null;
 }
 
-/** Every policy decision is recorded (issue 4): allow as well as deny, so the record shows what ran. */
+/** Every policy decision is recorded: allow as well as deny, so the record shows what ran. */
 export async function recordDecision(db: Kysely<Database>, d: NewDecision): Promise<void> {
   await db
     .insertInto('audit_decisions')

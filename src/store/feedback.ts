@@ -4,7 +4,7 @@ import { now } from './clock.js';
 import type { BuildRow, Database, PreviewApprovalRow, RevisionRow } from './schema.js';
 
 /**
- * Issue 8's records: the handles forges gave back (to update in place), fork preview approvals, and
+ * Forge feedback's records: the handles forges gave back (to update in place), fork preview approvals, and
  * the builds of one pull request (what its comment shows and what `/retest` and `/cancel` act on).
  */
 
@@ -115,7 +115,7 @@ export async function cancelChangeRequestBuilds(db: Kysely<Database>, ids: reado
   return rows.map((r) => r.id);
 }
 
-/** The revision serving made from a build, once there is one (serving records it; issue 7). */
+/** The revision serving made from a build, once there is one (serving records it). */
 export async function getRevisionOfBuild(db: Kysely<Database>, buildId: string): Promise<RevisionRow | undefined> {
   return db.selectFrom('revisions').selectAll().where('build_id', '=', buildId).orderBy('n', 'desc').executeTakeFirst();
 }

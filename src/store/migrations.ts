@@ -124,7 +124,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
-    // Issue 3: the steps of a build's image build (BuildKit vertices), shown in GET /api/v1/builds/:id.
+    // The steps of a build's image build (BuildKit vertices), shown in GET /api/v1/builds/:id.
     '0002_build_steps': {
       async up(db: Kysely<unknown>) {
         await db.schema
@@ -142,7 +142,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
-    // Issue 7 (serving): what a revision runs and which build made it (promotion is monotonic in build
+    // Serving: what a revision runs and which build made it (promotion is monotonic in build
     // creation order), and each app's traffic per target as one JSON document with a generation, so
     // writers compare-and-set instead of racing.
     '0003_serving': {
@@ -163,7 +163,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
-    // Issue 8: what Slipway told the forges (check run, comment and deployment ids, to update in place)
+    // Forge feedback: what Slipway told the forges (check run, comment and deployment ids, to update in place)
     // and which fork pull requests a maintainer approved for previews.
     '0004_forge_feedback': {
       async up(db: Kysely<unknown>) {

@@ -6,7 +6,7 @@ import type { Database, RuntimeEventRow } from './schema.js';
  * Runtime decisions of the enforcer, as rows counted per minute: one row per (app, revision, minute,
  * decision, rule, path). Writers add counts (upsert), so a crash loop that prints the same denial
  * thousands of times makes one row, not thousands. What a row says came from a container's stderr:
- * see src/enforcer/decision-line.ts on why it is shown, never trusted.
+ * see src/injection/decision-line.ts on why it is shown, never trusted.
  */
 
 export interface RuntimeEventCount {

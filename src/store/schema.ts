@@ -99,7 +99,7 @@ export interface RevisionsTable {
   /** `created` | `ready` | `failed` | `deleted` (the row stays so the name is never reused). */
   state: string;
   created_at: string;
-  /** Issue 7: `registry/repo@sha256:…` the revision runs. */
+  /** `registry/repo@sha256:…` the revision runs. */
   image: string | null;
   /** Creation time of the build that made it: what "older" means for monotonic promotion. */
   build_created_at: string | null;
@@ -137,7 +137,7 @@ export interface BuildStepsTable {
 }
 
 /**
- * What a forge returned for something Slipway reported (issue 8): a check run id per build, a comment id
+ * What a forge returned for something Slipway reported: a check run id per build, a comment id
  * per pull request, a deployment id per build; kept so the next report updates instead of adding.
  */
 export interface ForgeHandlesTable {

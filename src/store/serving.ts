@@ -4,7 +4,7 @@ import { createRevision, type NewRevision } from './revisions.js';
 import type { Database, RevisionRow, RouteRow } from './schema.js';
 
 /**
- * Serving state (issue 7): revisions with what they run, and each app's traffic per target. Rows only;
+ * Serving state: revisions with what they run, and each app's traffic per target. Rows only;
  * the serving targets see them through the `ServingState` interface they declare (src/targets/types.ts).
  */
 

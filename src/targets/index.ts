@@ -1,5 +1,5 @@
 /**
- * Serving targets (issue 7): what the pipeline's promote stage, the server and the CLI use.
+ * Serving targets: what the pipeline's promote stage, the server and the CLI use.
  *
  *   const targets = createTargets(config.targets, { state, logger });
  *   const result = await targets.get('local')!.promote('hello', { image, commit, buildId, buildCreatedAt });

@@ -2,7 +2,7 @@ import type { Logger } from '../log/index.js';
 import type { ServingTarget } from './types.js';
 
 /**
- * Preview clean-up that does not rely on close events (issue 7 "Previews"): a preview tag (`pr-<n>`, GitLab
+ * Preview clean-up that does not rely on close events: a preview tag (`pr-<n>`, GitLab
  * `mr-<iid>`) is removed when its pull/merge request is no longer open, or when its revision is older than the
  * app's preview `ttl` (every push to the pull request makes a new revision, so this is time since the last
  * push). A close event Slipway missed, or a removal that failed, is made good on the next sweep.

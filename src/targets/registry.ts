@@ -39,7 +39,8 @@ export function createTargets(targets: Record<string, TargetSettings>, deps: Tar
       deps.logger.warn({ target: name, kind: settings.kind }, `target ${name}: kind ${settings.kind} is not available in this Slipway; its apps are not served`);
       continue;
     }
-    made.set(name, createTarget(name, settings, { ...deps, logger: deps.logger.child({ target: name }) }));
+    // Each target binds its own name to the logger (StoredTarget), so it is not bound here as well.
+    made.set(name, createTarget(name, settings, deps));
   }
   return made;
 }

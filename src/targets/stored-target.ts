@@ -17,15 +17,19 @@ export abstract class StoredTarget implements ServingTarget {
     /** Apps are `<app>.<domain>`. */
     protected readonly domain: string,
     protected readonly deps: TargetDeps,
-  ) {}
+  ) {
+    this.logger = deps.logger.child({ target: name });
+  }
 
   protected get state() {
     return this.deps.state;
   }
 
-  protected get logger() {
-    return this.deps.logger;
-  }
+  /**
+   * The target's logger, bound to its name once here: everything the target makes (containers, router,
+   * decision collector) logs through it or a child of it, so no line carries `target` twice.
+   */
+  protected readonly logger: TargetDeps['logger'];
 
   abstract deploy(app: string, options: DeployOptions): Promise<Revision>;
   abstract close(): Promise<void>;
@@ -47,7 +51,7 @@ export abstract class StoredTarget implements ServingTarget {
     if (expected !== current || !(await this.state.putRoute(app, this.name, normalized, expected))) {
       throw new SlipwayError('SLW_TRAFFIC_CONFLICT', `the traffic of app ${app} changed while this change was being made; read it again (slipway revisions ${app}) and retry`);
     }
-    this.logger.info({ app, target: this.name, traffic: normalized }, 'traffic set');
+    this.logger.info({ app, traffic: normalized }, 'traffic set');
     await this.trafficChanged(app);
     return this.status(app);
   }
@@ -85,7 +89,7 @@ export abstract class StoredTarget implements ServingTarget {
     }
     await this.state.updateRevision(app, name, { state: 'deleted' });
     await this.release(app, name);
-    this.logger.info({ app, revision: name, target: this.name }, 'revision deleted');
+    this.logger.info({ app, revision: name }, 'revision deleted');
   }
 
   promote(app: string, request: PromoteRequest): Promise<PromoteResult> {

@@ -2,7 +2,7 @@ import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
 
 /**
- * Serving targets (issue 7). Knative Serving's semantics are the contract for every target
+ * Serving targets. Knative Serving's semantics are the contract for every target
  * (../shared/fixtures/knative-specs/knative-api-specification-1.0.md): immutable revisions named
  * `<app>-<n>`, a route whose `traffic` block splits percentages across revisions and gives some of
  * them tags, and URLs `http://<app>.<domain>` and `http://<tag>-<app>.<domain>` (DESIGN.md "Serving names").
@@ -169,7 +169,7 @@ export interface ServingTarget {
 
 // ------------------------------------------------------------------------------------------------
 // What targets need from the rest of Slipway, passed in (targets may import only core, log and
-// registry types; the store implements this through src/cli/serving-state.ts).
+// registry types; the store implements this through src/app/services/serving-state.ts).
 
 export interface NewRevisionRecord {
   app: string;
@@ -227,7 +227,7 @@ export interface ContainerLineSource {
 
 /**
  * Where a target hands its containers' stderr lines; the sink picks out the enforcer's decision lines
- * (src/enforcer/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
+ * (src/injection/decision-line.ts: targets do not parse them) for the store, metrics and forge feedback.
  */
 export interface RuntimeEventSink {
   record(source: ContainerLineSource, line: string): void;

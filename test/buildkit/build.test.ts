@@ -8,7 +8,7 @@ import { BASE_IMAGE, manifestStatus, pullImage } from './registry-image.js';
 
 const FROM = `FROM ${BASE_IMAGE}`;
 
-/** Real Docker Engine BuildKit and the real registry on 127.0.0.1:5000 (issue 3, "Tests"). */
+/** Real Docker Engine BuildKit and the real registry on 127.0.0.1:5000 ("Tests"). */
 describe('buildImage against Docker Engine BuildKit', () => {
   const client = new BuildkitClient(ENGINE);
   const cleanups: (() => void)[] = [];

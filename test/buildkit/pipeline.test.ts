@@ -7,7 +7,7 @@ import { githubPush, signedGithub } from '../helpers/webhooks.js';
 import { cli } from './engine.js';
 import { BASE_IMAGE, manifestStatus, pullImage, REGISTRY, REGISTRY_HOST } from './registry-image.js';
 
-/** A push webhook through fetch and build to an image in the registry (issue 3, "Done when"). */
+/** A push webhook through fetch and build to an image in the registry ("Done when"). */
 describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, git)', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, envKeys, envName, loadConfig, parseDuration, redactConfig } from '../../src/config/index.js';
 import { SlipwayError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/log/index.js';
-import { startRuntime } from '../../src/cli/runtime.js';
+import { startRuntime } from '../../src/app/runtime.js';
 import { TEST_REDIS_URL, uniquePrefix, deletePrefix } from '../helpers/runtime.js';
 
 describe('config', () => {

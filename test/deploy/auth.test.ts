@@ -5,7 +5,7 @@ import { startTestRuntime, type TestRuntime } from '../helpers/runtime.js';
 import { makeTar, STATIC_TOKEN, staticTokenConfig, TestIssuer, unsecuredToken } from './helpers.js';
 
 /**
- * Issue 9: write APIs need a static token or a GitHub Actions OIDC token scoped to the app's repo;
+ * Write APIs need a static token or a GitHub Actions OIDC token scoped to the app's repo;
  * reads stay open; uploads are checked before anything is stored. A real server (no worker: the
  * builds only need to be queued here).
  */

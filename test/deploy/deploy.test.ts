@@ -12,7 +12,7 @@ import { FINAL_STATE, servingApp, startTestRuntime, waitFor, type TestRuntime } 
 import { STATIC_TOKEN, staticTokenConfig } from './helpers.js';
 
 /**
- * Issue 9 end to end: a directory uploaded with `slipway deploy`, and a `git push` to Slipway itself,
+ * Builds without a forge, end to end: a directory uploaded with `slipway deploy`, and a `git push` to Slipway itself,
  * each become a build that runs every stage (real Slipway, Redis, SQLite, git, BuildKit, registry).
  */
 /** git run asynchronously: the server under test lives in this process, so spawnSync would deadlock it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectEnforcer, type RuntimePolicy } from '../../src/enforcer/index.js';
+import { injectEnforcer, type RuntimePolicy } from '../../src/injection/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY } from '../helpers/registry.js';
 import { BASE_IMAGE, buildAndPush, compileApp, decisions, docker, dockerOk, enforcerArtifacts, type RunResult } from './docker.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDecisionLine } from '../../src/enforcer/index.js';
+import { parseDecisionLine } from '../../src/injection/index.js';
 
 /**
  * The enforcer's decision lines (enforcer/README.md "Decision log") as the local target reads them

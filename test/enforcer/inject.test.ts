@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { injectEnforcer, LABELS } from '../../src/enforcer/index.js';
+import { injectEnforcer, LABELS } from '../../src/injection/index.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from '../helpers/registry.js';
 import { enforcerArtifacts } from './docker.js';

@@ -3,7 +3,7 @@ import { chmodSync, linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { readTar } from '../../src/enforcer/index.js';
+import { readTar } from '../../src/injection/index.js';
 import { MediaTypes, RegistryClient, sha256Digest } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from '../helpers/registry.js';
 

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { injectEnforcer, LayerScanCache, SCAN_CACHE_VERSION, type InjectProgress } from '../../src/enforcer/index.js';
+import { injectEnforcer, LayerScanCache, SCAN_CACHE_VERSION, type InjectProgress } from '../../src/injection/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from '../helpers/registry.js';
 import { enforcerArtifacts } from './docker.js';
 import { ELF, layerTar, pushImage, slipwayFiles, type PushedImage } from './layers.js';
 
 /**
- * The layer scan cache (issue 6) only saves work: an injection that replays cached layers must push
+ * The layer scan cache only saves work: an injection that replays cached layers must push
  * exactly the image a full scan pushes, must not fetch the layers it replays, and must fall back to
  * reading a layer whenever an entry is not trustworthy.
  */

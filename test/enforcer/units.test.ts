@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { buildSlipwayLayer, LayeredFilesystem, readTar, renderManifest, renderPolicy, rewriteConfig, unwrapInjection, wrapEntrypoint, writeTar, type ImageConfigJson } from '../../src/enforcer/index.js';
+import { buildSlipwayLayer, LayeredFilesystem, readTar, renderManifest, renderPolicy, rewriteConfig, unwrapInjection, wrapEntrypoint, writeTar, type ImageConfigJson } from '../../src/injection/index.js';
 import { ELF, layerTar, type LayerSpec } from './layers.js';
 
 /** The pure pieces: tar reading and writing, the filesystem model, config wrapping. */

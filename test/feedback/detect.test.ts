@@ -5,7 +5,7 @@ import type { DetectResult } from '../../src/forges/types.js';
 import { hasShared, sharedJson } from '../helpers/shared.js';
 import { githubComment, githubPr } from './setup.js';
 
-/** Issue 8's new webhook events: comment commands and the approval label, on both forges. */
+/** The webhook events forge feedback adds: comment commands and the approval label, on both forges. */
 
 const github = createGithubForge({ secret: 'unused' });
 const gitlab = createGitlabForge({ secret: 'unused' });

@@ -7,7 +7,7 @@ import { startFakeGithub, type FakeGithub } from './fakes/github-api.js';
 import { buildIdsOf, githubComment, githubPr, GITHUB_TOKEN, postGithub, promoteDirectly, rejectForksPolicies, settled, startFeedbackEnv, type FeedbackEnv } from './setup.js';
 
 /**
- * Issue 8 against a strict fake GitHub REST API on loopback (GitHub cannot be reached here), with the
+ * Forge feedback against a strict fake GitHub REST API on loopback (GitHub cannot be reached here), with the
  * real runtime: webhooks in, real Redis (BullMQ build and feedback queues), SQLite and git. The test
  * repository has no Dockerfile, so builds end `failed` at the build stage — the outcome does not matter
  * to these tests, the reports about it do.

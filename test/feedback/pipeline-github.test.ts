@@ -8,7 +8,7 @@ import { startFakeGithub, type FakeGithub } from './fakes/github-api.js';
 import { buildIdsOf, githubPr, GITHUB_TOKEN, postGithub } from './setup.js';
 
 /**
- * Issue 8's "done when" through the real pipeline (BuildKit, registry, injection, signing, Docker
+ * Forge feedback through the real pipeline (BuildKit, registry, injection, signing, Docker
  * Engine and the router) and a strict fake GitHub REST API (GitHub cannot be reached here): a pull
  * request gets a check run, one comment with a working preview URL and an active deployment; a second
  * push shows the new revision in the same comment; closing marks the deployment inactive.

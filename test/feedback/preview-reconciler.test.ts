@@ -6,7 +6,7 @@ import { startFakeGitlab, type FakeGitlab } from './fakes/gitlab-api.js';
 import { GITHUB_TOKEN, GITLAB_API_TOKEN, startFeedbackEnv, type FeedbackEnv } from './setup.js';
 
 /**
- * The preview reconciler (issue 7): previews whose pull request closed without Slipway hearing of it, or
+ * The preview reconciler: previews whose pull request closed without Slipway hearing of it, or
  * whose last push is older than the app's preview ttl, lose their tag. The runtime is real (server process,
  * store, the local target's real containers); GitHub and GitLab are strict fakes on loopback.
  */

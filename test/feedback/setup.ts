@@ -121,7 +121,7 @@ export async function settled(rt: TestRuntime, id: string, states: string[] = ['
 }
 
 /**
- * Serving is built concurrently (issue 7): promotion is driven here the way its stage will drive it —
+ * Serving is built concurrently: promotion is driven here the way its stage will drive it —
  * state `promoting`, a revision row for the build, state `ready` — with the runtime's real feedback
  * queue and worker reporting each step.
  */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Digest } from '../../src/core/types.js';
-import { writeTar } from '../../src/enforcer/index.js';
+import { writeTar } from '../../src/injection/index.js';
 import { MediaTypes, RegistryClient } from '../../src/registry/index.js';
 import { SHARED_REGISTRY, uniqueRepo } from './registry.js';
 

@@ -61,7 +61,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 /**
  * Knative 1.23's CRDs use schema features 1.20's API server refuses; two mechanical edits make them load
- * (issue 7): drop `default: ''` / `default: null`, and list as `required` each list-map key without a default.
+ *: drop `default: ''` / `default: null`, and list as `required` each list-map key without a default.
  */
 export function crdFor120(crd: Record<string, unknown>): Record<string, unknown> {
   const visit = (node: unknown, edit: (o: Record<string, unknown>) => void): void => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { configSchema, type SlipwayConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
-import { startRuntime, type Runtime } from '../../src/cli/runtime.js';
+import { startRuntime, type Runtime } from '../../src/app/runtime.js';
 import { isTerminalState, type BuildState } from '../../src/core/types.js';
 import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
 import { getBuild, type BuildRow } from '../../src/store/index.js';

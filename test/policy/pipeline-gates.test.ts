@@ -14,7 +14,7 @@ import { githubPush, signedGithub } from '../helpers/webhooks.js';
 const BASE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
 
 /**
- * Issue 4's "done when": a build whose image runs as root is rejected with the rule's message in
+ * Policy gates through the pipeline: a build whose image runs as root is rejected with the rule's message in
  * `slipway logs` and the API; with the policy in audit mode the same build passes with a warning.
  * Real pipeline: git, the build gate, BuildKit in Docker Engine, the registry, the image gate.
  */

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { injectEnforcer } from '../../src/enforcer/index.js';
+import { injectEnforcer } from '../../src/injection/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import { BASE_IMAGE, buildAndPush, docker, dockerOk } from '../enforcer/docker.js';
 import { freePort } from '../helpers/ports.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectEnforcer } from '../../src/enforcer/index.js';
+import { injectEnforcer } from '../../src/injection/index.js';
 import { RegistryClient } from '../../src/registry/index.js';
 import type { ServingTarget } from '../../src/targets/index.js';
 import { buildAndPush, docker, dockerOk, enforcerArtifacts } from '../enforcer/docker.js';

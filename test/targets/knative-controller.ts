@@ -1,7 +1,7 @@
 import type { Kube } from '../helpers/kube.js';
 
 /**
- * Plays Knative Serving's controller against the real kube-apiserver, because none can run here (issue 7):
+ * Plays Knative Serving's controller against the real kube-apiserver, because none can run here:
  * for each Service whose status lags its generation it creates the template's Revision (as the Configuration
  * controller does), resolves the traffic block, and writes the Service's status through the status
  * subresource, as knative-api-specification-1.0.md describes it. Strict where Knative is: a traffic entry naming a

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { servingState } from '../../src/cli/serving-state.js';
+import { servingState } from '../../src/app/services/serving-state.js';
 import { configSchema } from '../../src/config/index.js';
 import { isSlipwayError, type SlipwayError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/log/index.js';

@@ -8,7 +8,7 @@ import { githubPullRequest, githubPush } from '../helpers/webhooks.js';
 import { FakeKnativeController } from './knative-controller.js';
 
 /**
- * Issue 7's "done when" on the knative target, through the whole pipeline: real git, BuildKit, registry,
+ * Serving on the knative target, through the whole pipeline: real git, BuildKit, registry,
  * injection and signing, then a real kube-apiserver with Knative's CRDs. No Knative controller can run
  * here, so the test plays it (FakeKnativeController) and reads what Slipway applied.
  */

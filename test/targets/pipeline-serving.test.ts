@@ -7,7 +7,7 @@ import { API_AUTH, buildEnded, deliverGithub, servingApp, startTestRuntime, wait
 import { githubPullRequest, githubPush, signedGithub } from '../helpers/webhooks.js';
 
 /**
- * Issue 7's "done when" through the whole pipeline: a push to main moves the app URL to the new
+ * Serving through the whole pipeline: a push to main moves the app URL to the new
  * revision; a pull request gets a working preview URL that disappears when it closes. Real git,
  * BuildKit, registry, injection, signing, Docker Engine and the router.
  */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeTargets, openTargets } from '../../src/cli/serving.js';
+import { closeTargets, openTargets } from '../../src/app/services/serving.js';
 import { configSchema } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { openStore } from '../../src/store/index.js';

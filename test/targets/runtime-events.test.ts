@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/index.js';
-import { RuntimeEventRecorder } from '../../src/cli/runtime-events.js';
+import { RuntimeEventRecorder } from '../../src/app/services/runtime-events.js';
 import { commentMarkdown, summaryMarkdown } from '../../src/feedback/render.js';
 import { snapshotOf } from '../../src/feedback/snapshot.js';
-import { createLogger, createMetrics } from '../../src/log/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { createBuild, createServingRevision, listRuntimeEvents, type Store } from '../../src/store/index.js';
 import { FrameDecoder, LineSplitter } from '../../src/targets/local/docker.js';
 import { STORE_FACTORIES, type TestStore } from '../helpers/stores.js';

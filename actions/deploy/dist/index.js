@@ -22921,7 +22921,7 @@ var CATALOG = {
   SLW_NOT_FOUND: { httpStatus: 404, retryable: false, title: "Not found" },
   SLW_BAD_REQUEST: { httpStatus: 400, retryable: false, title: "Bad request" },
   SLW_UNAVAILABLE: { httpStatus: 503, retryable: true, title: "Dependency unavailable" },
-  // API authentication and uploads (issue 9). Auth problems carry no details: nothing about the token is echoed.
+  // API authentication and uploads. Auth problems carry no details: nothing about the token is echoed.
   SLW_AUTH_REQUIRED: { httpStatus: 401, retryable: false, title: "Authentication required" },
   SLW_AUTH_FORBIDDEN: { httpStatus: 403, retryable: false, title: "Token not allowed for this app" },
   SLW_UPLOAD_INVALID: { httpStatus: 400, retryable: false, title: "Build context upload invalid" },
@@ -22938,7 +22938,7 @@ var CATALOG = {
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: "App not configured" },
   SLW_BUILD_TIMEOUT: { httpStatus: 504, retryable: false, title: "Build took longer than allowed" },
   SLW_PROMOTION_ORIGIN: { httpStatus: 403, retryable: false, title: "Image comes from an unapproved fork build" },
-  // Build (BuildKit, issue 3)
+  // Build (BuildKit)
   SLW_BUILDKIT_UNREACHABLE: { httpStatus: 503, retryable: true, title: "BuildKit unreachable" },
   SLW_BUILDKIT_PROTOCOL: { httpStatus: 502, retryable: true, title: "BuildKit call failed" },
   SLW_BUILD_CONTEXT: { httpStatus: 422, retryable: false, title: "Build context unusable" },
@@ -22957,7 +22957,7 @@ var CATALOG = {
   // Policy
   SLW_POLICY_INVALID: { httpStatus: 500, retryable: false, title: "Invalid policy files" },
   SLW_POLICY_REJECTED: { httpStatus: 422, retryable: false, title: "Rejected by policy" },
-  // Signing (cosign-compatible, issue 5)
+  // Signing (cosign-compatible)
   SLW_SIGNING_KEY_INVALID: { httpStatus: 500, retryable: false, title: "Signing key unusable" },
   SLW_SIGNING_KEY_PASSWORD: { httpStatus: 500, retryable: false, title: "Signing key password wrong" },
   SLW_SIGNING_PASSWORD_MISSING: { httpStatus: 500, retryable: false, title: "Signing key password not provided" },
@@ -22967,18 +22967,18 @@ var CATALOG = {
   SLW_SIGNING_UNVERIFIED: { httpStatus: 422, retryable: false, title: "No valid signature from a trusted key" },
   SLW_SIGNING_COSIGN: { httpStatus: 502, retryable: false, title: "cosign failed" },
   SLW_SIGNING_COSIGN_TIMEOUT: { httpStatus: 504, retryable: true, title: "cosign timed out" },
-  // Enforcer injection (issue 6)
+  // Enforcer injection
   SLW_INJECT_UNSUPPORTED: { httpStatus: 422, retryable: false, title: "Image cannot carry the enforcer" },
   SLW_INJECT_LAYER: { httpStatus: 422, retryable: false, title: "Image layer unreadable" },
   SLW_INJECT_ENFORCER_MISSING: { httpStatus: 500, retryable: false, title: "Enforcer binary missing" },
   SLW_INJECT_POLICY: { httpStatus: 400, retryable: false, title: "Invalid runtime policy" },
-  // Forge APIs (issue 8: statuses, comments, deployments). `details.retryAfterMs` says when to try again.
+  // Forge APIs (statuses, comments, deployments). `details.retryAfterMs` says when to try again.
   SLW_FORGE_UNREACHABLE: { httpStatus: 502, retryable: true, title: "Forge API unreachable" },
   SLW_FORGE_RATE_LIMITED: { httpStatus: 429, retryable: true, title: "Forge API rate limit reached" },
   SLW_FORGE_FORBIDDEN: { httpStatus: 403, retryable: false, title: "Forge API refused the credentials" },
   SLW_FORGE_REJECTED: { httpStatus: 422, retryable: false, title: "Forge API rejected the request" },
   SLW_FORGE_NOT_CONFIGURED: { httpStatus: 500, retryable: false, title: "Forge API credentials not configured" },
-  // Serving (issue 7)
+  // Serving
   SLW_TARGET_UNKNOWN: { httpStatus: 404, retryable: false, title: "Serving target not configured" },
   SLW_TARGET_UNAVAILABLE: { httpStatus: 503, retryable: true, title: "Serving target unreachable" },
   SLW_TRAFFIC_INVALID: { httpStatus: 400, retryable: false, title: "Invalid traffic split" },
@@ -23008,7 +23008,7 @@ var SlipwayError = class extends Error {
   }
 };
 
-// src/cli/api-client.ts
+// src/client/api-client.ts
 var ApiError = class extends Error {
   constructor(message, status, code) {
     super(message);
@@ -23068,7 +23068,7 @@ var ApiClient = class {
   async logsText(id) {
     return (await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`)).text();
   }
-  /** Uploads a packed build context (issue 9): `POST /api/v1/apps/:app/builds`; answers the queued build. */
+  /** Uploads a packed build context: `POST /api/v1/apps/:app/builds`; answers the queued build. */
   async uploadContext(app, archive, query = {}) {
     const params = new URLSearchParams(Object.entries(query).filter((e) => typeof e[1] === "string" && e[1] !== ""));
     const qs = params.size ? `?${params}` : "";
@@ -23110,7 +23110,7 @@ var ApiClient = class {
   }
 };
 
-// src/cli/context-pack.ts
+// src/client/context-pack.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createReadStream } from "node:fs";
 import { lstat as lstat4, readFile, readlink as readlink4 } from "node:fs/promises";
@@ -23423,7 +23423,7 @@ async function walkContext(root, filter = {}) {
   return out;
 }
 
-// src/cli/context-pack.ts
+// src/client/context-pack.ts
 async function ignorePatterns(dir) {
   const text = await readFile(join3(dir, ".dockerignore"), "utf8").catch(() => "");
   return text.split(/\r?\n/).filter((l) => l.trim() !== "" && !l.trim().startsWith("#"));
@@ -23466,7 +23466,7 @@ async function packContext(dir, options = {}) {
   return { archive: Buffer.concat(chunks), files };
 }
 
-// src/cli/deploy-flow.ts
+// src/client/deploy-flow.ts
 var SUCCESS_STATES = /* @__PURE__ */ new Set(["fetched", "built", "signed", "ready"]);
 function revisionOf(build) {
   const view = build;

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import { ApiClient, ApiError } from '../../../src/cli/api-client.js';
-import { deployContext, type DeployResult } from '../../../src/cli/deploy-flow.js';
+import { ApiClient, ApiError } from '../../../src/client/api-client.js';
+import { deployContext, type DeployResult } from '../../../src/client/deploy-flow.js';
 
 /**
- * The GitHub Action step (issue 9): packs the context, uploads it with a token (by default the job's
+ * The GitHub Action step: packs the context, uploads it with a token (by default the job's
  * OIDC token, which Slipway scopes to this repository), follows the build's log in one `::group::` per
  * stage, sets the outputs, writes a job summary, and fails the step with an `::error` annotation when
  * the build fails or a policy rejects it.

@@ -28,7 +28,7 @@ const SENDERS = 4;
 
 /**
  * Request metadata arrives as HTTP/2 headers; Node joins repeated headers with ", " and grpc-js keeps
- * that one string (issue 3), so a list is split again. Newer BuildKit URL-encodes non-ASCII values and
+ * that one string, so a list is split again. Newer BuildKit URL-encodes non-ASCII values and
  * says so with `<key>-encoded: 1` (session/filesync/filesync.go encodeOpts).
  */
 export function metadataList(md: Metadata, key: string): string[] {

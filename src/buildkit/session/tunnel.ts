@@ -8,7 +8,7 @@ type BytesStream = ClientDuplexStream<{ data: Buffer }, { data: Buffer }>;
  * `Control.Session` stream, one `BytesMessage` per chunk. This Duplex is that connection as our
  * gRPC server sees it. Writes are coalesced per event-loop turn: HTTP/2 writes many small frames
  * (headers, window updates, one DATA frame per packet) and each message costs a frame of its own in
- * the outer connection (issue 3, feasibility facts).
+ * the outer connection.
  */
 export class SessionTunnel extends Duplex {
   private pending: Buffer[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BuildkitClient, buildImage, sharedKeyFor } from '../../buildkit/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 
 export interface BuildCommandOptions {

@@ -1,5 +1,5 @@
 import { BUILD_STATES } from '../../core/types.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { age, formatTable } from '../table.js';
 
@@ -21,7 +21,7 @@ export async function buildsCommand(ctx: CliContext, global: GlobalOptions, opts
     return 0;
   }
   if (builds.length === 0) {
-    ctx.stdout.write(opts.app ? `no builds for app ${opts.app}\n` : 'no builds yet: push to a configured branch, or see README for webhooks\n');
+    ctx.stdout.write(opts.app ? `no builds for app ${opts.app}\n` : 'no builds yet: push to a configured branch, or see docs/api.md for webhooks\n');
     return 0;
   }
   const rows = builds.map((b) => [

@@ -1,7 +1,7 @@
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { deployContext, deployImage, type DeployHooks } from '../deploy-flow.js';
+import { deployContext, deployImage, type DeployHooks } from '../../client/deploy-flow.js';
 
 export interface DeployOptions {
   app: string;
@@ -14,7 +14,7 @@ export interface DeployOptions {
 const isImageByDigest = (subject: string, cwd: string) => /@sha256:[0-9a-f]{64}$/.test(subject) && !existsSync(resolve(cwd, subject));
 
 /**
- * `slipway deploy <dir|image@digest> --app NAME [--target T] [--tag TAG]` (issues 7 and 9): uploads the
+ * `slipway deploy <dir|image@digest> --app NAME [--target T] [--tag TAG]`: uploads the
  * directory as the app's build context — or asks for an existing image, by digest, to be promoted
  * through the image and promote gates — follows the build, prints its end state and, once serving made
  * one, the revision's URL. Exit 0 only when the build succeeded.

@@ -1,5 +1,5 @@
 import type { RuntimeEventView } from '../../server/plugins/events-api.js';
-import type { ApiClient } from '../api-client.js';
+import type { ApiClient } from '../../client/api-client.js';
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { configSchema, type SlipwayConfig } from '../../config/index.js';
 import { isTerminalState, type BuildState } from '../../core/types.js';
 import { createBuild, getBuild, listStages, supersedeOlder } from '../../store/index.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../../app/runtime.js';
 
 export const EXAMPLE_APP = 'hello';
 
@@ -35,7 +35,7 @@ export interface PreparedExample {
 }
 
 /**
- * `slipway up` with no app configured deploys `examples/hello` through the whole pipeline (issue 7), so
+ * `slipway up` with no app configured deploys `examples/hello` through the whole pipeline, so
  * the first run shows every stage end to end. The example becomes a commit in a bare repository under
  * `.slipway/` and an app `hello` whose main branch goes to the first target; nothing is fetched from
  * outside this machine.

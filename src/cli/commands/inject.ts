@@ -1,6 +1,6 @@
-import { injectEnforcer, type RuntimePolicy } from '../../enforcer/index.js';
+import { injectEnforcer, type RuntimePolicy } from '../../injection/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import type { CliContext } from '../context.js';
 
 export interface InjectCommandOptions {

@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline/promises';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 import { writeCredentials } from '../credentials.js';
 
 /**
- * `slipway login [--server URL] [--token T]` (issue 9): stores the server and its API token in the
+ * `slipway login [--server URL] [--token T]`: stores the server and its API token in the
  * user's config directory (mode 0600), where client commands find them. The token comes from
  * --token, else SLIPWAY_TOKEN, else a line on stdin (so it need not sit in shell history).
  */

@@ -4,7 +4,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { imageFacts } from '../../pipeline/image-facts.js';
 import { evaluateGate, GATES, loadPolicies, parseDockerfile, type Decision, type Gate, type PolicyInput, type PolicySet } from '../../policy/index.js';
 import { parseImageRef, RegistryClient } from '../../registry/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 
@@ -62,7 +62,7 @@ export async function policyTestCommand(ctx: CliContext, global: GlobalOptions, 
   } else {
     const ref = parseImageRef(subject);
     input.image = await imageFacts(new RegistryClient({ host: ref.registry }), ref);
-    // Signature verification arrives with issue 5: until then no key has verified anything.
+    // `policy test` checks no signatures, so signature rules see an empty list: no key has verified anything here.
     input.signatures = { verified: [] };
     gates = opts.gate ? [opts.gate as Gate] : ['image'];
   }

@@ -1,8 +1,8 @@
 import { openStore } from '../../store/index.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
-import { closeTargets, openTargets, startRouters } from '../serving.js';
-import { RuntimeEventRecorder } from '../runtime-events.js';
+import { closeTargets, openTargets, startRouters } from '../../app/services/serving.js';
+import { RuntimeEventRecorder } from '../../app/services/runtime-events.js';
 import { stopSignal } from '../stop-signal.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
-import { startRuntime } from '../runtime.js';
+import { startRuntime } from '../../app/runtime.js';
 import { stopSignal } from '../stop-signal.js';
 import { deployExample, prepareExample } from './example.js';
 

@@ -1,5 +1,5 @@
 import type { AppStatus, TrafficTarget } from '../../targets/index.js';
-import type { ApiClient } from '../api-client.js';
+import type { ApiClient } from '../../client/api-client.js';
 
 /** Calls of the serving API (`/api/v1/apps/:app/revisions`, `…/traffic`) the serving commands share. */
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
 import { CosignCli, requireDigestRef, type DigestRef } from '../../signing/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import type { CliContext } from '../context.js';
 
 /** `image@sha256:…` or a usage error (exit 2): signing and verifying never take a tag. */

@@ -1,5 +1,5 @@
 import { latestReady, type AppStatus, type ResolvedTraffic, type TrafficTarget } from '../../targets/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
 import { describeTraffic, fetchStatus, putTraffic } from './serving-api.js';
 

@@ -1,6 +1,6 @@
 import { RegistryClient } from '../../registry/index.js';
 import { loadPublicKey, verifyImage, type CosignCli, type DigestRef, type VerifyResult } from '../../signing/index.js';
-import { ApiError } from '../api-client.js';
+import { ApiError } from '../../client/api-client.js';
 import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 import { configuredCosign, cosignKeyArgument, digestArgument, readKeyFile } from './signing-common.js';

@@ -67,7 +67,7 @@ const stepRows = (steps: BuildStep[]) =>
   steps.map((s) => ({ index: s.index, name: s.name, digest: s.digest, cached: s.cached, startedAt: s.startedAt, completedAt: s.completedAt, durationMs: s.durationMs, error: s.error }));
 
 /**
- * `build` (issue 3): BuildKit builds the fetched commit with the app's Dockerfile, pushes it to
+ * `build`: BuildKit builds the fetched commit with the app's Dockerfile, pushes it to
  * `<registry>/<namespace>/<app>` tagged with the short commit, and the build records the manifest
  * digest. Progress goes to the build's log as it happens and the steps to the store.
  */

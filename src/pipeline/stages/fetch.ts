@@ -32,8 +32,8 @@ async function headCommit(dir: string, signal: AbortSignal): Promise<string | un
 }
 
 /**
- * `fetch`: `git fetch --depth 1` of exactly the build's commit into the build's workspace
- * (issue 2). Only that commit: the branch may have moved on since the push, and the build must be
+ * `fetch`: `git fetch --depth 1` of exactly the build's commit into the build's workspace.
+ * Only that commit: the branch may have moved on since the push, and the build must be
  * of what was pushed.
  */
 export const fetchStage: Stage<FetchOutput> = {
@@ -47,7 +47,7 @@ export const fetchStage: Stage<FetchOutput> = {
   },
 
   async run(ctx: StageContext): Promise<FetchOutput> {
-    // Uploaded contexts (issue 9) have no repository: the stored archive is the source.
+    // Uploaded contexts have no repository: the stored archive is the source.
     if (ctx.build.trigger === 'upload') return unpackUpload(ctx);
     const { build, workspace, signal } = ctx;
     const dir = workspace;

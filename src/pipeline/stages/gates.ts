@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { verifyImage } from '../../signing/index.js';
-import { LABELS as ENFORCER_LABELS } from '../../enforcer/index.js';
+import { LABELS as ENFORCER_LABELS } from '../../injection/index.js';
 import { recordDecision, type BuildRow } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';

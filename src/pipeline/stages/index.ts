@@ -8,7 +8,7 @@ import { promoteStage } from './promote.js';
 import { signStage } from './sign.js';
 
 /**
- * The stages every build runs, in order (DESIGN.md "The flow"): the source gate before anything is
+ * The stages every build runs, in order (docs/architecture.md "From a trigger to a served revision"): the source gate before anything is
  * fetched, the build gate on the Dockerfile, the image gate on what was pushed, the micro-enforcer
  * injected, the result signed, the promote gate on the signed digest, and the promotion to a revision
  * on the build's target. A build ends in the `reached` state of the last stage that reaches one

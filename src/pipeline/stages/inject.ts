@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { injectEnforcer, LayerScanCache } from '../../enforcer/index.js';
+import { injectEnforcer, LayerScanCache } from '../../injection/index.js';
 import { registryFor } from './registry-for.js';
 import { updateBuild } from '../../store/index.js';
 import type { Stage } from '../context.js';
@@ -16,7 +16,7 @@ export interface InjectOutput {
 }
 
 /**
- * `inject` (issue 6): the micro-enforcer goes into every image at the registry level, without a
+ * `inject`: the micro-enforcer goes into every image at the registry level, without a
  * rebuild. The result replaces the build's tag and becomes the build's digest: what is signed and
  * promoted from here on is the protected image.
  */
@@ -31,7 +31,7 @@ export const injectStage: Stage<InjectOutput> = {
     const target = { ...source, digest: undefined, tag: built.tag };
     const { enforcer } = ctx.config;
     await ctx.log(`injecting the micro-enforcer (${enforcer.mode}) into ${built.image}`);
-    // Layer scans kept under dataDir (issue 6): an app image rebuilt on the same base downloads only the
+    // Layer scans kept under dataDir: an app image rebuilt on the same base downloads only the
     // layers that changed. On disk, so it outlives the worker and is shared by workers sharing dataDir.
     const scanCache = new LayerScanCache({
       dir: resolve(ctx.cwd ?? process.cwd(), ctx.config.dataDir, 'cache', 'enforcer'),

@@ -20,7 +20,7 @@ export function previewTag(build: { pr_number: number | null; forge: string | nu
 }
 
 /**
- * `promote` (issue 7): the signed, gate-approved digest becomes an immutable revision on the build's
+ * `promote`: the signed, gate-approved digest becomes an immutable revision on the build's
  * target. Branch builds take the app's traffic; pull/merge request builds get a tagged preview at 0%.
  * Monotonic: a build older than the one serving creates nothing and moves nothing (the target says why),
  * and the build still ends `ready` because what it was asked to make exists and is valid.
@@ -29,7 +29,7 @@ export const promoteStage: Stage<PromoteOutput> = {
   name: 'promote',
   running: 'promoting',
   reached: 'ready',
-  /** Forks build without secrets and get no preview until a maintainer approves (issue 8: /ok-to-test). */
+  /** Forks build without secrets and get no preview until a maintainer approves (/ok-to-test). */
   skip: awaitingApproval,
   async run(ctx) {
     const injected = stageImage(ctx, 'inject');

@@ -11,7 +11,7 @@ export interface SignOutput {
 }
 
 /**
- * `sign` (issue 5): a cosign-compatible signature of the protected image's digest, stored as
+ * `sign`: a cosign-compatible signature of the protected image's digest, stored as
  * `sha256-<hex>.sig` beside it. By digest only; the signature is what the promote gate verifies. A
  * fork's pull request is not signed until a maintainer approves it (fork-approval.ts): a trusted
  * signature on what a stranger's code built would make it promotable.

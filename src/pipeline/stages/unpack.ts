@@ -9,7 +9,7 @@ import type { StageContext } from '../context.js';
 import type { FetchOutput } from './fetch.js';
 
 /**
- * The fetch stage for uploaded contexts (issue 9, trigger `upload`): the build's `clone_url` is the
+ * The fetch stage for uploaded contexts (trigger `upload`): the build's `clone_url` is the
  * stored archive (`<dataDir>/uploads/<sha256>.tar.gz`, validated by the server when it arrived) and
  * its contents become the app's context directory inside the workspace, so the build stage finds
  * `apps[].context` and `apps[].dockerfile` where it would in a checkout. Unpacking checks again rather

@@ -33,7 +33,7 @@ const globMatch = (glob: string, value: string) =>
   new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
 
 /**
- * Authentication (who) and authorization (may they touch this app) for write requests (issue 9).
+ * Authentication (who) and authorization (may they touch this app) for write requests.
  * Made once per server: the OIDC verifier keeps the issuer's keys cached.
  */
 export class ApiAuth {

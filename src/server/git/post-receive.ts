@@ -10,7 +10,7 @@ export interface PushPlan {
 }
 
 /**
- * What a push into Slipway's own repository builds (issue 9), by the rules forge pushes follow
+ * What a push into Slipway's own repository builds, by the rules forge pushes follow
  * (ingest/plan.ts): a branch the app maps builds its commit on that branch's target, superseding the
  * branch's older builds — force-pushes included; deletions and other refs build nothing.
  * `updates` is post-receive's stdin: `<old> <new> <ref>` per line.

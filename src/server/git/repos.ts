@@ -3,12 +3,12 @@ import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SlipwayError } from '../../core/errors.js';
-import { HOOK_JS, HOOK_SH } from './hook-script.js';
+import { hookScript, hookShell } from './hook-script.js';
 
 const exec = promisify(execFile);
 
 /**
- * The bare repositories `git push` to Slipway writes into, `<root>/<app>.git` (issue 9), created on
+ * The bare repositories `git push` to Slipway writes into, `<root>/<app>.git`, created on
  * first use. The hook is (re)written once per process so an upgraded Slipway ships its current hook.
  */
 export class PushRepos {
@@ -36,7 +36,7 @@ export class PushRepos {
   private async create(app: string): Promise<string> {
     const dir = join(this.root, `${app}.git`);
     await mkdir(this.root, { recursive: true });
-    await writeFile(this.hookScript, HOOK_JS);
+    await writeFile(this.hookScript, await hookScript());
     try {
       if (!(await stat(join(dir, 'HEAD')).catch(() => undefined))) {
         await exec('git', ['init', '-q', '--bare', '--initial-branch=main', dir]);
@@ -49,7 +49,7 @@ export class PushRepos {
     }
     const hook = join(dir, 'hooks', 'post-receive');
     await mkdir(join(dir, 'hooks'), { recursive: true });
-    await writeFile(hook, HOOK_SH);
+    await writeFile(hook, await hookShell());
     await chmod(hook, 0o755);
     return dir;
   }

@@ -7,7 +7,7 @@ import { getBuild, logsAfter, type BuildLogRow, type BuildRow } from '../../stor
 import type { ServerDeps } from '../deps.js';
 
 /**
- * `GET /builds/:id`: the build page every forge status links to (issue 8: `server.publicUrl` +
+ * `GET /builds/:id`: the build page every forge status links to (`server.publicUrl` +
  * `/builds/<id>`). For now the build's state and its log — HTML for browsers (refreshing itself while
  * the build runs), plain text for everything else. The JSON lives at /api/v1/builds/:id.
  */

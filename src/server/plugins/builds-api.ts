@@ -46,14 +46,14 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
   app.get<{ Params: { id: string } }>('/api/v1/builds/:id', { config: { access: 'read' } }, async (request) => {
     const build = await load(request, request.params.id);
     const [stages, steps, decisions] = await Promise.all([listStages(db, build.id), listBuildSteps(db, build.id), listDecisions(db, build.id)]);
-    // The revision the promote stage made (issue 7), and where it serves: the tag URL for previews.
+    // The revision the promote stage made, and where it serves: the tag URL for previews.
     const promoted = stages.find((s) => s.stage === 'promote' && s.state === 'done')?.output;
     const promote = promoted ? (JSON.parse(promoted) as { revision?: string; url?: string; tagUrl?: string }) : undefined;
     return {
       ...buildView(build, publicUrl),
       revision: promote?.revision ? { name: promote.revision, url: promote.tagUrl ?? promote.url ?? null } : null,
       stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.started_at, finishedAt: s.finished_at, durationMs: s.duration_ms })),
-      // The image build's steps (BuildKit vertices, issue 3), in BuildKit's order.
+      // The image build's steps (BuildKit vertices), in BuildKit's order.
       steps: steps.map((s) => ({
         index: s.idx,
         name: s.name,

@@ -4,7 +4,7 @@ import { DNS_LABEL_RE } from '../../core/types.js';
 
 
 /**
- * What an upload or an image promotion deploys to (issues 7 and 9): the configured app, the target asked
+ * What an upload or an image promotion deploys to: the configured app, the target asked
  * for or else the one its first branch maps to, and an optional tag — each checked, with an error that
  * says what to fix.
  */

@@ -11,6 +11,6 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return sendProblem(reply, error);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new SlipwayError('SLW_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; see the README for the HTTP API`)),
+    sendProblem(reply, new SlipwayError('SLW_NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; see docs/api.md for the HTTP API`)),
   );
 }

@@ -24,7 +24,7 @@ function selfUrl(request: FastifyRequest): string {
 }
 
 /**
- * `git push http://<server>/git/<app>.git <branch>` (issue 9): git's smart HTTP protocol served by
+ * `git push http://<server>/git/<app>.git <branch>`: git's smart HTTP protocol served by
  * `git http-backend` on a bare repository per app under `<dataDir>/git/`, behind the API's tokens (git
  * sends the token as the Basic-auth password after our 401 challenge). Builds are started by the
  * repository's post-receive hook calling back into this server (`POST /git/_hooks/post-receive` with

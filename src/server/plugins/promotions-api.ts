@@ -20,7 +20,7 @@ const REPOSITORY = /^[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
 
 /**
  * `POST /api/v1/apps/:app/promotions` with `{"image": "registry/repo@sha256:…", "target"?, "tag"?}`
- * (issue 7: `slipway deploy <image@digest>`): a build with trigger `image` that takes an existing image by
+ * (`slipway deploy <image@digest>`): a build with trigger `image` that takes an existing image by
  * digest through the image and promote gates to a revision (src/pipeline/stages/given-image.ts). Only a
  * digest is accepted: a tag could point elsewhere by the time the gates look. The same digest on the same
  * target and scope is one build (202 with it again).

@@ -7,7 +7,7 @@ import type { ServerDeps } from '../deps.js';
 import type { ServedTarget } from '../serving-control.js';
 
 /**
- * `GET /api/v1/apps/:app/revisions` and `PUT /api/v1/apps/:app/traffic` (issue 7): an app's revisions
+ * `GET /api/v1/apps/:app/revisions` and `PUT /api/v1/apps/:app/traffic`: an app's revisions
  * and traffic on a serving target, for `slipway revisions`, `slipway traffic` and `slipway rollback`.
  * `?target=` picks the target; without it, the one target the app is configured for or has revisions on.
  */
@@ -29,7 +29,7 @@ const trafficBody = z.strictObject({
 
 export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const targets = () => {
-    if (!deps.targets || deps.targets.size === 0) throw new SlipwayError('SLW_UNAVAILABLE', 'this server runs no serving targets; configure targets (see README) and run slipway up or slipway server');
+    if (!deps.targets || deps.targets.size === 0) throw new SlipwayError('SLW_UNAVAILABLE', 'this server runs no serving targets; configure targets (see docs/serving.md) and run slipway up or slipway server');
     return deps.targets;
   };
 

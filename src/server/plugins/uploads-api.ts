@@ -27,7 +27,7 @@ export function uploadScope(ref: string | undefined, tag: string | undefined): s
 }
 
 /**
- * `POST /api/v1/apps/:app/builds` (issue 9): a gzip tar build context from the GitHub Action or
+ * `POST /api/v1/apps/:app/builds`: a gzip tar build context from the GitHub Action or
  * `slipway deploy`. Stored durably under `<dataDir>/uploads/` (content-addressed), then a build with
  * trigger `upload` whose "commit" is the upload's SHA-256 — the same bytes build once per target, as
  * the same commit does. The fetch stage unpacks it instead of fetching git. The auth hook has already

@@ -48,7 +48,7 @@ function resolveInArchive(path: string, links: ReadonlyMap<string, string>): str
 }
 
 /**
- * Checks an uploaded gzip tar before anything is built from it (issue 9): only files, directories and
+ * Checks an uploaded gzip tar before anything is built from it: only files, directories and
  * links; no absolute paths, no `..` out of the root, no symlink or hard link that resolves outside it,
  * and nothing written through a symlink. Throws SLW_UPLOAD_INVALID (400) naming the first bad entry.
  * Its files may not add up to more than `unpackedLimit` bytes (SLW_UPLOAD_TOO_LARGE, 413): a small

@@ -84,7 +84,7 @@ export class KnativeTarget extends StoredTarget {
     assertRevisionSpec(app, spec);
     void this.api; // and so should a kubeconfig that cannot be loaded
     const created = await this.state.createRevision({ app, target: this.name, image: options.image, digest, build: options.build, spec });
-    const log = this.deps.logger.child({ app, revision: created.name, target: this.name });
+    const log = this.logger.child({ app, revision: created.name });
     try {
       const applied = await this.reconcile(app);
       await this.waitFor(app, applied, `revision ${created.name}`, 'SLW_REVISION_FAILED', (s, g) => revisionVerdict(s, g, created.name));

@@ -1,7 +1,7 @@
 import type { ContainerSummary } from './docker.js';
 
 /**
- * Container labels: with the store, the local target's state (issue 7: restarting Slipway adopts the
+ * Container labels: with the store, the local target's state (restarting Slipway adopts the
  * containers that run). A container says which target, app and revision it serves and on which port.
  */
 export const LABEL = {

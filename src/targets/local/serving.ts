@@ -72,7 +72,7 @@ export class LocalServing {
     const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
     this.timer = setInterval(() => void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'router: reading routes failed')), this.o.refreshInterval ?? 1000);
     this.timer.unref();
-    this.o.logger.info({ target: this.o.target, address: url, hosts: [...this.table.keys()] }, 'router listening');
+    this.o.logger.info({ address: url, hosts: [...this.table.keys()] }, 'router listening');
     return { address: url, close: () => this.close() };
   }
 

@@ -44,7 +44,7 @@ export class LocalTarget extends StoredTarget {
       drainTimeout: settings.drainTimeout,
       ...(deps.apps ? { apps: deps.apps } : {}),
       runRoot: resolve(deps.dataDir ?? '.slipway', 'run', name),
-      logger: deps.logger.child({ target: name }),
+      logger: this.logger,
     });
   }
 
@@ -60,7 +60,7 @@ export class LocalTarget extends StoredTarget {
       build: options.build,
       spec: { env: options.env ?? {}, ...(options.port !== undefined ? { port: options.port } : {}), resources: options.resources ?? {}, annotations: options.annotations ?? {} },
     });
-    const log = this.deps.logger.child({ app, revision: created.name, target: this.name });
+    const log = this.logger.child({ app, revision: created.name });
     let instance;
     try {
       instance = await this.containers.launch(created);
@@ -92,7 +92,7 @@ export class LocalTarget extends StoredTarget {
   private async collectGarbage(app: string): Promise<void> {
     const status = await this.status(app);
     for (const r of collectable(status.revisions, status.traffic, this.settings.keepRevisions)) {
-      await this.deleteRevision(app, r.name).catch((err: unknown) => this.deps.logger.warn({ err, revision: r.name }, 'garbage collection could not delete a revision'));
+      await this.deleteRevision(app, r.name).catch((err: unknown) => this.logger.warn({ err, revision: r.name }, 'garbage collection could not delete a revision'));
     }
   }
 
@@ -105,9 +105,9 @@ export class LocalTarget extends StoredTarget {
       pool: this.settings,
       state: this.state,
       containers: this.containers,
-      logger: this.deps.logger.child({ target: this.name }),
+      logger: this.logger,
       trustProxy: this.settings.trustProxy,
-      ...(this.deps.events ? { decisions: new DecisionCollector({ engine: this.engine, sink: this.deps.events, target: this.name, logger: this.deps.logger.child({ target: this.name }) }) } : {}),
+      ...(this.deps.events ? { decisions: new DecisionCollector({ engine: this.engine, sink: this.deps.events, target: this.name, logger: this.logger }) } : {}),
     });
     const handle = await serving.start();
     this.serving = serving;

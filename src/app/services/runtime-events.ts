@@ -1,7 +1,8 @@
-import { parseDecisionLine } from '../enforcer/decision-line.js';
-import type { Logger, Metrics } from '../log/index.js';
-import { addRuntimeEvents, getRevision, lastRuntimeEventAt, runtimeEventKey, type RuntimeEventCount, type Store } from '../store/index.js';
-import type { ContainerLineSource, RuntimeEventSink } from '../targets/index.js';
+import { parseDecisionLine } from '../../injection/decision-line.js';
+import type { Logger } from '../../log/index.js';
+import type { Metrics } from '../../metrics/index.js';
+import { addRuntimeEvents, getRevision, lastRuntimeEventAt, runtimeEventKey, type RuntimeEventCount, type Store } from '../../store/index.js';
+import type { ContainerLineSource, RuntimeEventSink } from '../../targets/index.js';
 
 export interface RuntimeEventRecorderOptions {
   store: Store;

@@ -31,7 +31,7 @@ const add = (archive: Pack, header: Partial<Header> & Pick<Header, 'name'>, body
   });
 
 /**
- * Packs a build context as the Docker CLI sends one (issue 9: the GitHub Action and `slipway deploy`):
+ * Packs a build context as the Docker CLI sends one (the GitHub Action and `slipway deploy`):
  * everything under `dir` except what `.dockerignore` excludes (BuildKit's own matcher, so the upload
  * holds what a local build would see), symlinks kept as symlinks. A `dockerfile` outside the usual
  * place is sent as `Dockerfile` at the root, where the server's build looks for it.

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Digest } from '../core/types.js';
+import type { Digest } from '../../core/types.js';
 import {
   createServingRevision,
   findRevisionForBuild,
@@ -13,8 +13,8 @@ import {
   type Database,
   type RevisionRow,
   type RouteRow,
-} from '../store/index.js';
-import type { Revision, RevisionSpec, RevisionState, RouteRecord, ServingState, TrafficTarget } from '../targets/index.js';
+} from '../../store/index.js';
+import type { Revision, RevisionSpec, RevisionState, RouteRecord, ServingState, TrafficTarget } from '../../targets/index.js';
 
 /**
  * The store seen as the serving targets' `ServingState` (targets may not import the store: DESIGN.md

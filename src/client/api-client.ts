@@ -68,7 +68,7 @@ export class ApiClient {
     return (await this.request(`/api/v1/builds/${encodeURIComponent(id)}/logs`)).text();
   }
 
-  /** Uploads a packed build context (issue 9): `POST /api/v1/apps/:app/builds`; answers the queued build. */
+  /** Uploads a packed build context: `POST /api/v1/apps/:app/builds`; answers the queued build. */
   async uploadContext(app: string, archive: Uint8Array, query: { target?: string | undefined; ref?: string | undefined; tag?: string | undefined } = {}): Promise<BuildView> {
     const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
     const qs = params.size ? `?${params}` : '';

@@ -1,11 +1,11 @@
-import type { SlipwayConfig } from '../config/index.js';
-import type { Logger } from '../log/index.js';
-import type { Store } from '../store/index.js';
-import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../targets/index.js';
+import type { SlipwayConfig } from '../../config/index.js';
+import type { Logger } from '../../log/index.js';
+import type { Store } from '../../store/index.js';
+import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
 
 /**
- * Serving targets of a Slipway process (issue 7): made from the config over the store. Containers carry
+ * Serving targets of a Slipway process: made from the config over the store. Containers carry
  * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
  * adopt each other's containers.
  */

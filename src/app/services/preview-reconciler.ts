@@ -1,8 +1,8 @@
-import type { SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
-import type { Forge } from '../forges/types.js';
-import type { Logger } from '../log/index.js';
-import { sweepPreviews, type ServingTarget, type SweptPreview } from '../targets/index.js';
+import type { SlipwayConfig } from '../../config/index.js';
+import type { ForgeId } from '../../core/types.js';
+import type { Forge } from '../../forges/types.js';
+import type { Logger } from '../../log/index.js';
+import { sweepPreviews, type ServingTarget, type SweptPreview } from '../../targets/index.js';
 
 /**
  * Runs the preview sweep (src/targets/previews.ts) for every app with `previews` each `intervalMs` (a minute),

@@ -5,7 +5,8 @@ import { redactConfig, type SlipwayConfig } from '../config/index.js';
 import type { ForgeId } from '../core/types.js';
 import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge, ForgeApiOptions } from '../forges/types.js';
-import { createMetrics, type Logger, type Metrics } from '../log/index.js';
+import type { Logger } from '../log/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoint } from '../queue/index.js';
 import { createFeedbackNotifier, type FeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
@@ -14,9 +15,9 @@ import { buildServer } from '../server/index.js';
 import { ensurePrivateDir } from '../server/auth/local-token.js';
 import { openStore, type Store } from '../store/index.js';
 import type { ServingTarget } from '../targets/index.js';
-import { closeTargets, openTargets, startRouters } from './serving.js';
-import { RuntimeEventRecorder } from './runtime-events.js';
-import { startPreviewReconciler, type PreviewReconciler } from './preview-reconciler.js';
+import { closeTargets, openTargets, startRouters } from './services/serving.js';
+import { RuntimeEventRecorder } from './services/runtime-events.js';
+import { startPreviewReconciler, type PreviewReconciler } from './services/preview-reconciler.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
 import { startFeedbackWorker } from '../../workers/feedback-worker.js';
 
@@ -45,9 +46,9 @@ export interface Runtime {
   redis: Redis;
   server: FastifyInstance | undefined;
   worker: BuildWorker | undefined;
-  /** Forge feedback jobs (issue 8): statuses, comments, deployments, comment commands. */
+  /** Forge feedback jobs: statuses, comments, deployments, comment commands. */
   feedback: FeedbackQueue;
-  /** Serving targets by name (issue 7): the promote stage and the API use them. */
+  /** Serving targets by name: the promote stage and the API use them. */
   targets: Map<string, ServingTarget>;
   /** The preview sweep, each minute, where the server runs. */
   previews: PreviewReconciler | undefined;
@@ -58,7 +59,7 @@ export interface Runtime {
 
 function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> {
   const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
-  // Feedback API access (issue 8): a token (or GitHub App) per forge; without one nothing is reported.
+  // Feedback API access: a token (or GitHub App) per forge; without one nothing is reported.
   const timeoutMs = config.feedback.timeout;
   const apis: Record<ForgeId, ForgeApiOptions> = {
     github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },

@@ -45,7 +45,7 @@ interface Job {
 }
 
 /**
- * Injects the micro-enforcer into an image in the registry, without a rebuild (issue 6): reads the
+ * Injects the micro-enforcer into an image in the registry, without a rebuild: reads the
  * image, builds its executable manifest from its layers, appends Slipway's layer, wraps the Entrypoint,
  * and pushes the result to `target` (under its tag, or by digest only when it has none). A
  * multi-platform index gets each linux/amd64 image injected and a new index; other platforms are

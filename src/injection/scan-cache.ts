@@ -5,7 +5,7 @@ import type { LayerChange } from './filesystem.js';
 
 /**
  * What scanning a layer found, kept so that the next image sharing the layer need not download and
- * decompress it again (issue 6: injection has to stay well under a rebuild, and a rebuild has its base
+ * decompress it again (injection has to stay well under a rebuild, and a rebuild has its base
  * layers cached locally).
  *
  * Key: the layer's *compressed* blob digest plus how it is decompressed, not its diff_id. The blob

@@ -30,8 +30,8 @@ export interface DeployResult {
 }
 
 /**
- * The revision a build produced and its URL, once serving reports them in the build view (issue 7's
- * promote stage); undefined before. Accepts `revision` as a name or as `{name, url}`.
+ * The revision a build produced and its URL, once serving reports them in the build view (the promote
+ * stage records them); undefined before. Accepts `revision` as a name or as `{name, url}`.
  */
 export function revisionOf(build: BuildView): { revision: string | undefined; url: string | undefined } {
   const view = build as BuildView & { revision?: unknown; revisionUrl?: unknown };
@@ -44,7 +44,7 @@ export function revisionOf(build: BuildView): { revision: string | undefined; ur
 }
 
 /**
- * Pack, upload, follow (issue 9): what `slipway deploy` and the GitHub Action both do; they differ in
+ * Pack, upload, follow: what `slipway deploy` and the GitHub Action both do; they differ in
  * how they show it.
  */
 export async function deployContext(client: ApiClient, request: DeployRequest, hooks: DeployHooks = {}): Promise<DeployResult> {

@@ -24,9 +24,11 @@ const MAY_IMPORT = {
   signing: ['core', 'registry'],
   targets: ['core', 'log', { types: 'registry' }],
   queue: ['core', 'config'],
-  server: ['core', 'config', 'log', 'forges', 'queue', 'store'],
-  // Issue 8: forge feedback composes store reads, forge calls and queue jobs, like the server does.
-  feedback: ['core', 'config', 'log', 'forges', 'queue', 'store'],
+  // The one way builds enter: store rows in one transaction, then queue jobs.
+  admission: ['core', 'store', 'queue'],
+  server: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
+  // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
+  feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
 };
 
 const MODULES = [...Object.keys(MAY_IMPORT), 'pipeline', 'cli'];

@@ -1,45 +1,49 @@
 import type { ForgeId } from '../core/types.js';
-import { githubTerms } from './github/terms.js';
-import { gitlabTerms } from './gitlab/terms.js';
+import { forgeIds, providerOf } from './registry.js';
 import type { ForgeTerms } from './terms-type.js';
 
 export type { ForgeTerms } from './terms-type.js';
 
 /**
- * Each forge's words, for code that has a forge id (a stored build, a queued job) but no Forge instance.
- * Pure data: importing it opens no client. `satisfies Record<ForgeId, …>` makes a new ForgeId without
- * terms a compile error.
+ * Each forge's words (declared by its provider, `<forge>/terms.ts`), for code that has a forge id (a
+ * stored build, a queued job, a config entry) but no Forge instance at hand.
  */
-const TERMS = { github: githubTerms, gitlab: gitlabTerms } as const satisfies Record<ForgeId, ForgeTerms>;
 
 /** Every forge id, in registration order (zod enums, validation of stored and queued values). */
-export const FORGE_IDS = Object.keys(TERMS) as [ForgeId, ...ForgeId[]];
+export const FORGE_IDS = forgeIds() as [ForgeId, ...ForgeId[]];
 
-export const isForgeId = (value: string | null | undefined): value is ForgeId => typeof value === 'string' && Object.hasOwn(TERMS, value);
+/** Whether `value` names a registered forge (stored and queued values are checked with it). */
+export const isForgeId = (value: string | null | undefined): value is ForgeId => typeof value === 'string' && providerOf(value) !== undefined;
 
-export const forgeTerms = (forge: ForgeId): ForgeTerms => TERMS[forge];
+export const forgeTerms = (forge: ForgeId): ForgeTerms => providerOf(forge)!.terms;
 
-/**
- * `pull request #12`, `merge request !12`. A value that is not a forge id (a build that came from no
- * forge but names a number) reads as a pull request, the generic word.
- */
+/** The words for a value that is not a forge id: a build from no forge that names a number reads as a pull request. */
+const GENERIC: ForgeTerms = {
+  displayName: 'the forge',
+  eventHeader: '',
+  changeRequestName: 'pull request',
+  changeRequestSymbol: '#',
+  previewTagPrefix: 'pr',
+  retiresByHandle: true,
+};
+
+const termsOf = (forge: string | null | undefined): ForgeTerms => (isForgeId(forge) ? forgeTerms(forge) : GENERIC);
+
+/** `pull request #12`, `merge request !12`. */
 export function changeRequestLabel(forge: string | null | undefined, number: number | string): string {
-  const terms = isForgeId(forge) ? TERMS[forge] : githubTerms;
+  const terms = termsOf(forge);
   return `${terms.changeRequestName} ${terms.changeRequestSymbol}${number}`;
 }
 
-/** `pull request`, `merge request`; the generic word for a value that is not a forge id. */
-export const changeRequestName = (forge: string | null | undefined): string => (isForgeId(forge) ? TERMS[forge] : githubTerms).changeRequestName;
+/** `pull request`, `merge request`. */
+export const changeRequestName = (forge: string | null | undefined): string => termsOf(forge).changeRequestName;
 
-/** The serving tag of a change request's preview: `pr-12`, `mr-12`. */
-export function previewTag(forge: string | null | undefined, number: number): string {
-  const terms = isForgeId(forge) ? TERMS[forge] : githubTerms;
-  return `${terms.previewTagPrefix}-${number}`;
-}
+/** The serving tag of a change request's preview: `pr-12`, `mr-12` (DESIGN.md "Serving names"). */
+export const previewTag = (forge: string | null | undefined, number: number): string => `${termsOf(forge).previewTagPrefix}-${number}`;
 
 /** The number behind a preview tag of this forge, or undefined when the tag is not one. */
 export function previewNumber(forge: ForgeId, tag: string): number | undefined {
-  const prefix = `${TERMS[forge].previewTagPrefix}-`;
+  const prefix = `${forgeTerms(forge).previewTagPrefix}-`;
   if (!tag.startsWith(prefix)) return undefined;
   const rest = tag.slice(prefix.length);
   return /^[0-9]+$/.test(rest) ? Number(rest) : undefined;

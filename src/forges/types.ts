@@ -162,3 +162,9 @@ export interface ForgeOptions {
 }
 
 export type ForgeFactory = (options: ForgeOptions) => Forge;
+
+/** What a forge's folder gives the registry: its words, and how to make an instance. */
+export interface ForgeProvider {
+  readonly terms: ForgeTerms;
+  readonly create: ForgeFactory;
+}

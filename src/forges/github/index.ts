@@ -1,4 +1,4 @@
-import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { githubHasWriteAccess } from './acl.js';
 import { createGithubClient } from './client.js';
 import { upsertGithubComment } from './comment.js';
@@ -33,3 +33,6 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
     feedback,
   };
 };
+
+/** The registry's entry for GitHub (src/forges/registry.ts). */
+export const githubProvider: ForgeProvider = { terms: githubTerms, create: createGithubForge };

@@ -1,4 +1,4 @@
-import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { gitlabHasWriteAccess } from './acl.js';
 import { createGitlabClient } from './client.js';
 import { upsertGitlabNote } from './comment.js';
@@ -34,3 +34,6 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
     feedback,
   };
 };
+
+/** The registry's entry for GitLab (src/forges/registry.ts). */
+export const gitlabProvider: ForgeProvider = { terms: gitlabTerms, create: createGitlabForge };

@@ -1,15 +1,20 @@
 import type { Kysely, Transaction } from 'kysely';
 import { formatScope, type BuildScope } from '../core/scope.js';
 import type { BuildQueue, FeedbackJob, FeedbackQueue } from '../queue/index.js';
-import { cancelScope, createBuild, getBuilds, supersedeOlder, type BuildRow, type Database, type NewBuild } from '../store/index.js';
+import { cancelBuilds, cancelScope, createBuild, getBuilds, supersedeOlder, type BuildRow, type Database, type NewBuild } from '../store/index.js';
 
 /** A build to admit: the store's request with its scope as a typed value. */
 export interface BuildRequest extends Omit<NewBuild, 'scope'> {
   scope: BuildScope;
 }
 
-/** Unfinished builds of one (app, target, scope) to cancel with no newer build (a closed pull request). */
-export interface CancelRequest {
+/**
+ * Builds to cancel with no newer build: the unfinished ones of one (app, target, scope) (a closed pull
+ * request), or the listed ones that are still unfinished (`/cancel`).
+ */
+export type CancelRequest = ScopeCancel | { ids: readonly string[]; reason: string };
+
+export interface ScopeCancel {
   app: string;
   target: string;
   scope: BuildScope;
@@ -40,7 +45,7 @@ export interface AdmissionDeps {
 
 export interface Admitted {
   builds: { build: BuildRow; created: boolean }[];
-  /** Builds the new ones superseded, and those the plan canceled. */
+  /** Builds the new ones superseded, and those the plan canceled (their ids, in that order). */
   superseded: string[];
   /** The admission was made before (`before` returned its builds). */
   replayed: boolean;
@@ -65,7 +70,8 @@ export async function admit(deps: AdmissionDeps, plan: AdmissionPlan): Promise<A
       if (result.created) made.superseded.push(...(await supersedeOlder(trx, result.build)));
     }
     for (const c of plan.cancel ?? []) {
-      made.superseded.push(...(await cancelScope(trx, { app: c.app, target: c.target, scope: formatScope(c.scope) }, c.reason)));
+      const canceled = 'ids' in c ? await cancelBuilds(trx, c.ids, c.reason) : await cancelScope(trx, { app: c.app, target: c.target, scope: formatScope(c.scope) }, c.reason);
+      made.superseded.push(...canceled);
     }
     if (plan.after) await plan.after(trx, made);
     return made;

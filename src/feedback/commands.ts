@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACTIVE_BUILD_STATES } from '../core/types.js';
 import { admit, previewDedupe, type BuildRequest } from '../admission/index.js';
 import { changeRequestLabel, FORGE_IDS, isForgeId } from '../forges/terms.js';
-import { cancelChangeRequestBuilds, getBuilds, listChangeRequestBuilds, recordApproval, type BuildRow } from '../store/index.js';
+import { listChangeRequestBuilds, recordApproval, type BuildRow } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
 import { appsOfRepo } from './snapshot.js';
 
@@ -61,9 +61,7 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
   const existing = await listChangeRequestBuilds(db, event.forge, event.repo.fullName, event.number);
   if (command === 'cancel') {
     const active = existing.filter((b) => (ACTIVE_BUILD_STATES as readonly string[]).includes(b.state)).map((b) => b.id);
-    const canceled = await cancelChangeRequestBuilds(db, active, `canceled by ${event.sender} (/cancel)`);
-    await deps.builds.cancel(canceled);
-    await deps.feedback.addForBuilds(await getBuilds(db, canceled));
+    const { superseded: canceled } = await admit({ db, queue: deps.builds, feedback: deps.feedback }, { builds: [], cancel: [{ ids: active, reason: `canceled by ${event.sender} (/cancel)` }] });
     log.info({ canceled }, '/cancel: builds canceled');
     return { outcome: 'done', builds: [], canceled };
   }

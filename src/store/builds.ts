@@ -200,3 +200,17 @@ export async function activeBuildUses(db: Kysely<Database>, cloneUrl: string): P
   const row = await db.selectFrom('builds').select('id').where('clone_url', '=', cloneUrl).where('state', 'in', [...ACTIVE_BUILD_STATES]).executeTakeFirst();
   return row !== undefined;
 }
+
+/** Marks the listed builds that are still unfinished canceled; returns their ids (to abort running jobs). */
+export async function cancelBuilds(db: Kysely<Database>, ids: readonly string[], reason: string): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const ts = now();
+  const rows = await db
+    .updateTable('builds')
+    .set({ state: 'canceled', error_code: 'SLW_BUILD_CANCELED', error_message: reason, updated_at: ts, finished_at: ts })
+    .where('id', 'in', [...ids])
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

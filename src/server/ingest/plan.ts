@@ -1,13 +1,13 @@
 import type { AppConfig } from '../../config/index.js';
 import type { ForgeEvent } from '../../core/types.js';
-import { previewDedupe, type BuildRequest, type CancelRequest } from '../../admission/index.js';
+import { previewDedupe, type BuildRequest, type ScopeCancel } from '../../admission/index.js';
 import { changeRequestLabel, forgeTerms } from '../../forges/terms.js';
 
 /** What an accepted event asks for: builds to create, and scopes whose running builds to cancel. */
 export interface BuildPlan {
   builds: BuildRequest[];
   /** `(app, target, scope)` groups to cancel without a newer build (a closed pull request). */
-  cancel: CancelRequest[];
+  cancel: ScopeCancel[];
   /** Why nothing (or not everything) was built: one line per app that was skipped. */
   reasons: string[];
   /**

@@ -7,7 +7,6 @@ import { admit } from '../../admission/index.js';
 import { imageOrigin } from '../ingest/image-origin.js';
 import { buildView } from '../views.js';
 import { deployTarget } from './deploy-target.js';
-import { uploadScope } from '../../core/scope.js';
 
 interface PromotionBody {
   image?: unknown;
@@ -53,7 +52,7 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
         target,
         commit: digest.slice('sha256:'.length),
         ref: '',
-        scope: tag ? uploadScope(undefined, tag) : { kind: 'image' },
+        scope: tag ? { kind: 'deploy-tag', tag } : { kind: 'image' },
         trigger: 'image',
         cloneUrl: image,
         sender: request.principal ? principalName(request.principal) : null,

@@ -25,9 +25,11 @@ export const MAY_IMPORT = {
   signing: ['core', 'registry'],
   targets: ['core', 'log', { types: 'registry' }],
   queue: ['core', 'config'],
-  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store'],
-  // Forge feedback composes store reads, forge calls and queue jobs, like the server does.
-  feedback: ['core', 'config', 'log', 'forges', 'queue', 'store'],
+  // The one way builds enter: store rows in one transaction, then queue jobs.
+  admission: ['core', 'store', 'queue'],
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission'],
+  // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
+  feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
   // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's
   // walker) and reads the API's view types; it never runs server code.
   client: ['core', 'buildkit', { types: 'server' }],

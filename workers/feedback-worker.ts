@@ -6,6 +6,7 @@ import {
   reportComment,
   reportDeployment,
   reportStatus,
+  removePreview,
   retireChangeRequest,
   runCommand,
   type FeedbackDeps,
@@ -49,6 +50,8 @@ export async function startFeedbackWorker(options: FeedbackWorkerOptions): Promi
           return await reportComment(deps, data);
         case 'close':
           return await retireChangeRequest(deps, data);
+        case 'unpreview':
+          return await removePreview(deps, data);
         case 'command':
           return await runCommand(deps, commandEventSchema.parse(data.event));
       }

@@ -126,7 +126,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         prefix,
       });
       closers.push(() => worker!.close());
-      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger }, redis: redisEndpoint, prefix });
+      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger, serving: targets }, redis: redisEndpoint, prefix });
       closers.push(() => feedbackWorker.close());
     }
 

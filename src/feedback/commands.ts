@@ -1,17 +1,10 @@
 import { z } from 'zod';
 import { ACTIVE_BUILD_STATES } from '../core/types.js';
-import {
-  cancelChangeRequestBuilds,
-  createBuild,
-  getBuilds,
-  listChangeRequestBuilds,
-  recordApproval,
-  supersedeOlder,
-  type BuildRow,
-  type NewBuild,
-} from '../store/index.js';
+import { admit, previewDedupe, type BuildRequest } from '../admission/index.js';
+import { changeRequestLabel, FORGE_IDS, isForgeId } from '../forges/terms.js';
+import { listChangeRequestBuilds, recordApproval, type BuildRow } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
-import { appsOfRepo, isForgeId } from './snapshot.js';
+import { appsOfRepo } from './snapshot.js';
 
 /**
  * Comment commands and the approval label (issue 8, as Pipelines-as-Code does): the sender must have
@@ -26,9 +19,9 @@ import { appsOfRepo, isForgeId } from './snapshot.js';
 
 const head = z.strictObject({ headRef: z.string(), headSha: z.string(), headCloneUrl: z.string(), fork: z.boolean() });
 const base = {
-  forge: z.enum(['github', 'gitlab']),
+  forge: z.enum(FORGE_IDS),
   deliveryId: z.string(),
-  repo: z.strictObject({ forge: z.enum(['github', 'gitlab']), fullName: z.string(), cloneUrl: z.string(), webUrl: z.string() }),
+  repo: z.strictObject({ forge: z.enum(FORGE_IDS), fullName: z.string(), cloneUrl: z.string(), webUrl: z.string() }),
   sender: z.string(),
   senderId: z.number(),
   number: z.number().int(),
@@ -68,62 +61,59 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
   const existing = await listChangeRequestBuilds(db, event.forge, event.repo.fullName, event.number);
   if (command === 'cancel') {
     const active = existing.filter((b) => (ACTIVE_BUILD_STATES as readonly string[]).includes(b.state)).map((b) => b.id);
-    const canceled = await cancelChangeRequestBuilds(db, active, `canceled by ${event.sender} (/cancel)`);
-    await deps.builds.cancel(canceled);
-    await deps.feedback.addForBuilds(await getBuilds(db, canceled));
+    const { superseded: canceled } = await admit({ db, queue: deps.builds, feedback: deps.feedback }, { builds: [], cancel: [{ ids: active, reason: `canceled by ${event.sender} (/cancel)` }] });
     log.info({ canceled }, '/cancel: builds canceled');
     return { outcome: 'done', builds: [], canceled };
   }
 
   const headOf = event.head ?? latestHead(existing);
-  if (headOf === undefined) return skip(`no build of ${event.forge === 'gitlab' ? 'merge request !' : 'pull request #'}${event.number} yet to take the head commit from; push to it first`);
-  if (command === 'ok-to-test' && !headOf.fork) return skip(`${what}: the pull request is not from a fork, it needs no approval`);
+  const label = changeRequestLabel(event.forge, event.number);
+  if (headOf === undefined) return skip(`no build of ${label} yet to take the head commit from; push to it first`);
+  if (command === 'ok-to-test' && !headOf.fork) return skip(`${what}: ${label} is not from a fork, it needs no approval`);
 
-  const created: BuildRow[] = [];
-  const superseded: string[] = [];
-  await db.transaction().execute(async (trx) => {
-    for (const app of apps) {
-      if (command === 'ok-to-test') {
-        await recordApproval(trx, {
-          app: app.name,
-          prNumber: event.number,
-          forge: event.forge,
-          repo: event.repo.fullName,
-          approvedBy: event.sender,
-          via: event.kind === 'label' ? 'label' : 'comment',
-          commit: headOf.headSha,
-        });
-      }
-      const request: NewBuild = {
-        app: app.name,
-        target: app.previews?.target ?? '',
-        commit: headOf.headSha,
-        ref: headOf.headRef,
-        scope: `pr:${event.number}`,
-        trigger: 'change_request',
-        cloneUrl: app.cloneUrl ?? headOf.headCloneUrl,
-        forge: event.forge,
-        deliveryId: event.deliveryId,
-        repo: event.repo.fullName,
-        fork: headOf.fork,
-        prNumber: event.number,
-        sender: event.sender,
-        // A new build even when one exists for this commit (createBuild dedupes on the key): per
-        // delivery for /retest; once per commit for an approval.
-        dedupeExtra: command === 'retest' ? `pr-${event.number}:retest-${event.deliveryId}` : `pr-${event.number}:approved`,
-      };
-      const { build, created: isNew } = await createBuild(trx, request);
-      if (isNew) {
-        created.push(build);
-        superseded.push(...(await supersedeOlder(trx, build)));
-      }
-    }
-  });
-  await deps.builds.enqueue(created.map((b) => b.id));
-  await deps.builds.cancel(superseded);
-  await deps.feedback.addForBuilds([...created, ...(await getBuilds(db, superseded))]);
-  log.info({ builds: created.map((b) => b.id), superseded }, `${what}: builds queued`);
-  return { outcome: 'done', builds: created.map((b) => b.id), canceled: superseded };
+  const builds: BuildRequest[] = apps.map((app) => ({
+    app: app.name,
+    target: app.previews?.target ?? '',
+    commit: headOf.headSha,
+    ref: headOf.headRef,
+    scope: { kind: 'change-request', number: event.number },
+    trigger: 'change_request',
+    cloneUrl: app.cloneUrl ?? headOf.headCloneUrl,
+    forge: event.forge,
+    deliveryId: event.deliveryId,
+    repo: event.repo.fullName,
+    fork: headOf.fork,
+    prNumber: event.number,
+    sender: event.sender,
+    // A new build even when one exists for this commit (createBuild dedupes on the key): per
+    // delivery for /retest; once per commit for an approval.
+    dedupeExtra: previewDedupe(event.number, command === 'retest' ? `retest-${event.deliveryId}` : 'approved'),
+  }));
+  const admitted = await admit(
+    { db, queue: deps.builds, feedback: deps.feedback },
+    {
+      builds,
+      // The approval and the builds it lets run commit together.
+      before: async (trx) => {
+        if (command !== 'ok-to-test') return undefined;
+        for (const app of apps) {
+          await recordApproval(trx, {
+            app: app.name,
+            prNumber: event.number,
+            forge: event.forge,
+            repo: event.repo.fullName,
+            approvedBy: event.sender,
+            via: event.kind === 'label' ? 'label' : 'comment',
+            commit: headOf.headSha,
+          });
+        }
+        return undefined;
+      },
+    },
+  );
+  const created = admitted.builds.filter((b) => b.created).map((b) => b.build.id);
+  log.info({ builds: created, superseded: admitted.superseded }, `${what}: builds queued`);
+  return { outcome: 'done', builds: created, canceled: admitted.superseded };
 }
 
 /** GitHub comment payloads do not name the head: the newest build of the pull request built it. */

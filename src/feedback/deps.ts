@@ -15,4 +15,9 @@ export interface FeedbackDeps {
   /** Commands report on the builds they touch. */
   feedback: FeedbackQueue;
   logger: Logger;
+  /**
+   * Serving targets by name, where the worker runs them: closed pull requests' previews come off them.
+   * Declared here as the one call it needs, because feedback may not import src/targets.
+   */
+  serving?: ReadonlyMap<string, { removeTag(app: string, tag: string): Promise<unknown> }> | undefined;
 }

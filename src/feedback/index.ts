@@ -4,3 +4,4 @@ export { reportStatus, reportDeployment, reportComment, retireChangeRequest, isP
 export { runCommand, commandEventSchema, type CommandEvent, type CommandOutcome } from './commands.js';
 export { statusReport, commentMarkdown, summaryMarkdown, feedbackState, COMMENT_MARKER, checkName } from './render.js';
 export { loadSnapshot, snapshotOf, revisionUrl, environmentOf, buildPageUrl, type BuildSnapshot } from './snapshot.js';
+export { removePreview, type UnpreviewJob } from './previews.js';

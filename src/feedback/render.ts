@@ -1,4 +1,5 @@
 import { isTerminalState, type BuildState } from '../core/types.js';
+import { changeRequestLabel, changeRequestName } from '../forges/terms.js';
 import type { FeedbackAnnotation, FeedbackState, StatusReport } from '../forges/types.js';
 import type { BuildRow } from '../store/index.js';
 import { dockerfilePath, type BuildSnapshot } from './snapshot.js';
@@ -95,7 +96,7 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   const b = s.build;
   const lines: string[] = [];
   lines.push(`${ICON[feedbackState(b.state as BuildState)]} **${cell(describe(s))}**`, '');
-  lines.push(`Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit_sha)}\`${b.pr_number === null ? '' : ` (pull request #${b.pr_number})`}.`, '');
+  lines.push(`Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit_sha)}\`${b.pr_number === null ? '' : ` (${changeRequestLabel(b.forge, b.pr_number)})`}.`, '');
   if (s.stages.length > 0) {
     lines.push('#### Stages', '', '| stage | state | duration |', '|---|---|---|');
     for (const st of s.stages) lines.push(`| ${cell(st.stage)} | ${st.state} | ${seconds(st.duration_ms)} |`);
@@ -180,7 +181,7 @@ export interface CommentContext {
 
 /** The pull request comment: one row per app and target, newest build each. */
 export function commentMarkdown(c: CommentContext): string {
-  const what = c.forge === 'gitlab' ? 'merge request' : 'pull request';
+  const what = changeRequestName(c.forge);
   const lines = [COMMENT_MARKER, '### Slipway', ''];
   lines.push('| app | target | build | state | revision | preview | digest | signature | policy |', '|---|---|---|---|---|---|---|---|---|');
   for (const s of c.builds) {

@@ -13,7 +13,8 @@ import {
 } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
 import { commentMarkdown, COMMENT_MARKER, describe, refName, statusReport } from './render.js';
-import { appsOfRepo, environmentOf, isForgeId, snapshotOf } from './snapshot.js';
+import { forgeTerms, isForgeId } from '../forges/terms.js';
+import { appsOfRepo, environmentOf, snapshotOf } from './snapshot.js';
 
 /**
  * The feedback jobs' work: read the current state from the store, tell the forge, keep the handle it
@@ -85,7 +86,7 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
 }
 
 export interface ChangeRequestJob {
-  forge: 'github' | 'gitlab';
+  forge: string;
   repo: string;
   number: number;
 }
@@ -107,14 +108,15 @@ export async function reportComment(deps: FeedbackDeps, cr: ChangeRequestJob): P
 /** The pull request closed: its preview environment(s) are retired (GitHub `inactive`, GitLab stopped). */
 export async function retireChangeRequest(deps: FeedbackDeps, cr: ChangeRequestJob): Promise<void> {
   const forge = feedbackOf(deps, cr.forge);
-  if (forge === undefined) return;
+  if (forge === undefined || !isForgeId(cr.forge)) return;
+  const byHandle = forgeTerms(cr.forge).retiresByHandle;
   const key = changeRequestKey(cr.forge, cr.repo, cr.number);
   const apps = appsOfRepo(deps.config, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
   const environments = new Set(apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, pr_number: cr.number })));
   for (const environment of environments) {
     const handles = await listDeploymentHandles(deps.store.db, key, environment);
-    // GitHub needs the deployments Slipway made; GitLab stops the environment by name either way.
-    if (handles.length === 0 && cr.forge === 'github') continue;
+    // A forge that retires deployments one by one has nothing to retire when Slipway made none.
+    if (handles.length === 0 && byHandle) continue;
     await forge.retireEnvironment(cr.repo, environment, handles);
   }
 }

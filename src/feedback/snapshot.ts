@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
+import { previewTag } from '../forges/terms.js';
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
 import {
   getApproval,
   getBuild,
@@ -74,11 +74,6 @@ export async function snapshotOf(store: Store, config: SlipwayConfig, build: Bui
 
 export const buildPageUrl = (config: SlipwayConfig, buildId: string): string => `${config.server.publicUrl.replace(/\/$/, '')}/builds/${buildId}`;
 
-/** DESIGN.md "Serving names": previews use tag `pr-<number>` (GitLab `mr-<iid>`). */
-export function previewTag(forge: string | null, number: number): string {
-  return `${forge === 'gitlab' ? 'mr' : 'pr'}-${number}`;
-}
-
 /**
  * DESIGN.md "Serving names": app URL `http://<app>.<domain>`, tag URL `http://<tag>-<app>.<domain>`.
  * The local target's router listens on its own port, which the URL must carry unless it is 80.
@@ -115,4 +110,3 @@ export function dockerfilePath(app: AppConfig | undefined): string {
   return posix.normalize(posix.join(app.context, app.dockerfile)).replace(/^\.\//, '');
 }
 
-export const isForgeId = (value: string | null): value is ForgeId => value === 'github' || value === 'gitlab';

@@ -1,5 +1,6 @@
 import type { ForgeEvent, ForgeId } from '../core/types.js';
 import type { Logger } from '../log/index.js';
+import type { ForgeTerms } from './terms-type.js';
 
 /** Header names are lower-cased (Node's IncomingMessage convention). */
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
@@ -23,6 +24,8 @@ export type DetectResult =
 /** Only what Slipway calls (STYLE.md rule 2): webhooks in, feedback out (issue 8). */
 export interface Forge {
   readonly id: ForgeId;
+  /** The forge's words (event header, `pull request #` / `merge request !`, preview tag prefix). */
+  readonly terms: ForgeTerms;
   /**
    * Checks the signature (GitHub HMAC) or token (GitLab) in constant time over the raw bytes.
    * Throws SlipwayError `SLW_WEBHOOK_SIGNATURE` (no detail of what was expected) or
@@ -159,3 +162,9 @@ export interface ForgeOptions {
 }
 
 export type ForgeFactory = (options: ForgeOptions) => Forge;
+
+/** What a forge's folder gives the registry: its words, and how to make an instance. */
+export interface ForgeProvider {
+  readonly terms: ForgeTerms;
+  readonly create: ForgeFactory;
+}

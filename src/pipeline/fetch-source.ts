@@ -1,4 +1,5 @@
 import { isAbsolute, relative, resolve } from 'node:path';
+import { isForgeId } from '../forges/terms.js';
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
 import { isCommitSha } from '../core/git-names.js';
@@ -45,7 +46,8 @@ export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConf
     if (resolve(url) === pushRepo && inside(resolve(cwd, config.dataDir, 'git'), pushRepo)) return { url, protocol: 'file' };
     throw refuse("not this app's push repository");
   }
-  const forge = build.forge === 'github' ? config.github : build.forge === 'gitlab' ? config.gitlab : undefined;
+  // Every forge id has its config section (`github`, `gitlab`) under the same name.
+  const forge = isForgeId(build.forge) ? config[build.forge] : undefined;
   if (forge === undefined) throw refuse('no forge');
   const base = `${forge.gitUrl.replace(/\/+$/, '')}/`;
   if (!url.startsWith(base) || !/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.git$/.test(url.slice(base.length)) || url.slice(base.length).includes('..')) {

@@ -6,5 +6,5 @@ export { buildStage, imageRepository, type BuildOutput } from './stages/build.js
 export { injectStage, type InjectOutput } from './stages/inject.js';
 export { signStage, type SignOutput } from './stages/sign.js';
 export { loadSigningMaterial, type SigningMaterial } from './signing-material.js';
-export { promoteStage, previewTag, type PromoteOutput } from './stages/promote.js';
+export { promoteStage, revisionTag, type PromoteOutput } from './stages/promote.js';
 export { removeStaleWorkspaces, type StaleWorkspaceOptions } from './workspaces.js';

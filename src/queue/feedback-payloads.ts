@@ -5,7 +5,8 @@ import { z } from 'zod';
  * when it runs, so whichever try runs last reports the newest state ("newest state wins").
  */
 
-const changeRequest = { forge: z.enum(['github', 'gitlab']), repo: z.string().min(1), number: z.number().int().positive() };
+/** Forge ids are checked where a job is used (src/forges/terms.ts): the queue carries them as given. */
+const changeRequest = { forge: z.string().min(1), repo: z.string().min(1), number: z.number().int().positive() };
 
 export const feedbackJobSchema = z.discriminatedUnion('kind', [
   /** The build's check run / commit status. */
@@ -16,6 +17,11 @@ export const feedbackJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('comment'), ...changeRequest }),
   /** The pull request closed: its preview environment is retired. */
   z.strictObject({ kind: z.literal('close'), ...changeRequest }),
+  /**
+   * A closed pull/merge request's preview comes off its serving target: a worker's job, so a webhook
+   * only stores and enqueues. `forge` and `number` name the preview tag.
+   */
+  z.strictObject({ kind: z.literal('unpreview'), app: z.string().min(1), target: z.string().min(1), forge: z.string().min(1), number: z.number().int().positive() }),
   /** A comment command or label from a webhook: checked against the forge's permissions, then run. */
   z.strictObject({ kind: z.literal('command'), deliveryId: z.string().min(1), event: z.record(z.string(), z.unknown()) }),
 ]);
@@ -33,6 +39,8 @@ export function feedbackJobId(job: FeedbackJob): string {
     case 'comment':
     case 'close':
       return `${job.kind}~${job.forge}~${job.repo.toLowerCase()}~${job.number}`.replaceAll(':', '~');
+    case 'unpreview':
+      return `unpreview~${job.app}~${job.target}~${job.forge}~${job.number}`.replaceAll(':', '~');
     case 'command':
       return `command~${String(job.event['forge'])}~${job.deliveryId}`.replaceAll(':', '~');
   }
@@ -40,7 +48,8 @@ export function feedbackJobId(job: FeedbackJob): string {
 
 /** What a build needs reported: its status, its deployment, and its pull request's comment. */
 export function buildFeedbackJobs(build: { id: string; forge: string | null; repo: string | null; pr_number: number | null }): FeedbackJob[] {
-  if ((build.forge !== 'github' && build.forge !== 'gitlab') || build.repo === null) return [];
+  // Only builds from a forge; which forges report at all is FeedbackQueue.reportsTo's call.
+  if (build.forge === null || build.repo === null) return [];
   const jobs: FeedbackJob[] = [
     { kind: 'status', buildId: build.id },
     { kind: 'deployment', buildId: build.id },

@@ -176,3 +176,41 @@ export async function listQueuedBuildIds(db: Kysely<Database>, limit = 500): Pro
 export async function buildsOfDigest(db: Kysely<Database>, digest: string): Promise<BuildRow[]> {
   return db.selectFrom('builds').selectAll().where('digest', '=', digest).where('trigger', '<>', 'image').orderBy('created_at').execute();
 }
+
+/**
+ * Cancels every unfinished build of one (app, target, scope) with no newer build to supersede them (a
+ * closed pull request's previews); returns their ids (to abort running jobs).
+ */
+export async function cancelScope(db: Kysely<Database>, group: { app: string; target: string; scope: string }, reason: string): Promise<string[]> {
+  const ts = now();
+  const rows = await db
+    .updateTable('builds')
+    .set({ state: 'canceled', error_code: 'SLW_BUILD_CANCELED', error_message: reason, finished_at: ts, updated_at: ts })
+    .where('app', '=', group.app)
+    .where('target', '=', group.target)
+    .where('scope', '=', group.scope)
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Whether a build that is still queued or running fetches from `cloneUrl` (a stored upload it may still need). */
+export async function activeBuildUses(db: Kysely<Database>, cloneUrl: string): Promise<boolean> {
+  const row = await db.selectFrom('builds').select('id').where('clone_url', '=', cloneUrl).where('state', 'in', [...ACTIVE_BUILD_STATES]).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Marks the listed builds that are still unfinished canceled; returns their ids (to abort running jobs). */
+export async function cancelBuilds(db: Kysely<Database>, ids: readonly string[], reason: string): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const ts = now();
+  const rows = await db
+    .updateTable('builds')
+    .set({ state: 'canceled', error_code: 'SLW_BUILD_CANCELED', error_message: reason, updated_at: ts, finished_at: ts })
+    .where('id', 'in', [...ids])
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { ACTIVE_BUILD_STATES } from '../core/types.js';
 import { now } from './clock.js';
 import type { BuildRow, Database, PreviewApprovalRow, RevisionRow } from './schema.js';
 
@@ -99,20 +98,6 @@ export function newestPerTarget(builds: readonly BuildRow[]): BuildRow[] {
   const seen = new Map<string, BuildRow>();
   for (const b of builds) if (!seen.has(`${b.app}\0${b.target}`)) seen.set(`${b.app}\0${b.target}`, b);
   return [...seen.values()].sort((a, b) => (a.app === b.app ? a.target.localeCompare(b.target) : a.app.localeCompare(b.app)));
-}
-
-/** Marks a pull request's unfinished builds canceled; returns their ids (to abort running jobs). */
-export async function cancelChangeRequestBuilds(db: Kysely<Database>, ids: readonly string[], reason: string): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const ts = now();
-  const rows = await db
-    .updateTable('builds')
-    .set({ state: 'canceled', error_code: 'SLW_BUILD_CANCELED', error_message: reason, updated_at: ts, finished_at: ts })
-    .where('id', 'in', [...ids])
-    .where('state', 'in', [...ACTIVE_BUILD_STATES])
-    .returning('id')
-    .execute();
-  return rows.map((r) => r.id);
 }
 
 /** The revision serving made from a build, once there is one (serving records it). */

@@ -11,8 +11,11 @@ import type { ServingTarget } from './types.js';
 export interface PreviewSweep {
   app: string;
   target: ServingTarget;
-  /** `pr` (GitHub) or `mr` (GitLab): only this app's own preview tags are swept. */
-  prefix: 'pr' | 'mr';
+  /**
+   * The forge's words, passed in because targets know no forge: which tags are this app's previews (the
+   * change request's number, or undefined for any other tag) and how the change request is named.
+   */
+  previews: { numberOf(tag: string): number | undefined; label(number: number): string };
   ttlMs: number;
   /** Asks the forge; undefined when Slipway has no API access to it (then only the TTL applies). */
   isOpen?: ((number: number) => Promise<boolean>) | undefined;
@@ -29,15 +32,14 @@ export interface SweptPreview {
 const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} h`;
 
 export async function sweepPreviews(sweep: PreviewSweep): Promise<SweptPreview[]> {
-  const { app, target, prefix, ttlMs, isOpen, logger } = sweep;
+  const { app, target, previews, ttlMs, isOpen, logger } = sweep;
   const now = sweep.now ?? Date.now();
   const status = await target.status(app);
-  const previewTag = new RegExp(`^${prefix}-(\\d+)$`);
   const removed: SweptPreview[] = [];
   for (const entry of status.traffic) {
-    const match = entry.tag === undefined ? null : previewTag.exec(entry.tag);
+    const number = entry.tag === undefined ? undefined : previews.numberOf(entry.tag);
     // A tag that carries traffic was put there by hand (slipway traffic): not a preview to sweep.
-    if (!match || entry.percent !== 0) continue;
+    if (number === undefined || entry.percent !== 0) continue;
     const tag = entry.tag!;
     const revision = status.revisions.find((r) => r.name === entry.revisionName);
     const age = revision ? now - Date.parse(revision.createdAt) : Number.POSITIVE_INFINITY;
@@ -45,12 +47,11 @@ export async function sweepPreviews(sweep: PreviewSweep): Promise<SweptPreview[]
     if (age > ttlMs) {
       reason = revision ? `its last push was ${hours(age)} ago, beyond the preview ttl of ${hours(ttlMs)}` : 'its revision no longer exists';
     } else if (isOpen) {
-      const number = Number(match[1]);
       try {
-        if (!(await isOpen(number))) reason = `${prefix === 'mr' ? 'merge request !' : 'pull request #'}${number} is no longer open`;
+        if (!(await isOpen(number))) reason = `${previews.label(number)} is no longer open`;
       } catch (err) {
         // Unknown is not closed: keep the preview and ask again on the next sweep.
-        logger.warn({ err, app, tag }, 'could not ask the forge whether a preview\'s pull request is open; keeping it');
+        logger.warn({ err, app, tag }, 'could not ask the forge whether a preview\'s change request is open; keeping it');
       }
     }
     if (reason === undefined) continue;

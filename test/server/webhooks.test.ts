@@ -159,6 +159,16 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
     expect((await getBuild(rt.store.db, build.id))!.state).toBe('canceled');
   });
 
+  it('leaves a closed pull request\'s preview removal to a worker: the request only queues it', async () => {
+    const sha = repo.commit({ 'pr8.txt': '1' }, 'feature-8');
+    const opened = (await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 8, headSha: sha }), WEBHOOK_SECRET))).json();
+    await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'closed', number: 8, headSha: sha }), WEBHOOK_SECRET));
+    // No worker runs here: the removal waits on the feedback queue instead of happening in the request.
+    const job = await rt.feedback.queue.getJob('unpreview~hello~local~github~8');
+    expect(job?.data).toEqual({ kind: 'unpreview', app: 'hello', target: 'local', forge: 'github', number: 8 });
+    expect(await getBuild(rt.store.db, opened.builds[0].id)).toMatchObject({ state: 'canceled', error_message: 'pull request #8 was closed' });
+  });
+
   it('answers ping with 202 and no build', async () => {
     const ping = await post('/webhooks/github', signedGithub('ping', { zen: 'Keep it logically awesome.', hook_id: 1, hook: { type: 'Repository', id: 1, events: ['push'] }, repository: githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }).repository, sender: { login: 'octocat' } }, WEBHOOK_SECRET));
     expect(ping.statusCode).toBe(202);

@@ -1,5 +1,6 @@
 import type { SlipwayConfig } from '../../config/index.js';
 import type { ForgeId } from '../../core/types.js';
+import { changeRequestLabel, isForgeId, previewNumber } from '../../forges/terms.js';
 import type { Forge } from '../../forges/types.js';
 import type { Logger } from '../../log/index.js';
 import { sweepPreviews, type ServingTarget, type SweptPreview } from '../../targets/index.js';
@@ -43,14 +44,15 @@ export function startPreviewReconciler(deps: { config: SlipwayConfig; targets: M
       if (!app.previews) continue;
       const target = targets.get(app.previews.target);
       if (!target) continue;
-      const [forgeId, repo] = [app.repo.slice(0, app.repo.indexOf(':')) as ForgeId, app.repo.slice(app.repo.indexOf(':') + 1)];
+      const [forgeId, repo] = [app.repo.slice(0, app.repo.indexOf(':')), app.repo.slice(app.repo.indexOf(':') + 1)];
+      if (!isForgeId(forgeId)) continue;
       const feedback = forges.get(forgeId)?.feedback;
       try {
         removed.push(
           ...(await sweepPreviews({
             app: app.name,
             target,
-            prefix: forgeId === 'gitlab' ? 'mr' : 'pr',
+            previews: { numberOf: (tag) => previewNumber(forgeId, tag), label: (n) => changeRequestLabel(forgeId, n) },
             ttlMs: app.previews.ttl,
             isOpen: feedback ? askForge(feedback, app.name, repo, now ?? Date.now()) : undefined,
             ...(now !== undefined ? { now } : {}),

@@ -1,3 +1,4 @@
+import { githubTerms } from './terms.js';
 import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, PingEvent, RepoRef } from '../../core/types.js';
@@ -39,7 +40,7 @@ type MediaType = (typeof MEDIA_TYPES)[number];
 
 /** `gitUrl`: where this GitHub's repositories are cloned from (`github.gitUrl`). */
 export function detectGithub(req: WebhookRequest, gitUrl = 'https://github.com'): DetectResult {
-  const event = single(req.headers, 'x-github-event');
+  const event = single(req.headers, githubTerms.eventHeader);
   if (event === undefined) return { kind: 'foreign' };
   const deliveryId = single(req.headers, 'x-github-delivery');
   if (deliveryId === undefined || deliveryId === '') {

@@ -1,4 +1,4 @@
-import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { githubHasWriteAccess } from './acl.js';
 import { createGithubClient } from './client.js';
 import { upsertGithubComment } from './comment.js';
@@ -6,6 +6,7 @@ import { publishGithubDeployment, retireGithubEnvironment } from './deployment.j
 import { detectGithub } from './detect.js';
 import { githubPullRequestOpen } from './pull-state.js';
 import { publishGithubStatus } from './status.js';
+import { githubTerms } from './terms.js';
 import { verifyGithubHeaders, verifyGithubSignature } from './verify.js';
 
 /** GitHub: `options.secret` is `github.webhookSecret`; `options.api` (token or App) enables feedback. */
@@ -25,9 +26,13 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
         };
   return {
     id: 'github',
+    terms: githubTerms,
     verify: (req) => verifyGithubSignature(req, options.secret),
     verifyHeaders: (headers) => verifyGithubHeaders(headers, options.secret),
     detect: (req) => detectGithub(req, options.gitUrl),
     feedback,
   };
 };
+
+/** The registry's entry for GitHub (src/forges/registry.ts). */
+export const githubProvider: ForgeProvider = { terms: githubTerms, create: createGithubForge };

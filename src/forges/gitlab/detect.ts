@@ -1,3 +1,4 @@
+import { gitlabTerms } from './terms.js';
 import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
 import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, RepoRef } from '../../core/types.js';
@@ -36,7 +37,7 @@ const MEDIA_TYPE_HINT = 'GitLab sends application/json; check what sits between 
 
 /** `gitUrl`: where this GitLab's repositories are cloned from (`gitlab.gitUrl`). */
 export function detectGitlab(req: WebhookRequest, gitUrl = 'https://gitlab.com'): DetectResult {
-  const event = single(req.headers, 'x-gitlab-event');
+  const event = single(req.headers, gitlabTerms.eventHeader);
   if (event === undefined) return { kind: 'foreign' };
   // X-Gitlab-Event-UUID is the event's id (GitLab reuses it for every hook the same event triggers, so two
   // hooks pointing at Slipway dedupe to one build); X-Gitlab-Webhook-UUID (gitlab-org/gitlab!125338) is

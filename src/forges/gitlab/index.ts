@@ -1,4 +1,4 @@
-import type { Forge, ForgeFactory, ForgeFeedback } from '../types.js';
+import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { gitlabHasWriteAccess } from './acl.js';
 import { createGitlabClient } from './client.js';
 import { upsertGitlabNote } from './comment.js';
@@ -6,6 +6,7 @@ import { publishGitlabDeployment, stopGitlabEnvironment } from './deployment.js'
 import { detectGitlab } from './detect.js';
 import { gitlabMergeRequestOpen } from './merge-request-state.js';
 import { publishGitlabStatus } from './status.js';
+import { gitlabTerms } from './terms.js';
 import { verifyGitlabToken } from './verify.js';
 
 /** GitLab: `options.secret` is `gitlab.webhookToken`; `options.api` with a token enables feedback. */
@@ -25,6 +26,7 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
         };
   return {
     id: 'gitlab',
+    terms: gitlabTerms,
     verify: (req) => verifyGitlabToken(req, options.secret),
     // The token is a header: the whole check happens before the body is read.
     verifyHeaders: (headers) => verifyGitlabToken({ headers, rawBody: Buffer.alloc(0) }, options.secret),
@@ -32,3 +34,6 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
     feedback,
   };
 };
+
+/** The registry's entry for GitLab (src/forges/registry.ts). */
+export const gitlabProvider: ForgeProvider = { terms: gitlabTerms, create: createGitlabForge };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { changeRequestLabel } from '../../forges/terms.js';
 import { BuildkitClient, buildImage, pruneToBudget, sharedKeyFor, type BuildStep } from '../../buildkit/index.js';
 import type { SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -182,7 +183,7 @@ async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
   const secrets = new Map<string, Buffer>();
   if (wanted.length === 0) return secrets;
   if (ctx.build.fork === 1) {
-    await ctx.log(`build secrets withheld (${wanted.map(([id]) => id).join(', ')}): pull request #${ctx.build.pr_number ?? '?'} comes from a fork`, 'warn');
+    await ctx.log(`build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`, 'warn');
     return secrets;
   }
   const missing: string[] = [];

@@ -1,4 +1,5 @@
 import { getApproval } from '../../store/index.js';
+import { changeRequestLabel } from '../../forges/terms.js';
 import type { StageContext } from '../context.js';
 
 /**
@@ -10,5 +11,5 @@ import type { StageContext } from '../context.js';
 export async function awaitingApproval(ctx: StageContext): Promise<string | undefined> {
   if (ctx.build.fork !== 1 || ctx.build.pr_number === null) return undefined;
   if (await getApproval(ctx.store.db, ctx.app.name, ctx.build.pr_number)) return undefined;
-  return `pull request #${ctx.build.pr_number} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
+  return `${changeRequestLabel(ctx.build.forge, ctx.build.pr_number)} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
 }

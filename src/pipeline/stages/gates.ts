@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { parseScope } from '../../core/scope.js';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
@@ -23,15 +24,15 @@ export interface GateOutput {
 /** What every gate knows about the build: the app, the event that caused it, and the target. */
 export function baseInput(ctx: StageContext): PolicyInput {
   const b: BuildRow = ctx.build;
-  const [kind, value = ''] = b.scope.split(/:(.*)/s) as [string, string?];
+  const scope = parseScope(b.scope);
   return {
     app: { name: b.app },
     event: {
       forge: b.forge ?? '',
       repo: b.repo ?? '',
       ref: b.ref,
-      branch: kind === 'branch' ? value : kind === 'pr' ? b.ref : '',
-      tag: kind === 'tag' ? value : '',
+      branch: scope?.kind === 'branch' ? scope.branch : scope?.kind === 'change-request' ? b.ref : '',
+      tag: scope?.kind === 'tag' ? scope.tag : '',
       commit: b.commit_sha,
       author: b.sender ?? '',
       fork: b.fork === 1,

@@ -1,4 +1,6 @@
 import { SlipwayError } from '../../core/errors.js';
+import { parseScope } from '../../core/scope.js';
+import { previewTag } from '../../forges/terms.js';
 import type { Stage } from '../context.js';
 import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
@@ -11,12 +13,13 @@ export interface PromoteOutput {
   reason: string | undefined;
 }
 
-/** Tag of a build's revision: a pull/merge request's preview (DESIGN.md "Serving names": `pr-<n>`, GitLab `mr-<iid>`), or the tag asked for with `slipway deploy --tag`. */
-export function previewTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
+/** Tag of a build's revision: a pull/merge request's preview (DESIGN.md "Serving names", the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
+export function revisionTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
   // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
-  if (build.scope.startsWith('deploy-tag:')) return build.scope.slice('deploy-tag:'.length);
+  const scope = parseScope(build.scope);
+  if (scope?.kind === 'deploy-tag') return scope.tag;
   if (build.pr_number === null) return undefined;
-  return `${build.forge === 'gitlab' ? 'mr' : 'pr'}-${build.pr_number}`;
+  return previewTag(build.forge, build.pr_number);
 }
 
 /**
@@ -37,7 +40,7 @@ export const promoteStage: Stage<PromoteOutput> = {
     if (!target) {
       throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${ctx.build.target}" is not running in this worker (configured: ${[...(ctx.targets?.keys() ?? [])].join(', ') || 'none'}); check targets in the config`);
     }
-    const tag = previewTag(ctx.build);
+    const tag = revisionTag(ctx.build);
     await ctx.log(`promoting ${injected.image} on ${target.name}${tag ? ` as preview ${tag}` : ''}`);
     const result = await target.promote(ctx.app.name, {
       image: injected.image,

@@ -1,10 +1,10 @@
 import type { AppConfig } from '../../config/index.js';
-import type { NewBuild } from '../../store/index.js';
+import type { BuildRequest } from '../../admission/index.js';
 
 const ZERO = /^0+$/;
 
 export interface PushPlan {
-  builds: NewBuild[];
+  builds: BuildRequest[];
   /** One line per update that builds nothing, for the pusher. */
   skipped: string[];
 }
@@ -34,7 +34,7 @@ export function planPush(app: AppConfig, updates: string, repoPath: string, push
       plan.skipped.push(`${branch}: app ${app.name} builds ${Object.keys(app.branches).map((b) => `"${b}"`).join(', ') || 'no branches'}`);
       continue;
     }
-    plan.builds.push({ app: app.name, target, commit: next, ref, scope: `branch:${branch}`, trigger: 'git', cloneUrl: repoPath, sender: pusher || null });
+    plan.builds.push({ app: app.name, target, commit: next, ref, scope: { kind: 'branch', branch }, trigger: 'git', cloneUrl: repoPath, sender: pusher || null });
   }
   return plan;
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { changeRequestLabel, changeRequestName } from '../../forges/terms.js';
 import { SlipwayError } from '../../core/errors.js';
 import { buildsOfDigest, getApproval, type BuildRow, type Database } from '../../store/index.js';
 
@@ -29,7 +30,7 @@ export async function imageOrigin(db: Kysely<Database>, digest: string): Promise
   const first = builds[0]!;
   throw new SlipwayError(
     'SLW_PROMOTION_ORIGIN',
-    `${digest} was built by build ${first.id} from a fork's pull request${first.pr_number === null ? '' : ` #${first.pr_number}`} that no maintainer approved; approve it with /ok-to-test (or the slipway/ok-to-preview label) and promote what its approved build makes`,
+    `${digest} was built by build ${first.id} from a fork's ${first.pr_number === null ? changeRequestName(first.forge) : changeRequestLabel(first.forge, first.pr_number)} that no maintainer approved; approve it with /ok-to-test (or the slipway/ok-to-preview label) and promote what its approved build makes`,
     { details: { digest, sourceBuild: first.id, fork: true, approved: false } },
   );
 }

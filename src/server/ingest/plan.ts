@@ -1,12 +1,13 @@
 import type { AppConfig } from '../../config/index.js';
 import type { ForgeEvent } from '../../core/types.js';
-import type { NewBuild } from '../../store/index.js';
+import { previewDedupe, type BuildRequest, type ScopeCancel } from '../../admission/index.js';
+import { changeRequestLabel, forgeTerms } from '../../forges/terms.js';
 
 /** What an accepted event asks for: builds to create, and scopes whose running builds to cancel. */
 export interface BuildPlan {
-  builds: NewBuild[];
+  builds: BuildRequest[];
   /** `(app, target, scope)` groups to cancel without a newer build (a closed pull request). */
-  cancelScopes: { app: string; target: string; scope: string }[];
+  cancel: ScopeCancel[];
   /** Why nothing (or not everything) was built: one line per app that was skipped. */
   reasons: string[];
   /**
@@ -37,7 +38,7 @@ export function appsForEvent(event: ForgeEvent, apps: readonly AppConfig[]): App
  * target, pull/merge requests → the previews target. Pure: the webhook route stores what it returns.
  */
 export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): BuildPlan {
-  const plan: BuildPlan = { builds: [], cancelScopes: [], reasons: [], command: false, closed: false };
+  const plan: BuildPlan = { builds: [], cancel: [], reasons: [], command: false, closed: false };
   const matching = appsForEvent(event, apps);
   if (event.kind === 'ping') {
     plan.reasons.push(`ping: the hook works (${matching.length} app${matching.length === 1 ? '' : 's'} configured for ${repoSpecOf(event)})`);
@@ -58,7 +59,7 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
           plan.reasons.push(`push to branch "${event.branch}": app ${app.name} builds ${Object.keys(app.branches).map((b) => `"${b}"`).join(', ') || 'no branches'}`);
           continue;
         }
-        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: `branch:${event.branch}`, trigger: 'push', cloneUrl });
+        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: { kind: 'branch', branch: event.branch }, trigger: 'push', cloneUrl });
         break;
       }
       case 'tag': {
@@ -68,19 +69,19 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
           continue;
         }
         const target = app.tags[glob] as string;
-        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: `tag:${event.tag}`, trigger: 'tag', cloneUrl });
+        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: { kind: 'tag', tag: event.tag }, trigger: 'tag', cloneUrl });
         break;
       }
       case 'change_request': {
-        const label = `${event.forge === 'gitlab' ? 'merge_request !' : 'pull_request #'}${event.number}`;
+        const label = changeRequestLabel(event.forge, event.number);
         if (!app.previews) {
           plan.reasons.push(`${label}: app ${app.name} has no previews configured`);
           continue;
         }
-        const scope = `pr:${event.number}`;
+        const scope = { kind: 'change-request', number: event.number } as const;
         if (event.action === 'closed') {
           plan.closed = true;
-          plan.cancelScopes.push({ app: app.name, target: app.previews.target, scope });
+          plan.cancel.push({ app: app.name, target: app.previews.target, scope, reason: `${label} was closed` });
           plan.reasons.push(`${label} ${event.merged ? 'merged' : 'closed'}: running preview builds of app ${app.name} canceled`);
           continue;
         }
@@ -95,14 +96,13 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
           cloneUrl: app.cloneUrl ?? event.headCloneUrl,
           fork: event.fork,
           prNumber: event.number,
-          // A preview of a commit is a different build from the same commit on a branch.
-          dedupeExtra: `pr-${event.number}`,
+          dedupeExtra: previewDedupe(event.number),
         });
         break;
       }
       case 'comment':
       case 'label': {
-        const label = `${event.forge === 'gitlab' ? 'merge_request !' : 'pull_request #'}${event.number}`;
+        const label = changeRequestLabel(event.forge, event.number);
         const what = event.kind === 'label' ? `label ${event.label}` : `/${event.command}`;
         if (!app.previews) {
           plan.reasons.push(`${what} on ${label}: app ${app.name} has no previews configured`);
@@ -115,7 +115,7 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
   }
   if (plan.command && (event.kind === 'comment' || event.kind === 'label')) {
     const what = event.kind === 'label' ? `label ${event.label}` : `/${event.command}`;
-    plan.reasons.push(`${what} from ${event.sender}: runs once ${event.forge === 'gitlab' ? 'GitLab' : 'GitHub'} confirms their write access`);
+    plan.reasons.push(`${what} from ${event.sender}: runs once ${forgeTerms(event.forge).displayName} confirms their write access`);
   }
   return plan;
 }

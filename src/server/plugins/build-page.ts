@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { changeRequestLabel } from '../../forges/terms.js';
 import type { ApiAuth } from '../auth/authenticate.js';
 import { authorizeRecord } from './api-auth.js';
 import { SlipwayError } from '../../core/errors.js';
@@ -54,7 +55,7 @@ function headerLines(b: BuildRow): string[] {
     `build   ${b.id}`,
     `app     ${b.app} → ${b.target}`,
     `state   ${b.state}${b.stage ? ` (stage ${b.stage})` : ''}`,
-    `commit  ${b.commit_sha} (${b.ref})${b.pr_number === null ? '' : `, pull request ${b.pr_number}`}`,
+    `commit  ${b.commit_sha} (${b.ref})${b.pr_number === null ? '' : `, ${changeRequestLabel(b.forge, b.pr_number)}`}`,
     ...(b.repo ? [`repo    ${b.forge ?? ''}:${b.repo}`] : []),
     ...(b.digest ? [`digest  ${b.digest}`] : []),
     ...(b.error_code ? [`error   ${b.error_code}: ${b.error_message ?? ''}`] : []),

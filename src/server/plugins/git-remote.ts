@@ -8,7 +8,7 @@ import type { ServerDeps } from '../deps.js';
 import { runHttpBackend } from '../git/http-backend.js';
 import { planPush } from '../git/post-receive.js';
 import { PushRepos } from '../git/repos.js';
-import { ingestDirect } from '../ingest/direct.js';
+import { admit } from '../../admission/index.js';
 
 const GIT_BODY_TYPES = ['application/x-git-upload-pack-request', 'application/x-git-receive-pack-request'];
 const HOOK_PATH = '/git/_hooks/post-receive';
@@ -80,7 +80,7 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
     if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.body.app}" is not configured`);
     const dir = await repos.ensure(config.name);
     const plan = planPush(config, request.body.updates ?? '', dir, request.body.pusher ?? '');
-    const made = plan.builds.length ? await ingestDirect({ db: deps.store.db, queue: deps.queue }, plan.builds) : [];
+    const made = plan.builds.length ? (await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, { builds: plan.builds })).builds : [];
     const publicUrl = deps.config.server.publicUrl.replace(/\/$/, '');
     const lines = [
       ...made.map(({ build, created }) => `slipway: build ${build.id} ${created ? 'queued' : `already exists (${build.state})`} for ${build.ref.replace('refs/heads/', '')} → ${build.target}: ${publicUrl}/builds/${build.id}`),

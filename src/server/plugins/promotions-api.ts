@@ -3,11 +3,10 @@ import { SlipwayError } from '../../core/errors.js';
 import { isDigest } from '../../core/types.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
-import { ingestDirect } from '../ingest/direct.js';
+import { admit } from '../../admission/index.js';
 import { imageOrigin } from '../ingest/image-origin.js';
 import { buildView } from '../views.js';
 import { deployTarget } from './deploy-target.js';
-import { uploadScope } from './uploads-api.js';
 
 interface PromotionBody {
   image?: unknown;
@@ -47,21 +46,21 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
     // with it, so the gates' policies see `event.fork` for what a fork built.
     const origin = await imageOrigin(deps.store.db, digest);
 
-    const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
-      {
+    const { builds: [made] } = await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, {
+      builds: [{
         app: config.name,
         target,
         commit: digest.slice('sha256:'.length),
         ref: '',
-        scope: tag ? uploadScope(undefined, tag) : 'image',
+        scope: tag ? { kind: 'deploy-tag', tag } : { kind: 'image' },
         trigger: 'image',
         cloneUrl: image,
         sender: request.principal ? principalName(request.principal) : null,
         fork: origin?.fork ?? false,
         sourceBuild: origin?.build.id ?? null,
         ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
-      },
-    ]);
+      }],
+    });
     request.log.info({ build: made!.build.id, app: config.name, image, created: made!.created, sourceBuild: origin?.build.id }, 'image promotion requested');
     return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
   });

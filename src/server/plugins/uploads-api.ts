@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
-import { ingestDirect } from '../ingest/direct.js';
+import { admit } from '../../admission/index.js';
+import { uploadScope } from '../../core/scope.js';
 import { deployTarget } from './deploy-target.js';
 import { collectUploads } from '../uploads/collect.js';
 import { storeUpload } from '../uploads/store-upload.js';
@@ -17,13 +18,6 @@ interface UploadQuery {
   target?: string;
   ref?: string;
   tag?: string;
-}
-
-/** What cancel in progress groups an upload with: its branch (as a push to it), else all tag-less uploads. */
-export function uploadScope(ref: string | undefined, tag: string | undefined): string {
-  if (tag) return `deploy-tag:${tag}`;
-  if (ref?.startsWith('refs/heads/')) return `branch:${ref.slice('refs/heads/'.length)}`;
-  return ref ? `upload:${ref}` : 'upload';
 }
 
 /**
@@ -57,8 +51,8 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     if (Number.isFinite(declared) && declared > limit) throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
 
     const stored = await storeUpload(request.body as Readable, dir, { limit, unpackedLimit: deps.config.api.uploadUnpackedLimit, maxEntries: deps.config.api.uploadMaxEntries });
-    const [made] = await ingestDirect({ db: deps.store.db, queue: deps.queue }, [
-      {
+    const { builds: [made] } = await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, {
+      builds: [{
         app: config.name,
         target,
         commit: stored.sha256,
@@ -68,8 +62,8 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
         cloneUrl: stored.path,
         sender: request.principal ? principalName(request.principal) : null,
         ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
-      },
-    ]);
+      }],
+    });
     request.log.info({ build: made!.build.id, app: config.name, bytes: stored.size, created: made!.created }, 'context uploaded');
     return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
   });

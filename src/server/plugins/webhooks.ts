@@ -65,9 +65,9 @@ export async function webhooksPlugin(app: FastifyInstance, deps: ServerDeps): Pr
         if (detected.kind === 'foreign') {
           throw new SlipwayError('SLW_WEBHOOK_MALFORMED', `this is not a ${forgeId} webhook (its event header is missing); point ${forgeId} webhooks at /webhooks/${forgeId}`);
         }
-        const eventName = headerOf(request.headers[forgeId === 'github' ? 'x-github-event' : 'x-gitlab-event']) ?? 'unknown';
+        const eventName = headerOf(request.headers[forge.terms.eventHeader]) ?? 'unknown';
         const result = await ingestDelivery(
-          { db: deps.store.db, queue: deps.queue, apps: deps.config.apps, feedback: deps.feedback, serving: deps.targets },
+          { db: deps.store.db, queue: deps.queue, apps: deps.config.apps, feedback: deps.feedback },
           {
             forge: forgeId,
             deliveryId: detected.kind === 'accepted' ? detected.event.deliveryId : detected.deliveryId,

@@ -1,8 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { ACTIVE_BUILD_STATES } from '../../core/types.js';
-import type { Database } from '../../store/index.js';
+import { activeBuildUses, type Database } from '../../store/index.js';
 
 /**
  * Stored uploads are kept while a build may still need them: an archive goes once it is older than
@@ -28,15 +27,7 @@ export async function collectUploads(db: Kysely<Database>, dir: string, options:
     const path = join(dir, name);
     const st = await stat(path).catch(() => undefined);
     if (!st?.isFile() || now - st.mtimeMs < (stored ? options.retentionMs : INCOMING_MAX_AGE_MS)) continue;
-    if (stored) {
-      const active = await db
-        .selectFrom('builds')
-        .select('id')
-        .where('clone_url', '=', path)
-        .where('state', 'in', [...ACTIVE_BUILD_STATES])
-        .executeTakeFirst();
-      if (active) continue;
-    }
+    if (stored && (await activeBuildUses(db, path))) continue;
     await rm(path, { force: true });
     removed.push(name);
   }

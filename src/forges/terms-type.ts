@@ -1,0 +1,15 @@
+/** How a forge names things Slipway shows or matches; each provider declares its own (`<forge>/terms.ts`). */
+export interface ForgeTerms {
+  /** `GitHub`, `GitLab`: in messages. */
+  readonly displayName: string;
+  /** Lower-cased request header that names the webhook's event (`x-github-event`). */
+  readonly eventHeader: string;
+  /** `pull request`, `merge request`. */
+  readonly changeRequestName: string;
+  /** What precedes a change request's number: `#12`, `!12`. */
+  readonly changeRequestSymbol: string;
+  /** A preview's serving tag is `<prefix>-<number>` (DESIGN.md "Serving names"). */
+  readonly previewTagPrefix: string;
+  /** Retiring a preview environment needs the deployments Slipway made (else there is nothing to retire). */
+  readonly retiresByHandle: boolean;
+}

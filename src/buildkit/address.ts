@@ -1,7 +1,7 @@
 import { SlipwayError } from '../core/errors.js';
 
 /**
- * Where BuildKit listens (config key `buildkit`, DESIGN.md "Config"):
+ * Where BuildKit listens (config key `buildkit`, docs/architecture.md):
  * - `docker:///var/run/docker.sock` — the BuildKit inside Docker Engine, reached by upgrading
  *   `POST /grpc` on the Engine socket to HTTP/2;
  * - `unix:///run/buildkit/buildkitd.sock` — a standalone buildkitd;

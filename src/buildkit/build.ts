@@ -129,7 +129,7 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
 
   const frontendAttrs: Record<string, string> = {
     filename: basename(dockerfilePath),
-    // No bridge network where Slipway runs the Engine (DESIGN.md "Local machine layout"): every RUN
+    // No bridge network where Slipway runs the Engine (docs/architecture.md): every RUN
     // gets none; a build that needs the network is not reproducible anyway.
     'force-network-mode': 'none',
   };

@@ -23,7 +23,7 @@ export function loadCliConfig(ctx: CliContext, opts: GlobalOptions): LoadedConfi
 }
 
 export function processLogger(ctx: CliContext, level: string): Logger {
-  // People read a terminal; machines read JSON (DESIGN.md "Errors, config, logs").
+  // People read a terminal; machines read JSON (docs/architecture.md).
   return createLogger({ level, pretty: Boolean(ctx.stdout.isTTY) && ctx.env.SLIPWAY_LOG_FORMAT !== 'json' });
 }
 

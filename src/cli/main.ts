@@ -18,7 +18,7 @@ import { deployCommand } from './commands/deploy.js';
 import { loginCommand } from './commands/login.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
-/** Exit codes (DESIGN.md "CLI"): 0 success, 1 failure, 2 usage error. */
+/** Exit codes (docs/architecture.md): 0 success, 1 failure, 2 usage error. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 export function buildProgram(ctx: CliContext, setExit: (code: number) => void): Command {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /**
- * Maps config keys to `SLIPWAY_*` environment variables mechanically (STYLE.md rule 6):
+ * Maps config keys to `SLIPWAY_*` environment variables mechanically:
  * `github.webhookSecret` ↔ `SLIPWAY_GITHUB_WEBHOOK_SECRET`. Object-valued keys recurse; any other key
  * (scalars, lists, maps) is a leaf whose env value is parsed by its type (lists and maps as JSON).
  */

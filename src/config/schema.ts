@@ -4,7 +4,7 @@ import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
 
 /**
- * The one configuration schema (DESIGN.md "External contracts → Config"; STYLE.md rule 6).
+ * The one configuration schema (docs/architecture.md).
  * Every key has a description and a default, so `slipway up` runs with no file at all. Objects are
  * strict: an unknown key is an error that names its path, never silently ignored.
  */

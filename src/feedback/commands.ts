@@ -7,7 +7,7 @@ import type { FeedbackDeps } from './deps.js';
 import { appsOfRepo } from './snapshot.js';
 
 /**
- * Comment commands and the approval label (issue 8, as Pipelines-as-Code does): the sender must have
+ * Comment commands and the approval label (as Pipelines-as-Code does): the sender must have
  * write access (GitHub collaborator permission) or be at least a Developer (GitLab), which only the
  * forge's API can tell — so this runs from the feedback queue, never in the webhook request.
  *

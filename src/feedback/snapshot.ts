@@ -75,7 +75,7 @@ export async function snapshotOf(store: Store, config: SlipwayConfig, build: Bui
 export const buildPageUrl = (config: SlipwayConfig, buildId: string): string => `${config.server.publicUrl.replace(/\/$/, '')}/builds/${buildId}`;
 
 /**
- * DESIGN.md "Serving names": app URL `http://<app>.<domain>`, tag URL `http://<tag>-<app>.<domain>`.
+ * docs/architecture.md: app URL `http://<app>.<domain>`, tag URL `http://<tag>-<app>.<domain>`.
  * The local target's router listens on its own port, which the URL must carry unless it is 80.
  */
 export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | undefined {

@@ -1,7 +1,7 @@
 import type { ChangeRequestCommand } from '../core/types.js';
 
 /**
- * Slipway's words in pull/merge requests (issue 8), the same on every forge. Commands follow
+ * Slipway's words in pull/merge requests, the same on every forge. Commands follow
  * Pipelines-as-Code's GitOps commands: a line that starts with `/name`, anywhere in the comment,
  * case-sensitive, so prose that merely mentions "retest" runs nothing.
  */

@@ -8,7 +8,7 @@ export interface ForgeTerms {
   readonly changeRequestName: string;
   /** What precedes a change request's number: `#12`, `!12`. */
   readonly changeRequestSymbol: string;
-  /** A preview's serving tag is `<prefix>-<number>` (DESIGN.md "Serving names"). */
+  /** A preview's serving tag is `<prefix>-<number>` (docs/architecture.md). */
   readonly previewTagPrefix: string;
   /** Retiring a preview environment needs the deployments Slipway made (else there is nothing to retire). */
   readonly retiresByHandle: boolean;

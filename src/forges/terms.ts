@@ -38,7 +38,7 @@ export function changeRequestLabel(forge: string | null | undefined, number: num
 /** `pull request`, `merge request`. */
 export const changeRequestName = (forge: string | null | undefined): string => termsOf(forge).changeRequestName;
 
-/** The serving tag of a change request's preview: `pr-12`, `mr-12` (DESIGN.md "Serving names"). */
+/** The serving tag of a change request's preview: `pr-12`, `mr-12` (docs/architecture.md). */
 export const previewTag = (forge: string | null | undefined, number: number): string => `${termsOf(forge).previewTagPrefix}-${number}`;
 
 /** The number behind a preview tag of this forge, or undefined when the tag is not one. */

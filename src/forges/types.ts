@@ -12,7 +12,7 @@ export interface WebhookRequest {
 }
 
 /**
- * `detect()` result (STYLE.md rule 3): `foreign` when the request is not this forge's at all,
+ * `detect()` result: `foreign` when the request is not this forge's at all,
  * `ignored` with a reason that is data (exact wording, shown to the user in the 202 body), or the
  * normalized event.
  */
@@ -21,7 +21,7 @@ export type DetectResult =
   | { kind: 'ignored'; reason: string; deliveryId: string }
   | { kind: 'accepted'; event: ForgeEvent };
 
-/** Only what Slipway calls (STYLE.md rule 2): webhooks in, feedback out (issue 8). */
+/** Only what Slipway calls: webhooks in, feedback out. */
 export interface Forge {
   readonly id: ForgeId;
   /** The forge's words (event header, `pull request #` / `merge request !`, preview tag prefix). */
@@ -119,7 +119,7 @@ export interface DeploymentReport {
 }
 
 /**
- * Forge API calls Slipway makes to report back (issue 8). Each returns or takes an opaque `handle`
+ * Forge API calls Slipway makes to report back. Each returns or takes an opaque `handle`
  * (check run id, comment id, deployment id) that the caller stores, so a later call updates in place.
  * Errors are SlipwayErrors `SLW_FORGE_*`; `details.retryAfterMs` tells when a retry may succeed.
  */

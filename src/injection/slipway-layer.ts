@@ -7,7 +7,7 @@ import type { ExecutableFile } from './filesystem.js';
 import { writeTar } from './tar-writer.js';
 import type { RuntimePolicy } from './types.js';
 
-/** On-image paths (DESIGN.md, "On the image"); the enforcer reads the other two at these defaults. */
+/** On-image paths (docs/architecture.md); the enforcer reads the other two at these defaults. */
 export const ENFORCER_PATH = '/.slipway/enforcer';
 export const SLIPWAY_DIR = '/.slipway';
 

@@ -45,7 +45,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   return options.destination ? pino(base, options.destination) : pino(base);
 }
 
-/** Child logger tagged with the build it works on (STYLE.md rule 9: passed down, never a global). */
+/** Child logger tagged with the build it works on (passed down, never a global). */
 export function buildLogger(parent: Logger, fields: { build: string; app?: string; delivery?: string }): Logger {
   return parent.child(fields);
 }

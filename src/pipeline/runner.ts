@@ -167,7 +167,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
 
   async function fail(row: BuildRow, error: SlipwayError): Promise<void> {
     await removeWorkspace();
-    // A policy saying no is not a failure of the build machinery: users see `rejected` (DESIGN.md).
+    // A policy saying no is not a failure of the build machinery: users see `rejected` (docs/architecture.md).
     const end: BuildState = error.code === 'SLW_POLICY_REJECTED' ? 'rejected' : 'failed';
     const moved = await transitionBuild(store.db, row.id, ACTIVE, end, {
       error_code: error.code,

@@ -1,4 +1,4 @@
-/** The queue every build job goes through (DESIGN.md). */
+/** The queue every build job goes through (docs/architecture.md). */
 export const BUILDS_QUEUE = 'builds';
 
 /** Forge feedback: statuses, comments, deployments and comment commands, apart from builds. */

@@ -18,7 +18,7 @@ import { gitRemotePlugin } from './plugins/git-remote.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 
 /**
- * The one HTTP server (DESIGN.md): each area an encapsulated plugin (Fastify style), so the webhook
+ * The one HTTP server (docs/architecture.md): each area an encapsulated plugin (Fastify style), so the webhook
  * routes' raw-body parser does not leak into the JSON API.
  */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {

@@ -5,7 +5,7 @@ import { formatImageRef, parseImageRef, type ImageRef } from '../registry/index.
 export type DigestRef = ImageRef & { digest: Digest };
 
 /**
- * Signing and verifying take a digest, never a tag (DESIGN.md: "Everything that is signed or promoted
+ * Signing and verifying take a digest, never a tag (docs/architecture.md: "Everything that is signed or promoted
  * is addressed by digest"): a tag can move between resolving it and signing, and a signature would then
  * vouch for an image nobody looked at.
  */

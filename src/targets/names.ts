@@ -1,7 +1,7 @@
 import { SlipwayError } from '../core/errors.js';
 import { DNS_LABEL_RE, isDigest, type Digest } from '../core/types.js';
 
-/** DESIGN.md "Serving names" (Knative conventions): revision `<app>-<n>`, `<app>.<domain>`, `<tag>-<app>.<domain>`. */
+/** docs/architecture.md (Knative conventions): revision `<app>-<n>`, `<app>.<domain>`, `<tag>-<app>.<domain>`. */
 
 export const revisionName = (app: string, n: number): string => `${app}-${n}`;
 export const appHost = (app: string, domain: string): string => `${app}.${domain}`;
@@ -13,7 +13,7 @@ export const tagUrl = (tag: string, app: string, domain: string): string => `htt
 export const TAG_RE = DNS_LABEL_RE;
 
 /**
- * The digest of `registry/repo@sha256:…`. Only digests are promoted (DESIGN.md); a tag would let the
+ * The digest of `registry/repo@sha256:…`. Only digests are promoted (docs/architecture.md); a tag would let the
  * registry change what a revision runs, which breaks revision immutability.
  */
 export function imageDigest(image: string): Digest {

@@ -4,7 +4,7 @@ import { moveAllTraffic, withTag } from './traffic.js';
 import type { AppStatus, BuildOrigin, PromoteRequest, PromoteResult, Revision, ServingState, ServingTarget } from './types.js';
 
 /**
- * Promotion through any target: idempotent and monotonic (DESIGN.md "Guarantees": a build never moves
+ * Promotion through any target: idempotent and monotonic (docs/architecture.md: a build never moves
  * traffic to a commit older than the one serving).
  *
  * "Older" is **build creation order**: the `created_at` of the build that produced a revision (stored

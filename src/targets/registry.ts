@@ -4,7 +4,7 @@ import { createLocalTarget, type LocalTargetSettings } from './local/index.js';
 import type { ServingTarget, TargetDeps, TargetKind } from './types.js';
 
 /**
- * Serving target kinds → factories (STYLE.md rule 2: the registry maps ids to factories; providers are
+ * Serving target kinds → factories (the registry maps ids to factories; providers are
  * instances, no module state).
  */
 

@@ -3,10 +3,10 @@ import type { Logger } from '../log/index.js';
 
 /**
  * Serving targets. Knative Serving's semantics are the contract for every target
- * (../shared/fixtures/knative-specs/knative-api-specification-1.0.md): immutable revisions named
+ * (Knative's API specification 1.0): immutable revisions named
  * `<app>-<n>`, a route whose `traffic` block splits percentages across revisions and gives some of
- * them tags, and URLs `http://<app>.<domain>` and `http://<tag>-<app>.<domain>` (DESIGN.md "Serving names").
- * This file declares only what Slipway calls (STYLE.md rule 2).
+ * them tags, and URLs `http://<app>.<domain>` and `http://<tag>-<app>.<domain>` (docs/architecture.md).
+ * This file declares only what Slipway calls.
  */
 
 export type TargetKind = 'local' | 'knative';
@@ -95,7 +95,7 @@ export interface AppStatus {
 }
 
 export interface DeployOptions {
-  /** `registry/repo@sha256:…`: always by digest (DESIGN.md: what is promoted is addressed by digest). */
+  /** `registry/repo@sha256:…`: always by digest (docs/architecture.md: what is promoted is addressed by digest). */
   image: string;
   env?: Record<string, string>;
   port?: number;

@@ -64,7 +64,7 @@ const SUPPORTED_PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'closed'];
 function expectedPullRequest(p: Payload): { kind: string; reason?: string } {
   const action = p['action'] as string;
   if (SUPPORTED_PR_ACTIONS.includes(action)) return { kind: 'change_request' };
-  // Issue 8: only Slipway's own label is an event; the examples add other labels.
+  // Only Slipway's own label is an event; the examples add other labels.
   if (action === 'labeled') return { kind: 'ignored', reason: `pull_request: label "${(p['label'] as { name: string }).name}" is not slipway/ok-to-preview` };
   return { kind: 'ignored', reason: `pull_request: unsupported action "${action}"` };
 }

@@ -168,7 +168,7 @@ describe.skipIf(!hasShared())('GitLab fixtures from ../shared/fixtures/gitlab (s
     ['xanzy-go-gitlab/service_merge_request.json', 'Merge Request Hook', 'change_request'],
     ['xanzy-go-gitlab/pipeline.json', 'Pipeline Hook', 'unsupported event "Pipeline Hook"'],
     ['xanzy-go-gitlab/job.json', 'Job Hook', 'unsupported event "Job Hook"'],
-    // Issue 8: notes are read for commands; this one ("This MR needs work.") holds none.
+    // Notes are read for commands; this one ("This MR needs work.") holds none.
     ['xanzy-go-gitlab/note_merge_request.json', 'Note Hook', 'note: no Slipway command'],
   ])('%s as %s → %s', (rel, event, expected) => {
     // The stored bytes, exactly as GitLab's docs / go-gitlab hold them.

@@ -17,7 +17,7 @@ import {
 import type { Revision, RevisionSpec, RevisionState, RouteRecord, ServingState, TrafficTarget } from '../../targets/index.js';
 
 /**
- * The store seen as the serving targets' `ServingState` (targets may not import the store: DESIGN.md
+ * The store seen as the serving targets' `ServingState` (targets may not import the store: docs/architecture.md
  * "Modules"). Rows hold JSON text; this is where it becomes typed records.
  */
 

@@ -9,7 +9,7 @@ import { createAppTokens, type AppTokens } from './app-auth.js';
  * The GitHub REST client feedback uses: one Octokit (`@octokit/rest`) per forge instance, and the
  * `Authorization` header chosen per call, because with a GitHub App every repository may belong to
  * another installation (another token). No Octokit retry or throttling plugin: retries belong to the
- * feedback queue, which persists them (a restart loses none) and honours Retry-After (issue 8).
+ * feedback queue, which persists them (a restart loses none) and honours Retry-After.
  */
 export interface GithubClient {
   readonly octokit: Octokit;

@@ -137,7 +137,7 @@ function headOf(p: PullRequestPayload, gitUrl: string): ChangeRequestHead {
   };
 }
 
-/** Only Slipway's own label means anything (issue 8: `slipway/ok-to-preview` approves a fork's preview). */
+/** Only Slipway's own label means anything (`slipway/ok-to-preview` approves a fork's preview). */
 function fromLabeled(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
   const p = parsePayload(pullRequestLabeledPayload, body, 'github', event);
   if (p.label.name !== OK_TO_PREVIEW_LABEL) return ignored(deliveryId, `pull_request: label "${p.label.name}" is not ${OK_TO_PREVIEW_LABEL}`);

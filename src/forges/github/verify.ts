@@ -44,7 +44,7 @@ export function verifyGithubSignature(req: WebhookRequest, secret: string | unde
   // Buffer.from(hex) of 64 hex chars is always 32 bytes, the digest length: timingSafeEqual never throws here.
   const received = match?.[1] === undefined ? undefined : Buffer.from(match[1], 'hex');
   if (received === undefined || received.length !== expected.length || !timingSafeEqual(received, expected)) {
-    // Neither value goes into the message or details (DESIGN.md: secrets never reach errors).
+    // Neither value goes into the message or details (docs/architecture.md: secrets never reach errors).
     throw new SlipwayError('SLW_WEBHOOK_SIGNATURE', `X-Hub-Signature-256 does not match the body: ${MISMATCH_HINT}`);
   }
 }

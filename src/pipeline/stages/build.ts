@@ -19,7 +19,7 @@ export interface BuildOutput {
   tag: string;
 }
 
-/** `<registry.url host>/<registry.namespace>/<app>` (DESIGN.md "Config": images go to <url>/<namespace>/<app>). */
+/** `<registry.url host>/<registry.namespace>/<app>` (docs/architecture.md: images go to <url>/<namespace>/<app>). */
 export function imageRepository(config: SlipwayConfig, app: string): string {
   const host = new URL(config.registry.url).host;
   const namespace = config.registry.namespace.replace(/^\/+|\/+$/g, '');

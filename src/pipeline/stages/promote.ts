@@ -13,7 +13,7 @@ export interface PromoteOutput {
   reason: string | undefined;
 }
 
-/** Tag of a build's revision: a pull/merge request's preview (DESIGN.md "Serving names", the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
+/** Tag of a build's revision: a pull/merge request's preview (docs/architecture.md, the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
 export function revisionTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
   // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
   const scope = parseScope(build.scope);

@@ -11,7 +11,7 @@ export interface BuildPlan {
   /** Why nothing (or not everything) was built: one line per app that was skipped. */
   reasons: string[];
   /**
-   * A comment command or the approval label (issue 8): handed to the feedback queue, which checks the
+   * A comment command or the approval label: handed to the feedback queue, which checks the
    * sender's permission with the forge before anything is built or canceled.
    */
   command: boolean;

@@ -12,7 +12,7 @@ const ACCEPTED_TYPES = ['application/json', 'application/x-www-form-urlencoded']
 const headerOf = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 /**
- * `POST /webhooks/:forge`: verify over the raw bytes, store, enqueue, answer (STYLE.md rule 4).
+ * `POST /webhooks/:forge`: verify over the raw bytes, store, enqueue, answer.
  * Nothing else happens in the request; a 4xx for an event we merely ignore would make GitLab
  * disable the hook, so ignored events get 202 with a reason.
  */

@@ -4,7 +4,7 @@ import type { Revision, RouteRecord } from '../types.js';
 
 /**
  * Host → revision choice, rebuilt from the stored routes: `<app>.<domain>` splits by percent,
- * `<tag>-<app>.<domain>` always picks the tagged revision (DESIGN.md "Serving names").
+ * `<tag>-<app>.<domain>` always picks the tagged revision (docs/architecture.md).
  */
 
 /**

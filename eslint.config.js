@@ -131,9 +131,25 @@ const WORKERS = {
 /** Node's globals for the bench's plain JavaScript (TypeScript files get them from @types/node). */
 const NODE_GLOBALS = Object.fromEntries(
   [
-    'AbortController', 'AbortSignal', 'Buffer', 'TextDecoder', 'TextEncoder', 'URL', 'URLSearchParams',
-    'clearImmediate', 'clearInterval', 'clearTimeout', 'console', 'fetch', 'performance', 'process',
-    'queueMicrotask', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone',
+    'AbortController',
+    'AbortSignal',
+    'Buffer',
+    'TextDecoder',
+    'TextEncoder',
+    'URL',
+    'URLSearchParams',
+    'clearImmediate',
+    'clearInterval',
+    'clearTimeout',
+    'console',
+    'fetch',
+    'performance',
+    'process',
+    'queueMicrotask',
+    'setImmediate',
+    'setInterval',
+    'setTimeout',
+    'structuredClone',
   ].map((g) => [g, /** @type {const} */ ('readonly')]),
 );
 

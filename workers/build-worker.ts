@@ -36,9 +36,12 @@ export async function startBuildWorker(options: BuildWorkerOptions): Promise<Bui
     // BullMQ renews locks from a timer of its own; renewing here too, more often, keeps a build that runs
     // for an hour (a long unpack, a slow solve) from being taken for a dead worker's after one late renewal.
     const renew = token
-      ? setInterval(() => {
-          job.extendLock(token, cfg.lockDuration).catch((err: unknown) => deps.logger.warn({ err, build: buildId }, 'could not extend the build job lock'));
-        }, Math.max(100, Math.floor(cfg.lockDuration / 3)))
+      ? setInterval(
+          () => {
+            job.extendLock(token, cfg.lockDuration).catch((err: unknown) => deps.logger.warn({ err, build: buildId }, 'could not extend the build job lock'));
+          },
+          Math.max(100, Math.floor(cfg.lockDuration / 3)),
+        )
       : undefined;
     let result;
     try {

@@ -71,7 +71,10 @@ export async function startFeedbackWorker(options: FeedbackWorkerOptions): Promi
   worker.on('failed', (job, err) => {
     if (job === undefined) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    deps.logger[final ? 'error' : 'warn']({ err, job: job.id, attempt: job.attemptsMade }, final ? 'forge feedback dropped' : 'forge feedback failed, will retry');
+    deps.logger[final ? 'error' : 'warn'](
+      { err, job: job.id, attempt: job.attemptsMade },
+      final ? 'forge feedback dropped' : 'forge feedback failed, will retry',
+    );
     if (final) void requeue(job);
   });
   worker.on('completed', (job) => void requeue(job));

@@ -69,13 +69,7 @@ function run(cmd, args, env = {}) {
 // ---------------------------------------------------------------------------------------------
 // Fixture: 200 files × 20 KB of random bytes, a Dockerfile with COPY and two RUN steps.
 
-const DOCKERFILE = [
-  `FROM ${BASE}`,
-  'COPY . /app',
-  'RUN cat /app/files/* | wc -c > /app-bytes',
-  'RUN find /app -type f | wc -l > /app-count',
-  '',
-].join('\n');
+const DOCKERFILE = [`FROM ${BASE}`, 'COPY . /app', 'RUN cat /app/files/* | wc -c > /app-bytes', 'RUN find /app -type f | wc -l > /app-count', ''].join('\n');
 
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-bench-build-'));
@@ -157,15 +151,27 @@ async function main() {
     };
     // cold: new contents and no cache; Slipway also under a new shared key, so all of it crosses.
     const coldDirs = { slipway: fixture(), legacy: fixture() };
-    await both('cold', () => slipwayBuild(coldDirs.slipway, { sharedKey: `${sharedKey}-cold-${i}`, noCache: true }), () => legacyBuild(coldDirs.legacy, { noCache: true }));
+    await both(
+      'cold',
+      () => slipwayBuild(coldDirs.slipway, { sharedKey: `${sharedKey}-cold-${i}`, noCache: true }),
+      () => legacyBuild(coldDirs.legacy, { noCache: true }),
+    );
     rmSync(coldDirs.slipway, { recursive: true, force: true });
     rmSync(coldDirs.legacy, { recursive: true, force: true });
     // changed: one file rewritten in each fixture, then built with the cache.
     touchOne(dirs.slipway, i);
     touchOne(dirs.legacy, i);
-    await both('changed', () => slipwayBuild(dirs.slipway, { sharedKey }), () => legacyBuild(dirs.legacy, {}));
+    await both(
+      'changed',
+      () => slipwayBuild(dirs.slipway, { sharedKey }),
+      () => legacyBuild(dirs.legacy, {}),
+    );
     // repeat: nothing changed since the last build.
-    await both('repeat', () => slipwayBuild(dirs.slipway, { sharedKey }), () => legacyBuild(dirs.legacy, {}));
+    await both(
+      'repeat',
+      () => slipwayBuild(dirs.slipway, { sharedKey }),
+      () => legacyBuild(dirs.legacy, {}),
+    );
     process.stderr.write(`bench/build: run ${i + 1}/${RUNS} done\n`);
   }
 
@@ -175,12 +181,21 @@ async function main() {
   const rows = Object.entries(samples).map(([scenario, s]) => {
     const slipway = median(s.slipway);
     const legacy = median(s.legacy);
-    return { scenario, slipwayMs: Math.round(slipway), legacyMs: Math.round(legacy), ratio: Number((slipway / legacy).toFixed(2)), aim: AIM[scenario] ?? null, slipwayContextBytes: median(transferred[scenario]) };
+    return {
+      scenario,
+      slipwayMs: Math.round(slipway),
+      legacyMs: Math.round(legacy),
+      ratio: Number((slipway / legacy).toFixed(2)),
+      aim: AIM[scenario] ?? null,
+      slipwayContextBytes: median(transferred[scenario]),
+    };
   });
 
   const pad = (v, n) => String(v).padEnd(n);
   process.stdout.write(`\nbench/build: median of ${RUNS} runs each, ${FILES} files × ${FILE_BYTES / 1024} KB, two RUN steps, Engine at ${ADDRESS}\n\n`);
-  process.stdout.write(`${pad('scenario', 9)} ${pad('slipway ms', 11)} ${pad('legacy ms', 10)} ${pad('ratio', 6)} ${pad('aim', 8)} slipway context bytes sent\n`);
+  process.stdout.write(
+    `${pad('scenario', 9)} ${pad('slipway ms', 11)} ${pad('legacy ms', 10)} ${pad('ratio', 6)} ${pad('aim', 8)} slipway context bytes sent\n`,
+  );
   for (const r of rows) {
     const aim = r.aim === null ? '—' : `≤ ${r.aim}${r.ratio <= r.aim ? ' ✓' : ' ✗'}`;
     process.stdout.write(`${pad(r.scenario, 9)} ${pad(r.slipwayMs, 11)} ${pad(r.legacyMs, 10)} ${pad(r.ratio, 6)} ${pad(aim, 8)} ${r.slipwayContextBytes}\n`);

@@ -396,7 +396,11 @@ function table(rows) {
   const cells = rows.map((r) => cols.map(([, f]) => f(r)));
   const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (vals) => '| ' + vals.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join(' | ') + ' |';
-  return [line(cols.map(([h]) => h)), '|' + widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|') + '|', ...cells.map(line)].join('\n');
+  return [
+    line(cols.map(([h]) => h)),
+    '|' + widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|') + '|',
+    ...cells.map(line),
+  ].join('\n');
 }
 
 async function main() {
@@ -419,13 +423,17 @@ async function main() {
     const before = loose[server.name].used + pools.filter((p) => p.server === server.name).reduce((n, p) => n + p.used, 0);
     const pool = new RequestPool(size);
     pools.push({ server: server.name, mode, size, buildMs: Math.round(pool.buildMs) });
-    const row = opts.paced ? summarizePaced(server, mode, await paced(server, pool, opts), pool) : summarize(server, mode, await cannon(server, pool, opts), pool);
+    const row = opts.paced
+      ? summarizePaced(server, mode, await paced(server, pool, opts), pool)
+      : summarize(server, mode, await cannon(server, pool, opts), pool);
     pools.at(-1).used = pool.used;
     row.poolSize = size;
     // For Slipway: pushes it had already stored when this run began (its builds table only grows).
     row.pushesBefore = before;
     rows.push(row);
-    log(`  ${server.name.padEnd(8)} ${mode.padEnd(10)} ${row.reqPerSec} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`);
+    log(
+      `  ${server.name.padEnd(8)} ${mode.padEnd(10)} ${row.reqPerSec} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`,
+    );
     return row;
   };
 
@@ -461,16 +469,24 @@ async function main() {
   log(table(rows));
   log('');
   log(`ratio slipway/baseline req/s (throughput): ${aims.ratio.value.toFixed(3)}  — aim >= ${AIM.ratio}: ${aims.ratio.met ? 'met' : 'NOT met'}`);
-  log(`slipway p99 at ${RATE} req/s: ${slipRate.p99Ms.toFixed(2)} ms (${slipRate.reqPerSec} req/s achieved) — aim < ${AIM.p99Ms} ms: ${aims.p99AtRate.met ? 'met' : 'NOT met'}`);
+  log(
+    `slipway p99 at ${RATE} req/s: ${slipRate.p99Ms.toFixed(2)} ms (${slipRate.reqPerSec} req/s achieved) — aim < ${AIM.p99Ms} ms: ${aims.p99AtRate.met ? 'met' : 'NOT met'}`,
+  );
   log(`  (paced evenly, own open-loop client: ${slipPaced.p99Ms.toFixed(2)} ms — ${aims.p99Paced.met ? 'under' : 'over'} ${AIM.p99Ms} ms)`);
-  if (failures > 0) log(`WARNING: ${failures} requests were not answered 2xx (non-2xx, connection errors or timeouts) — see statusCodes/errors/timeouts in the JSON`);
+  if (failures > 0)
+    log(`WARNING: ${failures} requests were not answered 2xx (non-2xx, connection errors or timeouts) — see statusCodes/errors/timeouts in the JSON`);
   const late = rows.filter((r) => r.signedLate > 0);
-  if (late.length) log(`note: the pre-signed pool ran out in ${late.map((r) => `${r.server}/${r.mode} (${r.signedLate})`).join(', ')}; those requests were signed on the client's hot path`);
+  if (late.length)
+    log(
+      `note: the pre-signed pool ran out in ${late.map((r) => `${r.server}/${r.mode} (${r.signedLate})`).join(', ')}; those requests were signed on the client's hot path`,
+    );
   log('order: throughput baseline → slipway (each after its own warm-up); rate slipway → baseline; paced baseline → slipway');
-  log(`note: Slipway keeps every build in SQLite, so each later run meets a bigger table; pushes already stored when each Slipway run began: ${rows
-    .filter((r) => r.server === 'slipway')
-    .map((r) => `${r.mode} ${r.pushesBefore}`)
-    .join(', ')}`);
+  log(
+    `note: Slipway keeps every build in SQLite, so each later run meets a bigger table; pushes already stored when each Slipway run began: ${rows
+      .filter((r) => r.server === 'slipway')
+      .map((r) => `${r.mode} ${r.pushesBefore}`)
+      .join(', ')}`,
+  );
 
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `ingress-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
@@ -481,7 +497,8 @@ async function main() {
     cpus: (await import('node:os')).cpus().length,
     config: { connections: CONNECTIONS, durationS: DURATION, warmupS: WARMUP, rate: RATE, bodyBytes: Buffer.byteLength(bodyFor('0'.repeat(40))) },
     order: 'throughput: baseline then slipway (each after its own warm-up); autocannon fixed rate: slipway then baseline; paced: baseline then slipway',
-    latencySource: 'autocannon runs: autocannon per-response hrtime, recorded in microseconds; paced runs: from each request\'s due time to the end of its response',
+    latencySource:
+      "autocannon runs: autocannon per-response hrtime, recorded in microseconds; paced runs: from each request's due time to the end of its response",
     checks,
     pools,
     rows,

@@ -29,9 +29,32 @@ const client = new RegistryClient({ host: REGISTRY });
 const repo = `slipway-bench/policy-${randomBytes(4).toString('hex')}`;
 const layer = randomBytes(4096);
 const layerDigest = await client.uploadBlob(repo, layer);
-const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', created: new Date().toISOString(), config: { User: 'app', Env: ['PATH=/bin', 'PORT=8080', 'LANG=C.UTF-8'], Labels: { 'org.opencontainers.image.source': 'https://github.com/octo/hello', 'org.opencontainers.image.revision': 'a'.repeat(40), 'dev.slipway.enforcer.version': '0.1.0' } }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+const config = Buffer.from(
+  JSON.stringify({
+    architecture: 'amd64',
+    os: 'linux',
+    created: new Date().toISOString(),
+    config: {
+      User: 'app',
+      Env: ['PATH=/bin', 'PORT=8080', 'LANG=C.UTF-8'],
+      Labels: {
+        'org.opencontainers.image.source': 'https://github.com/octo/hello',
+        'org.opencontainers.image.revision': 'a'.repeat(40),
+        'dev.slipway.enforcer.version': '0.1.0',
+      },
+    },
+    rootfs: { type: 'layers', diff_ids: [layerDigest] },
+  }),
+);
 const configDigest = await client.uploadBlob(repo, config);
-const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length }, layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }] }));
+const manifest = Buffer.from(
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
+    layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
+  }),
+);
 const digest = await client.putManifest(repo, 'v1', manifest, MediaTypes.ociManifest);
 const ref = parseImageRef(`${REGISTRY}/${repo}@${digest}`);
 
@@ -39,9 +62,36 @@ const set = loadPolicies(join(ROOT, 'policies'), { required: true });
 const image = await imageFacts(client, ref);
 const input = {
   app: { name: 'hello' },
-  event: { forge: 'github', repo: 'octo/hello', ref: 'refs/heads/main', branch: 'main', tag: '', commit: 'a'.repeat(40), author: 'octocat', fork: false, pullRequest: 0, trigger: 'push' },
+  event: {
+    forge: 'github',
+    repo: 'octo/hello',
+    ref: 'refs/heads/main',
+    branch: 'main',
+    tag: '',
+    commit: 'a'.repeat(40),
+    author: 'octocat',
+    fork: false,
+    pullRequest: 0,
+    trigger: 'push',
+  },
   target: { name: 'local', kind: 'local' },
-  dockerfile: { path: 'Dockerfile', stages: [{ name: '', base: '127.0.0.1:5000/slipway/busybox:latest' }], baseImages: [{ ref: '127.0.0.1:5000/slipway/busybox:latest', registry: '127.0.0.1:5000', repository: 'slipway/busybox', tag: 'latest', digest: '', scratch: false, stage: '' }], users: ['1000'], exposedPorts: [] },
+  dockerfile: {
+    path: 'Dockerfile',
+    stages: [{ name: '', base: '127.0.0.1:5000/slipway/busybox:latest' }],
+    baseImages: [
+      {
+        ref: '127.0.0.1:5000/slipway/busybox:latest',
+        registry: '127.0.0.1:5000',
+        repository: 'slipway/busybox',
+        tag: 'latest',
+        digest: '',
+        scratch: false,
+        stage: '',
+      },
+    ],
+    users: ['1000'],
+    exposedPorts: [],
+  },
   image,
   signatures: { verified: ['cosign.pub'] },
 };
@@ -60,7 +110,12 @@ function handWritten(i) {
   out.push(i.image.size < 2147483648);
   out.push(!i.image.config.Env.some((e) => SECRET.test(e)));
   out.push('org.opencontainers.image.source' in i.image.labels && 'org.opencontainers.image.revision' in i.image.labels);
-  out.push(i.image.byDigest, i.signatures.verified.length > 0, 'dev.slipway.enforcer.version' in i.image.labels, ['127.0.0.1:5000', 'localhost:5000'].includes(i.image.registry));
+  out.push(
+    i.image.byDigest,
+    i.signatures.verified.length > 0,
+    'dev.slipway.enforcer.version' in i.image.labels,
+    ['127.0.0.1:5000', 'localhost:5000'].includes(i.image.registry),
+  );
   return out;
 }
 
@@ -91,8 +146,29 @@ for (let i = 0; i < FETCHES; i++) {
   const m = await client.getManifest(repo, digest);
   await client.getBlobBytes(repo, m.json.config.digest);
   ours.push(performance.now() - t);
-  const out = execFileSync('curl', ['-s', '-H', `Accept: ${accept}`, '-o', '/dev/null', url(`/manifests/${digest}`), '-o', '/dev/null', url(`/blobs/${configDigest}`), '-w', '%{time_total}\n'], { encoding: 'utf8' });
-  curls.push(out.trim().split('\n').reduce((s, l) => s + Number(l) * 1000, 0));
+  const out = execFileSync(
+    'curl',
+    [
+      '-s',
+      '-H',
+      `Accept: ${accept}`,
+      '-o',
+      '/dev/null',
+      url(`/manifests/${digest}`),
+      '-o',
+      '/dev/null',
+      url(`/blobs/${configDigest}`),
+      '-w',
+      '%{time_total}\n',
+    ],
+    { encoding: 'utf8' },
+  );
+  curls.push(
+    out
+      .trim()
+      .split('\n')
+      .reduce((s, l) => s + Number(l) * 1000, 0),
+  );
 }
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 await client.deleteManifest(repo, digest).catch(() => undefined);
@@ -113,7 +189,9 @@ const report = {
 };
 const f = (n, d = 2) => n.toFixed(d);
 console.log(`default policy set: ${report.policies} policies, ${rules} rules over 4 gates, on one image's inputs (${SECONDS} s each)`);
-console.log(`  whole set (all 4 gates)   ${report.setEvaluationsPerSecond.toLocaleString('en')} /s   (${report.ruleEvaluationsPerSecond.toLocaleString('en')} rule evaluations/s)`);
+console.log(
+  `  whole set (all 4 gates)   ${report.setEvaluationsPerSecond.toLocaleString('en')} /s   (${report.ruleEvaluationsPerSecond.toLocaleString('en')} rule evaluations/s)`,
+);
 console.log(`  hand-written JS baseline  ${report.handWrittenPerSecond.toLocaleString('en')} /s   ratio ${f(report.ratioVsHandWritten, 3)}`);
 console.log(`  aim: ≥ 10,000 evaluations/s of the set → ${report.setEvaluationsPerSecond >= 10_000 ? 'met' : 'NOT met'}`);
 console.log(`manifest + config fetch from ${REGISTRY}, ${FETCHES} times each, alternating`);

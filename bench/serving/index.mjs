@@ -114,7 +114,11 @@ async function buildImage(dir) {
 }
 
 function startRouter(configFile, cwd) {
-  const child = spawn(process.execPath, [BIN, 'router', '--config', configFile], { cwd, env: { ...process.env, SLIPWAY_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'router', '--config', configFile], {
+    cwd,
+    env: { ...process.env, SLIPWAY_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
@@ -126,7 +130,16 @@ function startRouter(configFile, cwd) {
         child.kill('SIGTERM');
       }),
   );
-  return until(() => (/listening on/.test(out) && (out.match(/listening on/g) ?? []).length >= 2 ? true : child.exitCode !== null ? Promise.reject(new Error(`router exited:\n${out}`)) : false), 'the router to listen', 30_000);
+  return until(
+    () =>
+      /listening on/.test(out) && (out.match(/listening on/g) ?? []).length >= 2
+        ? true
+        : child.exitCode !== null
+          ? Promise.reject(new Error(`router exited:\n${out}`))
+          : false,
+    'the router to listen',
+    30_000,
+  );
 }
 
 /** Time to the first byte of the answer (response headers), in ms. */
@@ -145,7 +158,18 @@ function firstByte(url, host) {
 }
 
 const containerStates = async (revision) =>
-  (await docker(['ps', '-a', '--filter', `label=dev.slipway.installation=${PREFIX}`, '--filter', `label=dev.slipway.revision=${revision}`, '--format', '{{.State}} {{.Label "dev.slipway.port"}}']))
+  (
+    await docker([
+      'ps',
+      '-a',
+      '--filter',
+      `label=dev.slipway.installation=${PREFIX}`,
+      '--filter',
+      `label=dev.slipway.revision=${revision}`,
+      '--format',
+      '{{.State}} {{.Label "dev.slipway.port"}}',
+    ])
+  )
     .split('\n')
     .filter(Boolean)
     .map((l) => ({ state: l.split(' ')[0], port: Number(l.split(' ')[1]) }));
@@ -171,7 +195,9 @@ async function coldStarts(router, revision, from) {
 function cannon(url, host, duration) {
   const latency = createHistogram({ lowest: 1, highest: 60e6, figures: 3 });
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration, headers: host ? { host } : {} }, (err, result) => (err ? reject(err) : resolve({ result, latency })));
+    const instance = autocannon({ url, connections: CONNECTIONS, duration, headers: host ? { host } : {} }, (err, result) =>
+      err ? reject(err) : resolve({ result, latency }),
+    );
     instance.on('response', (_c, _s, _b, ms) => latency.record(Math.max(1, Math.round(ms * 1000))));
   });
 }
@@ -180,7 +206,15 @@ async function throughput(label, url, host) {
   await cannon(url, host, WARMUP);
   const { result, latency } = await cannon(url, host, DURATION);
   const ms = (us) => Math.round(us / 10) / 100;
-  return { side: label, reqPerSec: Math.round(result.requests.average), p50Ms: ms(latency.percentile(50)), p99Ms: ms(latency.percentile(99)), non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+  return {
+    side: label,
+    reqPerSec: Math.round(result.requests.average),
+    p50Ms: ms(latency.percentile(50)),
+    p99Ms: ms(latency.percentile(99)),
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,7 +251,9 @@ try {
   });
   const deployed = {};
   for (const name of ['hot', 'cold']) {
-    const result = await targets.get(name).promote(name, { image, commit: 'b'.repeat(40), buildId: `b-bench-${name}`, buildCreatedAt: new Date().toISOString() });
+    const result = await targets
+      .get(name)
+      .promote(name, { image, commit: 'b'.repeat(40), buildId: `b-bench-${name}`, buildCreatedAt: new Date().toISOString() });
     deployed[name] = result.revision;
   }
   await startRouter(configFile, dir);
@@ -251,7 +287,11 @@ try {
   };
   const line = (cells) => cells.map((c, i) => String(c).padEnd([22, 10, 10, 10, 10][i] ?? 10)).join(' ');
   process.stdout.write(`\n${line(['cold start from', 'p50 ms', 'p95 ms', 'min ms', 'max ms'])}\n`);
-  for (const [name, s] of [['paused', paused], ['removed', removed]]) process.stdout.write(`${line([name, s.p50Ms, s.p95Ms, s.minMs, s.maxMs])}\n`);
+  for (const [name, s] of [
+    ['paused', paused],
+    ['removed', removed],
+  ])
+    process.stdout.write(`${line([name, s.p50Ms, s.p95Ms, s.minMs, s.maxMs])}\n`);
   process.stdout.write(`\n${line(['throughput', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'])}\n`);
   for (const r of runs) process.stdout.write(`${line([r.side, r.reqPerSec, r.p50Ms, r.p99Ms, r.non2xx + r.errors + r.timeouts])}\n`);
   process.stdout.write(

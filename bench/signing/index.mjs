@@ -28,7 +28,14 @@ async function pushImage(repo) {
   const layerDigest = await client.uploadBlob(repo, layer);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
   const configDigest = await client.uploadBlob(repo, config);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length }, layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }] }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaTypes.ociManifest,
+      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: config.length },
+      layers: [{ mediaType: MediaTypes.ociLayer, digest: layerDigest, size: layer.length }],
+    }),
+  );
   return client.putManifest(repo, 'v1', manifest, MediaTypes.ociManifest);
 }
 
@@ -49,10 +56,12 @@ const cache = new VerificationCache();
 for (const digest of digests) {
   const ref = parseImageRef(`${REGISTRY}/${repo}@${digest}`);
   // Baseline: what any client pays to look at the image and read its manifest.
-  roundTrip.push(await time(async () => {
-    await client.headManifest(repo, digest);
-    await client.getManifest(repo, digest);
-  }));
+  roundTrip.push(
+    await time(async () => {
+      await client.headManifest(repo, digest);
+      await client.getManifest(repo, digest);
+    }),
+  );
   sign.push(await time(() => signImage(client, ref, key)));
   verifyCold.push(await time(() => verifyImage(client, ref, trusted)));
   await verifyImage(client, ref, trusted, { cache });
@@ -60,10 +69,18 @@ for (const digest of digests) {
 }
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const row = (name, xs) => ({ name, p50: pct(xs, 50), p95: pct(xs, 95), ratioP50: pct(xs, 50) / pct(roundTrip, 50) });
-const rows = [row('registry round trip (HEAD + GET manifest)', roundTrip), row('sign + push .sig', sign), row('verify (cold)', verifyCold), row('verify (warm cache)', verifyWarm)];
+const rows = [
+  row('registry round trip (HEAD + GET manifest)', roundTrip),
+  row('sign + push .sig', sign),
+  row('verify (cold)', verifyCold),
+  row('verify (warm cache)', verifyWarm),
+];
 console.log(`${ROUNDS} fresh digests in ${REGISTRY}/${repo}; ECDSA P-256 key`);
 console.log('| measure | p50 ms | p95 ms | × round trip (p50) |');
 console.log('|:--|--:|--:|--:|');
 for (const r of rows) console.log(`| ${r.name} | ${r.p50.toFixed(2)} | ${r.p95.toFixed(2)} | ${r.ratioP50.toFixed(2)} |`);
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench', 'results', `signing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ rounds: ROUNDS, rows }, null, 2));
+writeFileSync(
+  join(ROOT, 'bench', 'results', `signing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+  JSON.stringify({ rounds: ROUNDS, rows }, null, 2),
+);

@@ -70,7 +70,8 @@ export async function admit(deps: AdmissionDeps, plan: AdmissionPlan): Promise<A
       if (result.created) made.superseded.push(...(await supersedeOlder(trx, result.build)));
     }
     for (const c of plan.cancel ?? []) {
-      const canceled = 'ids' in c ? await cancelBuilds(trx, c.ids, c.reason) : await cancelScope(trx, { app: c.app, target: c.target, scope: formatScope(c.scope) }, c.reason);
+      const canceled =
+        'ids' in c ? await cancelBuilds(trx, c.ids, c.reason) : await cancelScope(trx, { app: c.app, target: c.target, scope: formatScope(c.scope) }, c.reason);
       made.superseded.push(...canceled);
     }
     if (plan.after) await plan.after(trx, made);

@@ -1,1 +1,10 @@
-export { admit, previewDedupe, type AdmissionDeps, type AdmissionPlan, type Admitted, type BuildRequest, type CancelRequest, type ScopeCancel } from './admit.js';
+export {
+  admit,
+  previewDedupe,
+  type AdmissionDeps,
+  type AdmissionPlan,
+  type Admitted,
+  type BuildRequest,
+  type CancelRequest,
+  type ScopeCancel,
+} from './admit.js';

@@ -100,7 +100,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const targets = openTargets(config, store, logger, recorder);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
-    const redisEndpoint: RedisEndpoint = { url: config.redis, ...(config.redisTls.ca ? { ca: resolve(options.cwd ?? process.cwd(), config.redisTls.ca) } : {}) };
+    const redisEndpoint: RedisEndpoint = {
+      url: config.redis,
+      ...(config.redisTls.ca ? { ca: resolve(options.cwd ?? process.cwd(), config.redisTls.ca) } : {}),
+    };
     const redis = await connectRedis(redisEndpoint, 'queue');
     closers.push(() => redis.quit());
     const subscriber = await connectRedis(redisEndpoint, 'events');
@@ -120,13 +123,29 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The signing key loads before any build runs: a wrong password stops start-up, not a build.
       const signing = await loadSigningMaterial(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
       worker = await startBuildWorker({
-        deps: { config, store, events, logger, metrics, policies, signing, targets, feedback: notifier, env: options.env ?? {}, ...(options.cwd ? { cwd: options.cwd } : {}) },
+        deps: {
+          config,
+          store,
+          events,
+          logger,
+          metrics,
+          policies,
+          signing,
+          targets,
+          feedback: notifier,
+          env: options.env ?? {},
+          ...(options.cwd ? { cwd: options.cwd } : {}),
+        },
         queue,
         redis: redisEndpoint,
         prefix,
       });
       closers.push(() => worker!.close());
-      const feedbackWorker = await startFeedbackWorker({ deps: { config, store, forges, builds: queue, feedback, logger, serving: targets }, redis: redisEndpoint, prefix });
+      const feedbackWorker = await startFeedbackWorker({
+        deps: { config, store, forges, builds: queue, feedback, logger, serving: targets },
+        redis: redisEndpoint,
+        prefix,
+      });
       closers.push(() => feedbackWorker.close());
     }
 
@@ -138,7 +157,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const previews = startPreviewReconciler({ config, targets, forges, logger });
       closers.push(async () => previews.stop());
       reconciler = previews;
-      server = await buildServer({ config, store, queue, events, forges, logger, metrics, redis, feedback, targets, ...(options.cwd ? { cwd: options.cwd } : {}) });
+      server = await buildServer({
+        config,
+        store,
+        queue,
+        events,
+        forges,
+        logger,
+        metrics,
+        redis,
+        feedback,
+        targets,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      });
       closers.push(() => server!.close());
       const [host, port] = splitHostPort(config.server.listen);
       address = await server.listen({ host, port: options.listenPort ?? port });

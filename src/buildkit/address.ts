@@ -21,7 +21,10 @@ export interface TlsFiles {
 
 export function parseBuildkitAddress(raw: string): BuildkitAddress {
   const bad = (why: string) =>
-    new SlipwayError('SLW_CONFIG_INVALID', `buildkit address "${raw}" ${why}; write it as docker:///var/run/docker.sock, unix:///run/buildkit/buildkitd.sock or tcp://host:port`);
+    new SlipwayError(
+      'SLW_CONFIG_INVALID',
+      `buildkit address "${raw}" ${why}; write it as docker:///var/run/docker.sock, unix:///run/buildkit/buildkitd.sock or tcp://host:port`,
+    );
   const scheme = /^([a-z]+):\/\//.exec(raw)?.[1];
   if (scheme === 'docker' || scheme === 'unix') {
     const socket = raw.slice(scheme.length + 3);

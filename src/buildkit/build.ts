@@ -79,7 +79,10 @@ export function exportPathFor(client: BuildkitClient, workers: readonly WorkerRe
   const engine = workers.some((w) => w.ID === 'moby');
   if (!engine) return { kind: 'registry' };
   if (client.address.kind !== 'docker') {
-    throw new SlipwayError('SLW_CONFIG_INVALID', `BuildKit at ${client.where} is Docker Engine's: address it as docker:///path/to/docker.sock so Slipway can push through the Engine API`);
+    throw new SlipwayError(
+      'SLW_CONFIG_INVALID',
+      `BuildKit at ${client.where} is Docker Engine's: address it as docker:///path/to/docker.sock so Slipway can push through the Engine API`,
+    );
   }
   return { kind: 'engine', socket: client.address.socket };
 }
@@ -163,7 +166,15 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
   let exporterResponse: Record<string, string>;
   try {
     const res = await client.solve(
-      { Ref: ref, Session: session.id, Frontend: 'dockerfile.v0', FrontendAttrs: frontendAttrs, Exporter: exportPath.kind === 'engine' ? 'moby' : 'image', ExporterAttrs: exporterAttrs, Entitlements: [] },
+      {
+        Ref: ref,
+        Session: session.id,
+        Frontend: 'dockerfile.v0',
+        FrontendAttrs: frontendAttrs,
+        Exporter: exportPath.kind === 'engine' ? 'moby' : 'image',
+        ExporterAttrs: exporterAttrs,
+        Entitlements: [],
+      },
       signal,
     );
     exporterResponse = res.ExporterResponse;
@@ -186,7 +197,10 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
   await options.onSteps?.(tracker.steps());
   if (refused !== undefined) throw refused;
   if (!ended && options.onImage) {
-    throw new SlipwayError('SLW_BUILD_FAILED', `BuildKit at ${client.where} answered the build but its progress stream did not end within 15 s, so the images it resolved could not all be checked; build again, and check buildkitd's health if it keeps happening`);
+    throw new SlipwayError(
+      'SLW_BUILD_FAILED',
+      `BuildKit at ${client.where} answered the build but its progress stream did not end within 15 s, so the images it resolved could not all be checked; build again, and check buildkitd's health if it keeps happening`,
+    );
   }
 
   let digest: string | undefined;
@@ -205,7 +219,8 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
   } else {
     digest = exporterResponse['containerimage.digest'];
   }
-  if (!digest || !isDigest(digest)) throw new SlipwayError('SLW_BUILD_FAILED', `BuildKit did not report the image digest (got ${JSON.stringify(exporterResponse)})`);
+  if (!digest || !isDigest(digest))
+    throw new SlipwayError('SLW_BUILD_FAILED', `BuildKit did not report the image digest (got ${JSON.stringify(exporterResponse)})`);
   return {
     digest,
     pushed: push,
@@ -220,10 +235,19 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 async function assertInputs(contextDir: string, dockerfilePath: string, dockerfile: string): Promise<void> {
-  const isDir = await stat(contextDir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(contextDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new SlipwayError('SLW_BUILD_CONTEXT', `build context ${contextDir} is not a directory`);
-  const exists = await stat(dockerfilePath).then((s) => s.isFile(), () => false);
+  const exists = await stat(dockerfilePath).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!exists) {
-    throw new SlipwayError('SLW_BUILD_DOCKERFILE', `the build context has no Dockerfile at "${dockerfile}"; add one, or name its path within the context (the app's dockerfile key, or --file)`);
+    throw new SlipwayError(
+      'SLW_BUILD_DOCKERFILE',
+      `the build context has no Dockerfile at "${dockerfile}"; add one, or name its path within the context (the app's dockerfile key, or --file)`,
+    );
   }
 }

@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { credentials as grpcCredentials, Metadata, status as grpcStatus, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials as grpcCredentials,
+  Metadata,
+  status as grpcStatus,
+  type Client,
+  type ClientDuplexStream,
+  type ClientReadableStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { SlipwayError } from '../core/errors.js';
 import { describeAddress, parseBuildkitAddress, type BuildkitAddress } from './address.js';
 import { DockerUpgradeCredentials } from './docker-upgrade.js';
@@ -41,9 +49,15 @@ export class BuildkitClient {
     const Control = controlService();
     if (a.kind === 'docker') {
       // grpc-js connects to the Engine socket; the credentials' connector upgrades it to HTTP/2.
-      this.stub = new Control(`unix://${a.socket}`, new DockerUpgradeCredentials(), { ...CHANNEL_OPTIONS, 'grpc.default_authority': 'docker' }) as unknown as ControlStub;
+      this.stub = new Control(`unix://${a.socket}`, new DockerUpgradeCredentials(), {
+        ...CHANNEL_OPTIONS,
+        'grpc.default_authority': 'docker',
+      }) as unknown as ControlStub;
     } else if (a.kind === 'unix') {
-      this.stub = new Control(`unix://${a.socket}`, grpcCredentials.createInsecure(), { ...CHANNEL_OPTIONS, 'grpc.default_authority': 'buildkitd' }) as unknown as ControlStub;
+      this.stub = new Control(`unix://${a.socket}`, grpcCredentials.createInsecure(), {
+        ...CHANNEL_OPTIONS,
+        'grpc.default_authority': 'buildkitd',
+      }) as unknown as ControlStub;
     } else {
       const creds = a.tls
         ? grpcCredentials.createSsl(readFileSync(a.tls.ca), a.tls.key ? readFileSync(a.tls.key) : null, a.tls.cert ? readFileSync(a.tls.cert) : null)

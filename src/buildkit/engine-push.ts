@@ -33,42 +33,49 @@ export function pushWithEngine(options: EnginePushOptions): Promise<Digest> {
   const auth = Buffer.from(JSON.stringify(options.auth ?? {})).toString('base64url');
   const path = `/images/${encodeURIComponent(options.repository)}/push?tag=${encodeURIComponent(options.tag)}`;
   const fail = (message: string, cause?: unknown) =>
-    new SlipwayError('SLW_BUILD_PUSH', `pushing ${options.repository}:${options.tag} failed: ${message}; check that the registry is reachable from the Docker Engine`, { cause });
+    new SlipwayError(
+      'SLW_BUILD_PUSH',
+      `pushing ${options.repository}:${options.tag} failed: ${message}; check that the registry is reachable from the Docker Engine`,
+      { cause },
+    );
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: options.socket, method: 'POST', path, headers: { 'x-registry-auth': auth, 'content-length': 0 }, signal: options.signal }, (res) => {
-      let buffered = '';
-      let digest: string | undefined;
-      let error: string | undefined;
-      const take = (line: string) => {
-        if (!line.trim()) return;
-        let msg: PushMessage;
-        try {
-          msg = JSON.parse(line) as PushMessage;
-        } catch {
-          return;
-        }
-        if (msg.error) error = msg.errorDetail?.message ?? msg.error;
-        if (msg.aux?.Digest) digest = msg.aux.Digest;
-        // Per-layer progress bars are noise in a build log; the status lines without an id are not.
-        if (msg.status && !msg.id) options.onLine?.(msg.status);
-        else if (msg.status && msg.id && /^(Pushed|Layer already exists|Mounted from)/.test(msg.status)) options.onLine?.(`${msg.id}: ${msg.status}`);
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        lines.forEach(take);
-      });
-      res.on('end', () => {
-        take(buffered);
-        if (res.statusCode !== 200) return reject(fail(`Docker Engine answered ${res.statusCode}${error ? `: ${error}` : ''}`));
-        if (error) return reject(fail(error));
-        if (!digest || !isDigest(digest)) return reject(fail('the Engine did not report a manifest digest'));
-        resolve(digest);
-      });
-      res.on('error', (err) => reject(fail(err.message, err)));
-    });
+    const req = request(
+      { socketPath: options.socket, method: 'POST', path, headers: { 'x-registry-auth': auth, 'content-length': 0 }, signal: options.signal },
+      (res) => {
+        let buffered = '';
+        let digest: string | undefined;
+        let error: string | undefined;
+        const take = (line: string) => {
+          if (!line.trim()) return;
+          let msg: PushMessage;
+          try {
+            msg = JSON.parse(line) as PushMessage;
+          } catch {
+            return;
+          }
+          if (msg.error) error = msg.errorDetail?.message ?? msg.error;
+          if (msg.aux?.Digest) digest = msg.aux.Digest;
+          // Per-layer progress bars are noise in a build log; the status lines without an id are not.
+          if (msg.status && !msg.id) options.onLine?.(msg.status);
+          else if (msg.status && msg.id && /^(Pushed|Layer already exists|Mounted from)/.test(msg.status)) options.onLine?.(`${msg.id}: ${msg.status}`);
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          lines.forEach(take);
+        });
+        res.on('end', () => {
+          take(buffered);
+          if (res.statusCode !== 200) return reject(fail(`Docker Engine answered ${res.statusCode}${error ? `: ${error}` : ''}`));
+          if (error) return reject(fail(error));
+          if (!digest || !isDigest(digest)) return reject(fail('the Engine did not report a manifest digest'));
+          resolve(digest);
+        });
+        res.on('error', (err) => reject(fail(err.message, err)));
+      },
+    );
     req.on('error', (err) => reject(options.signal?.aborted ? err : fail(err.message, err)));
     req.end();
   });

@@ -13,7 +13,10 @@ export function classifySolveError(err: unknown, failed: (BuildStep & { tail: st
   const se = err as Partial<ServiceError>;
   const message = (se.details || (err as Error).message || String(err)).trim();
   if (se.code === grpcStatus.UNAVAILABLE) {
-    return new SlipwayError('SLW_BUILDKIT_UNREACHABLE', `BuildKit at ${where} went away during the build (${message}); the build will be retried`, { cause: err, details: { address: where } });
+    return new SlipwayError('SLW_BUILDKIT_UNREACHABLE', `BuildKit at ${where} went away during the build (${message}); the build will be retried`, {
+      cause: err,
+      details: { address: where },
+    });
   }
   if (se.code === grpcStatus.CANCELLED) return new SlipwayError('SLW_BUILD_CANCELED', 'build canceled', { cause: err });
   if (DOCKERFILE_RE.test(message) && (!failed || failed.name.startsWith('[internal]'))) {
@@ -22,7 +25,10 @@ export function classifySolveError(err: unknown, failed: (BuildStep & { tail: st
   if (failed) {
     const tail = failed.tail.length ? `\n${failed.tail.join('\n')}` : '';
     // COPY/ADD of a path the context does not have: say where to look.
-    const hint = /^\[[^\]]*\] (COPY|ADD) /.test(failed.name) && /not found/.test(failed.error ?? '') ? ' (is the path in the build context and not excluded by .dockerignore?)' : '';
+    const hint =
+      /^\[[^\]]*\] (COPY|ADD) /.test(failed.name) && /not found/.test(failed.error ?? '')
+        ? ' (is the path in the build context and not excluded by .dockerignore?)'
+        : '';
     return new SlipwayError('SLW_BUILD_STEP_FAILED', `step ${failed.name} failed: ${failed.error ?? stripPrefix(message)}${hint}${tail}`, {
       cause: err,
       details: { step: failed.name, lines: failed.tail },
@@ -31,7 +37,8 @@ export function classifySolveError(err: unknown, failed: (BuildStep & { tail: st
   return new SlipwayError('SLW_BUILD_FAILED', `the build failed: ${stripPrefix(message)}`, { cause: err });
 }
 
-const DOCKERFILE_RE = /dockerfile parse error|failed to create LLB definition|unknown instruction|failed to parse (dockerfile|stage name)|target stage .* could not be found|Dockerfile .* (cannot be empty|not found)|failed to read dockerfile/i;
+const DOCKERFILE_RE =
+  /dockerfile parse error|failed to create LLB definition|unknown instruction|failed to parse (dockerfile|stage name)|target stage .* could not be found|Dockerfile .* (cannot be empty|not found)|failed to read dockerfile/i;
 
 /** "failed to solve with frontend dockerfile.v0: failed to create LLB definition: X" → "X". */
 function stripPrefix(message: string): string {

@@ -19,9 +19,7 @@ const LOAD_OPTIONS: Options = { keepCase: true, longs: Number, enums: Number, de
 let loaded: GrpcObject | undefined;
 
 function root(): GrpcObject {
-  loaded ??= loadPackageDefinition(
-    loadSync(['control.proto', 'session.proto', 'secrets.proto', 'health.proto'], LOAD_OPTIONS),
-  );
+  loaded ??= loadPackageDefinition(loadSync(['control.proto', 'session.proto', 'secrets.proto', 'health.proto'], LOAD_OPTIONS));
   return loaded;
 }
 

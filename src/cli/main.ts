@@ -38,8 +38,14 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description('run server, build workers and router in one process, on embedded defaults unless configured; with no app configured, deploy examples/hello')
     .option('--no-example', 'do not deploy examples/hello when no app is configured')
     .action((opts: { example?: boolean }) => run(() => runProcess('up', ctx, global(), opts))());
-  program.command('server').description('run the HTTP server (webhooks, API) only').action(run(() => runProcess('server', ctx, global())));
-  program.command('worker').description('run build workers only').action(run(() => runProcess('worker', ctx, global())));
+  program
+    .command('server')
+    .description('run the HTTP server (webhooks, API) only')
+    .action(run(() => runProcess('server', ctx, global())));
+  program
+    .command('worker')
+    .description('run build workers only')
+    .action(run(() => runProcess('worker', ctx, global())));
   const collect = (value: string, previous: string[]) => [...previous, value];
   program
     .command('build')
@@ -101,7 +107,9 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
   const keys = program.command('keys').description('cosign-compatible signing keys');
   keys
     .command('generate')
-    .description('write a new ECDSA P-256 key pair, cosign.key (encrypted, mode 0600) and cosign.pub, as cosign generate-key-pair does; the password comes from signing.passwordEnv (or a prompt on a terminal)')
+    .description(
+      'write a new ECDSA P-256 key pair, cosign.key (encrypted, mode 0600) and cosign.pub, as cosign generate-key-pair does; the password comes from signing.passwordEnv (or a prompt on a terminal)',
+    )
     .option('--dir <dir>', 'directory to write the pair into (default: the current directory)')
     .action((opts) => run(() => keysGenerateCommand(ctx, global(), opts))());
   program
@@ -109,16 +117,16 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .description('sign an image by digest with a cosign key; the signature goes to sha256-<hex>.sig beside existing ones')
     .argument('<image@digest>', 'image by digest (registry/repo@sha256:…); tags are refused')
     .option('--key <file>', 'encrypted private key (default: signing.key); with cosign configured also a KMS URI')
-    .option('--signature-repo <repo>', 'repository on the same registry that holds the signatures (default: the image\'s)')
-    .option('-a, --annotation <key=value>', 'claim in the payload\'s optional section (repeatable)', collect, [])
+    .option('--signature-repo <repo>', "repository on the same registry that holds the signatures (default: the image's)")
+    .option('-a, --annotation <key=value>', "claim in the payload's optional section (repeatable)", collect, [])
     .option('--json', 'print JSON')
     .action((subject: string, opts) => run(() => signCommand(ctx, global(), subject, opts))());
   program
     .command('verify')
-    .description('verify an image digest\'s cosign signatures against public keys; exit 0 when a trusted key verified one, 1 when none did')
+    .description("verify an image digest's cosign signatures against public keys; exit 0 when a trusted key verified one, 1 when none did")
     .argument('<image@digest>', 'image by digest (registry/repo@sha256:…)')
     .option('--key <file>', 'trusted public key (repeatable; default: signing.trustedKeys)', collect, [])
-    .option('--signature-repo <repo>', 'repository on the same registry that holds the signatures (default: the image\'s)')
+    .option('--signature-repo <repo>', "repository on the same registry that holds the signatures (default: the image's)")
     .option('--certificate-identity <id>', 'keyless: expected signer identity (needs signing.cosign.path)')
     .option('--certificate-oidc-issuer <url>', 'keyless: expected OIDC issuer (needs signing.cosign.path)')
     .option('--insecure-ignore-tlog', 'with cosign: do not require a transparency log entry')
@@ -150,19 +158,24 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .action((appName: string, opts) => run(() => trafficCommand(ctx, global(), appName, opts))());
   program
     .command('rollback')
-    .description('move all of an app\'s traffic to the ready revision before the one serving now (tags stay)')
+    .description("move all of an app's traffic to the ready revision before the one serving now (tags stay)")
     .argument('<app>', 'app name')
     .option('--target <name>', 'serving target (default: the one the app is served on)')
     .action((appName: string, opts) => run(() => rollbackCommand(ctx, global(), appName, opts))());
-  program.command('router').description("run the serving targets' routers only (slipway up runs them too)").action(run(() => routerCommand(ctx, global())));
+  program
+    .command('router')
+    .description("run the serving targets' routers only (slipway up runs them too)")
+    .action(run(() => routerCommand(ctx, global())));
   program
     .command('deploy')
-    .description("upload a directory as an app's build context (or promote an existing image by digest through the gates), follow the build, print the revision URL")
+    .description(
+      "upload a directory as an app's build context (or promote an existing image by digest through the gates), follow the build, print the revision URL",
+    )
     .argument('<dir|image@digest>', 'build context directory (.dockerignore is honoured), or registry/repo@sha256:… to promote')
     .requiredOption('--app <name>', 'app to deploy')
     .option('--target <name>', "serving target (default: the target of the app's first branch)")
     .option('--tag <tag>', 'serve the revision under this tag: http://<tag>-<app>.<domain>')
-    .option('-f, --file <path>', 'Dockerfile to use (sent as the context\'s Dockerfile)')
+    .option('-f, --file <path>', "Dockerfile to use (sent as the context's Dockerfile)")
     .action((subject: string, opts) => run(() => deployCommand(ctx, global(), subject, opts))());
   program
     .command('login')

@@ -33,7 +33,11 @@ export class ApiClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ApiError(`cannot reach the Slipway server at ${this.baseUrl} (${cause}); is it running (slipway up)? Set --server or SLIPWAY_SERVER`, undefined, undefined);
+      throw new ApiError(
+        `cannot reach the Slipway server at ${this.baseUrl} (${cause}); is it running (slipway up)? Set --server or SLIPWAY_SERVER`,
+        undefined,
+        undefined,
+      );
     }
     if (!res.ok) {
       let detail = `${res.status} ${res.statusText}`;
@@ -69,16 +73,28 @@ export class ApiClient {
   }
 
   /** Uploads a packed build context: `POST /api/v1/apps/:app/builds`; answers the queued build. */
-  async uploadContext(app: string, archive: Uint8Array, query: { target?: string | undefined; ref?: string | undefined; tag?: string | undefined } = {}): Promise<BuildView> {
+  async uploadContext(
+    app: string,
+    archive: Uint8Array,
+    query: { target?: string | undefined; ref?: string | undefined; tag?: string | undefined } = {},
+  ): Promise<BuildView> {
     const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
     const qs = params.size ? `?${params}` : '';
-    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: archive });
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/gzip' },
+      body: archive,
+    });
     return (await res.json()) as BuildView;
   }
 
   /** Asks for an existing image (by digest) to be promoted through the gates: a build with trigger `image`. */
   async promoteImage(app: string, body: { image: string; target?: string | undefined; tag?: string | undefined }): Promise<BuildView> {
-    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return (await res.json()) as BuildView;
   }
 

@@ -50,11 +50,20 @@ export function revisionOf(build: BuildView): { revision: string | undefined; ur
 export async function deployContext(client: ApiClient, request: DeployRequest, hooks: DeployHooks = {}): Promise<DeployResult> {
   const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
   hooks.packed?.(packed.files, packed.archive.length);
-  return follow(client, await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag }), request, hooks);
+  return follow(
+    client,
+    await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag }),
+    request,
+    hooks,
+  );
 }
 
 /** `slipway deploy <image@digest>`: the image through the image and promote gates, followed like an upload. */
-export async function deployImage(client: ApiClient, request: Omit<DeployRequest, 'dir' | 'dockerfile' | 'ref'> & { image: string }, hooks: DeployHooks = {}): Promise<DeployResult> {
+export async function deployImage(
+  client: ApiClient,
+  request: Omit<DeployRequest, 'dir' | 'dockerfile' | 'ref'> & { image: string },
+  hooks: DeployHooks = {},
+): Promise<DeployResult> {
   return follow(client, await client.promoteImage(request.app, { image: request.image, target: request.target, tag: request.tag }), request, hooks);
 }
 

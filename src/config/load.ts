@@ -67,11 +67,9 @@ export function loadConfig(options: LoadConfigOptions): LoadedConfig {
   if (problems.length > 0) {
     const where = file ? ` in ${file}` : '';
     const lines = problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n');
-    throw new SlipwayError(
-      'SLW_CONFIG_INVALID',
-      `configuration${where} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines}`,
-      { details: { problems } },
-    );
+    throw new SlipwayError('SLW_CONFIG_INVALID', `configuration${where} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines}`, {
+      details: { problems },
+    });
   }
   return { config: result.data as SlipwayConfig, file, envOverrides };
 }
@@ -81,7 +79,11 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SlipwayError('SLW_CONFIG_FILE', `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pass an existing file with --config or SLIPWAY_CONFIG`, { cause: err });
+    throw new SlipwayError(
+      'SLW_CONFIG_FILE',
+      `cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; pass an existing file with --config or SLIPWAY_CONFIG`,
+      { cause: err },
+    );
   }
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs) || docs.length !== 1) {

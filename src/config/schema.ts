@@ -34,17 +34,11 @@ const duration = (fallback: string, description: string) =>
 
 const size = (fallback: string, description: string) => quantity(fallback, description, parseSize, 'size', '500MiB, 10GiB or 2GB', '10GiB; bytes internally');
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'write it as host:port, e.g. 127.0.0.1:8080');
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'write it as host:port, e.g. 127.0.0.1:8080');
 
-const name = z
-  .string()
-  .regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
+const name = z.string().regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
 
-const repoSpec = z
-  .string()
-  .regex(/^(github|gitlab):[^\s:]+\/[^\s:]+$/, 'write it as github:owner/name or gitlab:group/project');
+const repoSpec = z.string().regex(/^(github|gitlab):[^\s:]+\/[^\s:]+$/, 'write it as github:owner/name or gitlab:group/project');
 
 const serverSchema = z
   .strictObject({
@@ -77,10 +71,7 @@ const registrySchema = z
 const signingSchema = z
   .strictObject({
     key: z.string().default('.slipway/cosign.key').describe('Encrypted cosign private key used to sign images.'),
-    passwordEnv: z
-      .string()
-      .default('SLIPWAY_KEY_PASSWORD')
-      .describe('Name of the environment variable holding the key password (never the password itself).'),
+    passwordEnv: z.string().default('SLIPWAY_KEY_PASSWORD').describe('Name of the environment variable holding the key password (never the password itself).'),
     trustedKeys: z.array(z.string()).default(['.slipway/cosign.pub']).describe('Public keys the promote gate trusts.'),
     cosign: z
       .strictObject({
@@ -88,7 +79,9 @@ const signingSchema = z
           .string()
           .min(1)
           .optional()
-          .describe('Path of a cosign executable. When it exists, signing and verifying run cosign (keyless OIDC signing, KMS keys) instead of Slipway\'s own cosign-compatible code.'),
+          .describe(
+            "Path of a cosign executable. When it exists, signing and verifying run cosign (keyless OIDC signing, KMS keys) instead of Slipway's own cosign-compatible code.",
+          ),
         timeout: duration('2m', 'Longest one cosign run may take before it is stopped'),
       })
       .prefault({})
@@ -103,27 +96,26 @@ const apiSchema = z
       .array(
         z.strictObject({
           name: z.string().describe('Who holds the token (shown in audit records).'),
-          sha256: z.string().regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token as 64 lower-case hex digits').describe('SHA-256 of the token; the token itself is never stored.'),
+          sha256: z
+            .string()
+            .regex(/^[a-f0-9]{64}$/, 'the SHA-256 of the token as 64 lower-case hex digits')
+            .describe('SHA-256 of the token; the token itself is never stored.'),
         }),
       )
       .default([])
       .describe('Static bearer tokens for the API (reads and writes).'),
-    publicReads: z
-      .boolean()
-      .default(false)
-      .describe('Let anyone read builds, logs, apps and revisions (GET routes) without a token. Writes always need one.'),
+    publicReads: z.boolean().default(false).describe('Let anyone read builds, logs, apps and revisions (GET routes) without a token. Writes always need one.'),
     localToken: z
       .boolean()
       .default(true)
-      .describe('Generate a token into <dataDir>/local-token (mode 0600) that the CLI on the same machine uses when it talks to a loopback server, so the embedded default needs no typed token.'),
+      .describe(
+        'Generate a token into <dataDir>/local-token (mode 0600) that the CLI on the same machine uses when it talks to a loopback server, so the embedded default needs no typed token.',
+      ),
     oidc: z
       .strictObject({
         issuer: z.url().default('https://token.actions.githubusercontent.com').describe('OIDC issuer accepted for GitHub Actions tokens.'),
         audience: z.string().default('slipway').describe('Expected `aud` of OIDC tokens.'),
-        refs: z
-          .array(z.string().min(1))
-          .default([])
-          .describe('Allowed `ref` claims (e.g. refs/heads/main; `*` globs); empty allows every ref.'),
+        refs: z.array(z.string().min(1)).default([]).describe('Allowed `ref` claims (e.g. refs/heads/main; `*` globs); empty allows every ref.'),
         environments: z
           .array(z.string().min(1))
           .default([])
@@ -134,8 +126,15 @@ const apiSchema = z
       .describe('GitHub Actions OIDC authentication.'),
     uploadLimit: size('200MiB', 'Largest build context upload (POST /api/v1/apps/:app/builds) accepted; larger ones get 413'),
     uploadRetention: duration('7d', 'How long a stored upload is kept once no queued or running build needs it (checked hourly)'),
-    uploadUnpackedLimit: size('2GiB', 'Largest total size of an upload\'s files once unpacked; past it (a gzip bomb, say) the upload gets 413'),
-    uploadMaxEntries: z.number().int().min(1).default(100_000).describe('Most tar entries (files, directories, links) an upload may hold; past it (millions of empty files, say) the upload gets 413 and a worker refuses to unpack it'),
+    uploadUnpackedLimit: size('2GiB', "Largest total size of an upload's files once unpacked; past it (a gzip bomb, say) the upload gets 413"),
+    uploadMaxEntries: z
+      .number()
+      .int()
+      .min(1)
+      .default(100_000)
+      .describe(
+        'Most tar entries (files, directories, links) an upload may hold; past it (millions of empty files, say) the upload gets 413 and a worker refuses to unpack it',
+      ),
   })
   .prefault({})
   .describe('API authentication.');
@@ -150,7 +149,9 @@ const gitBaseUrl = (fallback: string, forge: string) =>
     .url()
     .regex(/^(https|http|ssh):\/\//, 'use an https:// (or ssh://, http://) base URL')
     .default(fallback)
-    .describe(`Base URL ${forge} repositories are fetched from (<gitUrl>/<owner>/<name>.git, never a URL from the webhook); its scheme is the only one git may use for them.`);
+    .describe(
+      `Base URL ${forge} repositories are fetched from (<gitUrl>/<owner>/<name>.git, never a URL from the webhook); its scheme is the only one git may use for them.`,
+    );
 
 const githubSchema = z
   .strictObject({
@@ -168,7 +169,9 @@ const githubSchema = z
     checks: z
       .boolean()
       .default(true)
-      .describe('Report builds as check runs (summary, annotations); false reports commit statuses only. Tokens that may not write checks fall back to commit statuses by themselves.'),
+      .describe(
+        'Report builds as check runs (summary, annotations); false reports commit statuses only. Tokens that may not write checks fall back to commit statuses by themselves.',
+      ),
   })
   .prefault({})
   .describe('GitHub.');
@@ -188,28 +191,33 @@ const localTargetSchema = z.strictObject({
   listen: hostPort.default('127.0.0.1:8081').describe('Address the router listens on.'),
   domain: z.string().default('localhost').describe('Apps are served at <app>.<domain>.'),
   idleTimeout: duration('60s', 'Idle time before a revision scales to zero: its containers are paused (no CPU) and resume in milliseconds'),
-  removeAfter: duration('10m', 'Idle time after which a paused revision\'s containers are removed (the next request starts one again)'),
+  removeAfter: duration('10m', "Idle time after which a paused revision's containers are removed (the next request starts one again)"),
   concurrency: z
     .number()
     .int()
     .min(1)
     .default(100)
-    .describe('Soft target of in-flight requests per container; above it a revision scales out (Knative\'s container-concurrency-target-default).'),
-  maxScale: z.number().int().min(1).max(64).default(4).describe('Most containers one revision scales out to (Knative\'s max-scale).'),
-  stableWindow: duration('60s', 'How long a revision must need fewer containers before one is drained and stopped (Knative\'s stable-window)'),
-  startTimeout: duration('60s', 'Longest a container may take to accept connections on PORT before the revision counts as failed; requests wait this long at most'),
-  drainTimeout: duration('30s', 'Grace between SIGTERM and SIGKILL when a container stops (Kubernetes\' terminationGracePeriodSeconds)'),
+    .describe("Soft target of in-flight requests per container; above it a revision scales out (Knative's container-concurrency-target-default)."),
+  maxScale: z.number().int().min(1).max(64).default(4).describe("Most containers one revision scales out to (Knative's max-scale)."),
+  stableWindow: duration('60s', "How long a revision must need fewer containers before one is drained and stopped (Knative's stable-window)"),
+  startTimeout: duration(
+    '60s',
+    'Longest a container may take to accept connections on PORT before the revision counts as failed; requests wait this long at most',
+  ),
+  drainTimeout: duration('30s', "Grace between SIGTERM and SIGKILL when a container stops (Kubernetes' terminationGracePeriodSeconds)"),
   keepRevisions: z
     .number()
     .int()
     .min(0)
     .default(20)
-    .describe('Revisions per app kept beyond those that take traffic or carry a tag; older ones are garbage-collected (Knative\'s min-non-active-revisions).'),
+    .describe("Revisions per app kept beyond those that take traffic or carry a tag; older ones are garbage-collected (Knative's min-non-active-revisions)."),
   docker: z.string().default('/var/run/docker.sock').describe('Docker Engine API socket the revisions run on.'),
   trustProxy: z
     .boolean()
     .default(false)
-    .describe('The router sits behind a proxy that sets X-Forwarded-For: append the client to it. Off (the router is the edge): the header a client sent is replaced, so an app never sees a forged client address.'),
+    .describe(
+      'The router sits behind a proxy that sets X-Forwarded-For: append the client to it. Off (the router is the edge): the header a client sent is replaced, so an app never sees a forged client address.',
+    ),
 });
 
 const knativeTargetSchema = z.strictObject({
@@ -220,7 +228,9 @@ const knativeTargetSchema = z.strictObject({
   domain: z
     .string()
     .min(1)
-    .describe('Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative\'s config-domain and domain-template give (with the default template, <namespace>.<your domain>).'),
+    .describe(
+      "Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative's config-domain and domain-template give (with the default template, <namespace>.<your domain>).",
+    ),
   readyTimeout: duration('5m', 'Longest Slipway waits for a Service to report Ready after applying it; on timeout it reports the failing condition'),
 });
 
@@ -228,11 +238,47 @@ const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTar
 
 /** Linux capability names (capabilities(7), Linux 6.x), without the CAP_ prefix. */
 export const LINUX_CAPABILITIES = [
-  'AUDIT_CONTROL', 'AUDIT_READ', 'AUDIT_WRITE', 'BLOCK_SUSPEND', 'BPF', 'CHECKPOINT_RESTORE', 'CHOWN', 'DAC_OVERRIDE',
-  'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'IPC_LOCK', 'IPC_OWNER', 'KILL', 'LEASE', 'LINUX_IMMUTABLE', 'MAC_ADMIN',
-  'MAC_OVERRIDE', 'MKNOD', 'NET_ADMIN', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_RAW', 'PERFMON', 'SETFCAP', 'SETGID',
-  'SETPCAP', 'SETUID', 'SYSLOG', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_CHROOT', 'SYS_MODULE', 'SYS_NICE', 'SYS_PACCT',
-  'SYS_PTRACE', 'SYS_RAWIO', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'WAKE_ALARM',
+  'AUDIT_CONTROL',
+  'AUDIT_READ',
+  'AUDIT_WRITE',
+  'BLOCK_SUSPEND',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'KILL',
+  'LEASE',
+  'LINUX_IMMUTABLE',
+  'MAC_ADMIN',
+  'MAC_OVERRIDE',
+  'MKNOD',
+  'NET_ADMIN',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_RAW',
+  'PERFMON',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYSLOG',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_CHROOT',
+  'SYS_MODULE',
+  'SYS_NICE',
+  'SYS_PACCT',
+  'SYS_PTRACE',
+  'SYS_RAWIO',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'WAKE_ALARM',
 ] as const;
 
 const capability = z
@@ -254,7 +300,9 @@ const appSchema = z.strictObject({
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable of the worker (letters, digits, _)'),
     )
     .default({})
-    .describe('Build secrets for RUN --mount=type=secret,id=ID: id → the worker environment variable holding the value (never the value itself). Builds of fork pull requests get none.'),
+    .describe(
+      'Build secrets for RUN --mount=type=secret,id=ID: id → the worker environment variable holding the value (never the value itself). Builds of fork pull requests get none.',
+    ),
   previews: z
     .strictObject({
       target: name.describe('Target previews are served on.'),
@@ -265,7 +313,9 @@ const appSchema = z.strictObject({
   network: z
     .enum(['isolated', 'host'])
     .default('isolated')
-    .describe("Network of the app's containers on a local target: isolated (no network but loopback; the router reaches the app through the enforcer's socket) or host (the host's network, reaching every local service; logged as a warning at every start)."),
+    .describe(
+      "Network of the app's containers on a local target: isolated (no network but loopback; the router reaches the app through the enforcer's socket) or host (the host's network, reaching every local service; logged as a warning at every start).",
+    ),
   capabilities: z
     .array(capability)
     .default([])
@@ -300,10 +350,24 @@ const feedbackSchema = z
 
 const enforcerSchema = z
   .strictObject({
-    mode: z.enum(['enforce', 'audit']).default('enforce').describe('Runtime policy of the injected micro-enforcer: enforce refuses executables that were not in the image; audit only logs them.'),
-    allow: z.array(z.string().regex(/^\//, 'an absolute path inside the image')).default([]).describe('Extra executable paths the enforcer allows although the image did not have them.'),
-    onUnsupported: z.enum(['fallback', 'fail']).default('fallback').describe('What the enforcer does where the kernel lacks what its Landlock exec gate needs (Linux 6.3 with Landlock): fallback to the slower seccomp user-notification gate, or fail (exit 126, the app does not start).'),
-    binary: z.string().optional().describe('The static enforcer binary to inject. Default: enforcer/build/enforcer of this Slipway checkout (scripts/setup.sh builds it).'),
+    mode: z
+      .enum(['enforce', 'audit'])
+      .default('enforce')
+      .describe('Runtime policy of the injected micro-enforcer: enforce refuses executables that were not in the image; audit only logs them.'),
+    allow: z
+      .array(z.string().regex(/^\//, 'an absolute path inside the image'))
+      .default([])
+      .describe('Extra executable paths the enforcer allows although the image did not have them.'),
+    onUnsupported: z
+      .enum(['fallback', 'fail'])
+      .default('fallback')
+      .describe(
+        'What the enforcer does where the kernel lacks what its Landlock exec gate needs (Linux 6.3 with Landlock): fallback to the slower seccomp user-notification gate, or fail (exit 126, the app does not start).',
+      ),
+    binary: z
+      .string()
+      .optional()
+      .describe('The static enforcer binary to inject. Default: enforcer/build/enforcer of this Slipway checkout (scripts/setup.sh builds it).'),
   })
   .prefault({})
   .describe('The micro-enforcer injected into every image.');
@@ -343,10 +407,12 @@ export const configSchema = z
       .string()
       .regex(/^(docker|unix|tcp):\/\//, 'write it as docker:///var/run/docker.sock, unix:///run/buildkit/buildkitd.sock or tcp://host:port')
       .default('docker:///var/run/docker.sock')
-      .describe('BuildKit address: docker://SOCKET (Docker Engine\'s BuildKit), unix://SOCKET or tcp://HOST:PORT (buildkitd; mTLS with ?ca=FILE&cert=FILE&key=FILE).'),
+      .describe(
+        "BuildKit address: docker://SOCKET (Docker Engine's BuildKit), unix://SOCKET or tcp://HOST:PORT (buildkitd; mTLS with ?ca=FILE&cert=FILE&key=FILE).",
+      ),
     buildCache: z
       .strictObject({
-        budget: size('10GiB', "Largest BuildKit build cache Slipway leaves after a build; older cache beyond it is pruned"),
+        budget: size('10GiB', 'Largest BuildKit build cache Slipway leaves after a build; older cache beyond it is pruned'),
       })
       .prefault({})
       .describe('BuildKit build cache.'),
@@ -356,7 +422,9 @@ export const configSchema = z
     dataDir: z
       .string()
       .default('.slipway')
-      .describe('Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer\'s layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.'),
+      .describe(
+        "Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer's layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.",
+      ),
     api: apiSchema,
     github: githubSchema,
     gitlab: gitlabSchema,
@@ -373,7 +441,11 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     if (config.redisTls.ca && !/^rediss:\/\//i.test(config.redis)) {
-      ctx.addIssue({ code: 'custom', path: ['redisTls', 'ca'], message: 'a Redis CA is set but redis is not a rediss:// URL; write rediss://host:port to use TLS' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisTls', 'ca'],
+        message: 'a Redis CA is set but redis is not a rediss:// URL; write rediss://host:port to use TLS',
+      });
     }
     config.apps.forEach((app, index) => {
       if (seen.has(app.name)) ctx.addIssue({ code: 'custom', path: ['apps', index, 'name'], message: `app "${app.name}" is defined twice` });
@@ -401,11 +473,5 @@ export type TargetConfig = SlipwayConfig['targets'][string];
  * Paths whose values are secrets: redacted when the effective config is logged or shown.
  * URL-valued keys (database, redis) are redacted by masking their password instead.
  */
-export const SECRET_PATHS = [
-  'github.webhookSecret',
-  'github.token',
-  'github.app.privateKey',
-  'gitlab.webhookToken',
-  'gitlab.token',
-] as const;
+export const SECRET_PATHS = ['github.webhookSecret', 'github.token', 'github.app.privateKey', 'gitlab.webhookToken', 'gitlab.token'] as const;
 export const URL_PATHS_WITH_CREDENTIALS = ['database', 'redis'] as const;

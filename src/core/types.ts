@@ -129,15 +129,7 @@ export type ForgeEvent = PushEvent | TagEvent | ChangeRequestEvent | PingEvent |
  * later stages (promote) do not exist yet: a build ends in the last state its stages
  * reached, and never pretends to have run a stage.
  */
-export const ACTIVE_BUILD_STATES = [
-  'queued',
-  'fetching',
-  'building',
-  'checking',
-  'injecting',
-  'signing',
-  'promoting',
-] as const;
+export const ACTIVE_BUILD_STATES = ['queued', 'fetching', 'building', 'checking', 'injecting', 'signing', 'promoting'] as const;
 export const TERMINAL_BUILD_STATES = ['fetched', 'built', 'signed', 'ready', 'failed', 'rejected', 'canceled'] as const;
 export const BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES] as const;
 export type BuildState = (typeof BUILD_STATES)[number];

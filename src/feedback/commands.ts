@@ -34,9 +34,7 @@ export const commandEventSchema = z.discriminatedUnion('kind', [
 /** A CommentEvent or LabelEvent (core/types.ts) after its trip through the queue (`head` may be absent). */
 export type CommandEvent = z.infer<typeof commandEventSchema>;
 
-export type CommandOutcome =
-  | { outcome: 'done'; builds: string[]; canceled: string[] }
-  | { outcome: 'denied' | 'skipped'; reason: string };
+export type CommandOutcome = { outcome: 'done'; builds: string[]; canceled: string[] } | { outcome: 'denied' | 'skipped'; reason: string };
 
 export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promise<CommandOutcome> {
   const log = deps.logger.child({ delivery: event.deliveryId, forge: event.forge, pr: event.number, sender: event.sender });
@@ -61,7 +59,10 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
   const existing = await listChangeRequestBuilds(db, event.forge, event.repo.fullName, event.number);
   if (command === 'cancel') {
     const active = existing.filter((b) => (ACTIVE_BUILD_STATES as readonly string[]).includes(b.state)).map((b) => b.id);
-    const { superseded: canceled } = await admit({ db, queue: deps.builds, feedback: deps.feedback }, { builds: [], cancel: [{ ids: active, reason: `canceled by ${event.sender} (/cancel)` }] });
+    const { superseded: canceled } = await admit(
+      { db, queue: deps.builds, feedback: deps.feedback },
+      { builds: [], cancel: [{ ids: active, reason: `canceled by ${event.sender} (/cancel)` }] },
+    );
     log.info({ canceled }, '/cancel: builds canceled');
     return { outcome: 'done', builds: [], canceled };
   }

@@ -87,7 +87,10 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export function runtimeLine(s: BuildSnapshot): string | undefined {
   const r = s.runtime;
   if (r === undefined || (r.denied === 0 && r.audited === 0)) return undefined;
-  const parts = [r.denied ? plural(r.denied, 'blocked execution') : '', r.audited ? `${plural(r.audited, 'execution')} outside the image (audit mode)` : ''].filter(Boolean);
+  const parts = [
+    r.denied ? plural(r.denied, 'blocked execution') : '',
+    r.audited ? `${plural(r.audited, 'execution')} outside the image (audit mode)` : '',
+  ].filter(Boolean);
   return `${parts.join(' and ')} reported in \`${r.revision}\` since ${r.since.slice(11, 16)} UTC (\`slipway events ${s.build.app} --revision ${r.revision}\`)`;
 }
 
@@ -96,7 +99,10 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   const b = s.build;
   const lines: string[] = [];
   lines.push(`${ICON[feedbackState(b.state as BuildState)]} **${cell(describe(s))}**`, '');
-  lines.push(`Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit_sha)}\`${b.pr_number === null ? '' : ` (${changeRequestLabel(b.forge, b.pr_number)})`}.`, '');
+  lines.push(
+    `Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit_sha)}\`${b.pr_number === null ? '' : ` (${changeRequestLabel(b.forge, b.pr_number)})`}.`,
+    '',
+  );
   if (s.stages.length > 0) {
     lines.push('#### Stages', '', '| stage | state | duration |', '|---|---|---|');
     for (const st of s.stages) lines.push(`| ${cell(st.stage)} | ${st.state} | ${seconds(st.duration_ms)} |`);
@@ -104,7 +110,8 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   }
   if (s.steps.length > 0) {
     lines.push('#### Image build steps', '', '| # | step | cached | duration |', '|---|---|---|---|');
-    for (const st of s.steps) lines.push(`| ${st.idx} | ${cell(st.name)}${st.error ? ` ❌ ${cell(st.error)}` : ''} | ${st.cached ? 'yes' : ''} | ${seconds(st.duration_ms)} |`);
+    for (const st of s.steps)
+      lines.push(`| ${st.idx} | ${cell(st.name)}${st.error ? ` ❌ ${cell(st.error)}` : ''} | ${st.cached ? 'yes' : ''} | ${seconds(st.duration_ms)} |`);
     lines.push('');
   }
   lines.push('#### Image', '');
@@ -119,7 +126,9 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   else {
     lines.push('| gate | policy | rule | mode | outcome | message |', '|---|---|---|---|---|---|');
     for (const d of s.decisions) {
-      lines.push(`| ${d.gate} | ${cell(d.policy)} | ${d.rule_index ?? ''} | ${d.mode} | ${OUTCOME_ICON[d.outcome] ?? d.outcome} | ${d.outcome === 'allow' ? '' : cell(d.message)} |`);
+      lines.push(
+        `| ${d.gate} | ${cell(d.policy)} | ${d.rule_index ?? ''} | ${d.mode} | ${OUTCOME_ICON[d.outcome] ?? d.outcome} | ${d.outcome === 'allow' ? '' : cell(d.message)} |`,
+      );
     }
   }
   if (b.error_message && (b.state === 'failed' || b.state === 'rejected')) {
@@ -200,7 +209,9 @@ export function commentMarkdown(c: CommentContext): string {
         signature(s),
         policySummary(s),
         '',
-      ].join(' | ').trim(),
+      ]
+        .join(' | ')
+        .trim(),
     );
   }
   const failing = c.builds.filter((s) => s.build.state === 'rejected' || s.build.state === 'failed');

@@ -112,7 +112,9 @@ export async function retireChangeRequest(deps: FeedbackDeps, cr: ChangeRequestJ
   const byHandle = forgeTerms(cr.forge).retiresByHandle;
   const key = changeRequestKey(cr.forge, cr.repo, cr.number);
   const apps = appsOfRepo(deps.config, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
-  const environments = new Set(apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, pr_number: cr.number })));
+  const environments = new Set(
+    apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, pr_number: cr.number })),
+  );
   for (const environment of environments) {
     const handles = await listDeploymentHandles(deps.store.db, key, environment);
     // A forge that retires deployments one by one has nothing to retire when Slipway made none.

@@ -109,4 +109,3 @@ export function dockerfilePath(app: AppConfig | undefined): string {
   if (app === undefined) return 'Dockerfile';
   return posix.normalize(posix.join(app.context, app.dockerfile)).replace(/^\.\//, '');
 }
-

@@ -22,13 +22,7 @@ export function single(headers: WebhookHeaders, name: string): string | undefine
  * (RFC 9110 §8.3.1: type and subtype are case-insensitive). Otherwise throws `SLW_WEBHOOK_MEDIA_TYPE`
  * with `hint` saying what to fix.
  */
-export function requireMediaType<T extends string>(
-  headers: WebhookHeaders,
-  forge: ForgeId,
-  event: string,
-  accepted: readonly T[],
-  hint: string,
-): T {
+export function requireMediaType<T extends string>(headers: WebhookHeaders, forge: ForgeId, event: string, accepted: readonly T[], hint: string): T {
   const raw = single(headers, 'content-type');
   const type = raw?.split(';')[0]?.trim().toLowerCase();
   const found = accepted.find((a) => a === type);

@@ -31,7 +31,9 @@ export function createForge(id: ForgeId, options: ForgeOptions): Forge {
   if (provider === undefined) {
     throw new SlipwayError(
       'SLW_CONFIG_INVALID',
-      `unknown forge "${String(id)}": use one of ${forgeIds().map((f) => `"${f}"`).join(', ')}`,
+      `unknown forge "${String(id)}": use one of ${forgeIds()
+        .map((f) => `"${f}"`)
+        .join(', ')}`,
       { details: { forge: String(id) } },
     );
   }

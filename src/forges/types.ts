@@ -16,10 +16,7 @@ export interface WebhookRequest {
  * `ignored` with a reason that is data (exact wording, shown to the user in the 202 body), or the
  * normalized event.
  */
-export type DetectResult =
-  | { kind: 'foreign' }
-  | { kind: 'ignored'; reason: string; deliveryId: string }
-  | { kind: 'accepted'; event: ForgeEvent };
+export type DetectResult = { kind: 'foreign' } | { kind: 'ignored'; reason: string; deliveryId: string } | { kind: 'accepted'; event: ForgeEvent };
 
 /** Only what Slipway calls: webhooks in, feedback out. */
 export interface Forge {

@@ -10,7 +10,12 @@ export class ByteSource {
   private done = false;
 
   constructor(source: AsyncIterable<Buffer | Uint8Array> | Iterable<Buffer | Uint8Array>) {
-    this.it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : (async function* () { yield* source; })();
+    this.it =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source;
+          })();
   }
 
   /** Fills `pending` with at least one more chunk; false at the end of the stream. */

@@ -25,14 +25,29 @@ const text = (max: number) => z.string().min(1).max(max);
 const decisionSchema = z.object({
   // New fields may be added within v1 (README): unknown keys are dropped, not refused.
   v: z.literal(1),
-  ts: z.string().regex(TS_RE).refine((s) => !Number.isNaN(Date.parse(s))),
+  ts: z
+    .string()
+    .regex(TS_RE)
+    .refine((s) => !Number.isNaN(Date.parse(s))),
   decision: z.enum(['denied', 'audited', 'allowed']),
   gate: z.enum(['landlock', 'seccomp']),
   syscall: z.enum(['execve', 'execveat', 'memfd_create']),
   path: text(4096),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
-  pid: z.number().int().min(1).max(2 ** 31 - 1),
-  uid: z.number().int().min(0).max(2 ** 32 - 1).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
+  pid: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1),
+  uid: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .nullable(),
   parent: z.string().max(64).nullable(),
   // Rules are stable identifiers; an unknown one (a newer enforcer) is kept as long as it looks like one.
   rule: z.string().regex(RULE_RE),

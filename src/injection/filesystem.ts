@@ -59,7 +59,8 @@ const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 /** `./usr//bin/` → `['usr','bin']`; `..` cannot occur in a layer a runtime would apply. */
 export function splitPath(name: string): string[] {
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${name}" climbs out of the root with ".."; no runtime applies such a layer`);
+  if (parts.includes('..'))
+    throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${name}" climbs out of the root with ".."; no runtime applies such a layer`);
   return parts;
 }
 
@@ -117,7 +118,8 @@ export class LayeredFilesystem {
         const target = this.lookup(splitPath(change.linkname));
         if (target?.kind === 'file') parent.children.set(base, { kind: 'file', layer, inode: target.inode });
         else if (target?.kind === 'symlink') parent.children.set(base, { kind: 'symlink', layer, target: target.target });
-        else throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${change.name}" is a hard link to "${change.linkname}", which is not a file in the image`);
+        else
+          throw new SlipwayError('SLW_INJECT_LAYER', `layer entry "${change.name}" is a hard link to "${change.linkname}", which is not a file in the image`);
         return;
       }
       default:

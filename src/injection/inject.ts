@@ -4,7 +4,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SlipwayError } from '../core/errors.js';
 import type { Digest } from '../core/types.js';
-import { formatImageRef, isIndexType, manifestReference, MediaTypes, parseImageRef, sha256Digest, type Descriptor, type ImageIndex, type ImageManifest, type ImageRef, type RegistryClient } from '../registry/index.js';
+import {
+  formatImageRef,
+  isIndexType,
+  manifestReference,
+  MediaTypes,
+  parseImageRef,
+  sha256Digest,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+  type ImageRef,
+  type RegistryClient,
+} from '../registry/index.js';
 import { ensureBlob, type BlobLocation } from './blobs.js';
 import { rewriteConfig, unwrapInjection, type ImageConfigJson } from './image-config.js';
 import { scanLayers } from './scan.js';
@@ -51,13 +63,24 @@ interface Job {
  * multi-platform index gets each linux/amd64 image injected and a new index; other platforms are
  * refused, since the enforcer is an x86_64 binary. Injecting an injected image replaces Slipway's layer.
  */
-export async function injectEnforcer(client: RegistryClient, source: string | ImageRef, target: string | ImageRef, options: InjectOptions = {}): Promise<InjectResult> {
+export async function injectEnforcer(
+  client: RegistryClient,
+  source: string | ImageRef,
+  target: string | ImageRef,
+  options: InjectOptions = {},
+): Promise<InjectResult> {
   const src = typeof source === 'string' ? parseImageRef(source) : source;
   const dst = typeof target === 'string' ? parseImageRef(target) : target;
   const targetClient = options.targetClient ?? client;
-  for (const [ref, c, what] of [[src, client, 'source'], [dst, targetClient, 'target']] as const) {
+  for (const [ref, c, what] of [
+    [src, client, 'source'],
+    [dst, targetClient, 'target'],
+  ] as const) {
     if (ref.registry !== c.host) {
-      throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `the ${what} ${formatImageRef(ref)} is on ${ref.registry}, but its registry client talks to ${c.host}; pass a client for ${ref.registry}${what === 'target' ? ' as targetClient' : ''}`);
+      throw new SlipwayError(
+        'SLW_INJECT_UNSUPPORTED',
+        `the ${what} ${formatImageRef(ref)} is on ${ref.registry}, but its registry client talks to ${c.host}; pass a client for ${ref.registry}${what === 'target' ? ' as targetClient' : ''}`,
+      );
     }
   }
   const enforcer = await loadEnforcer(options.enforcerPath ?? defaultEnforcerPath());
@@ -81,7 +104,12 @@ export async function injectEnforcer(client: RegistryClient, source: string | Im
     const foreign = children.filter((d) => d.platform && !(d.platform.os === 'linux' && d.platform.architecture === 'amd64'));
     if (children.length === 0 || foreign.length > 0) {
       const platforms = foreign.map((d) => `${d.platform!.os}/${d.platform!.architecture}${d.platform!.variant ? `/${d.platform!.variant}` : ''}`);
-      throw new SlipwayError('SLW_INJECT_UNSUPPORTED', children.length === 0 ? `${formatImageRef(src)} is an index without images` : `${formatImageRef(src)} has images for ${platforms.join(', ')}; the enforcer is built for linux/amd64 only, so inject a linux/amd64 image (or an index of only linux/amd64)`);
+      throw new SlipwayError(
+        'SLW_INJECT_UNSUPPORTED',
+        children.length === 0
+          ? `${formatImageRef(src)} is an index without images`
+          : `${formatImageRef(src)} has images for ${platforms.join(', ')}; the enforcer is built for linux/amd64 only, so inject a linux/amd64 image (or an index of only linux/amd64)`,
+      );
     }
     const manifests: Descriptor[] = [];
     for (const child of children) {
@@ -95,7 +123,13 @@ export async function injectEnforcer(client: RegistryClient, source: string | Im
   } else {
     const injected = await injectImage(job, top.json as unknown as ImageManifest, top.mediaType, top.digest, dst.tag);
     images.push(injected.image);
-    return { digest: injected.image.digest, mediaType: top.mediaType, ref: `${dst.registry}/${dst.repository}@${injected.image.digest}`, images, enforcerVersion: job.version };
+    return {
+      digest: injected.image.digest,
+      mediaType: top.mediaType,
+      ref: `${dst.registry}/${dst.repository}@${injected.image.digest}`,
+      images,
+      enforcerVersion: job.version,
+    };
   }
   options.onProgress?.({ phase: 'push', image: top.digest });
   const digest = await targetClient.putManifest(dst.repository, dst.tag ?? sha256Digest(bytes), bytes, top.mediaType, signal);
@@ -107,7 +141,11 @@ async function loadEnforcer(path: string): Promise<Buffer> {
   try {
     bytes = await readFile(resolve(path));
   } catch (err) {
-    throw new SlipwayError('SLW_INJECT_ENFORCER_MISSING', `cannot read the enforcer binary ${resolve(path)}: ${(err as Error).message}; build it with \`make -C enforcer\` (needs musl-tools) or pass enforcerPath`, { cause: err });
+    throw new SlipwayError(
+      'SLW_INJECT_ENFORCER_MISSING',
+      `cannot read the enforcer binary ${resolve(path)}: ${(err as Error).message}; build it with \`make -C enforcer\` (needs musl-tools) or pass enforcerPath`,
+      { cause: err },
+    );
   }
   if (!bytes.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
     throw new SlipwayError('SLW_INJECT_ENFORCER_MISSING', `${resolve(path)} is not an ELF binary; point enforcerPath at enforcer/build/enforcer`);
@@ -116,25 +154,40 @@ async function loadEnforcer(path: string): Promise<Buffer> {
 }
 
 /** One platform image: scan, build the layer, rewrite the config, push blobs and the manifest. */
-async function injectImage(job: Job, manifest: ImageManifest, mediaType: string, sourceDigest: Digest, tag: string | undefined): Promise<{ image: InjectedImage; size: number }> {
+async function injectImage(
+  job: Job,
+  manifest: ImageManifest,
+  mediaType: string,
+  sourceDigest: Digest,
+  tag: string | undefined,
+): Promise<{ image: InjectedImage; size: number }> {
   const { source, target, options } = job;
   const family = FAMILIES[mediaType];
   if (!family || !manifest.config?.digest) {
-    throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `manifest ${sourceDigest} has media type ${mediaType}; only OCI image manifests and Docker image manifests v2.2 can be injected`);
+    throw new SlipwayError(
+      'SLW_INJECT_UNSUPPORTED',
+      `manifest ${sourceDigest} has media type ${mediaType}; only OCI image manifests and Docker image manifests v2.2 can be injected`,
+    );
   }
   const signal = options.signal ? { signal: options.signal } : {};
   const progress = (p: Omit<InjectProgress, 'image'>) => options.onProgress?.({ ...p, image: sourceDigest });
   progress({ phase: 'manifest' });
   const sourceConfig = JSON.parse((await source.client.getBlobBytes(source.repo, manifest.config.digest, signal)).toString('utf8')) as ImageConfigJson;
   if (sourceConfig.os !== 'linux' || sourceConfig.architecture !== 'amd64') {
-    throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `image ${sourceDigest} is for ${sourceConfig.os}/${sourceConfig.architecture}; the enforcer is built for linux/amd64 only`);
+    throw new SlipwayError(
+      'SLW_INJECT_UNSUPPORTED',
+      `image ${sourceDigest} is for ${sourceConfig.os}/${sourceConfig.architecture}; the enforcer is built for linux/amd64 only`,
+    );
   }
   const { config: unwrapped, removedLayer } = unwrapInjection(sourceConfig);
   const layers = (manifest.layers ?? []).filter((_, i) => i !== removedLayer);
   // A layerless image (`FROM scratch` alone) may carry diff_ids: null.
   const diffIds = unwrapped.rootfs?.diff_ids ?? [];
   if (layers.length !== diffIds.length) {
-    throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `image ${sourceDigest} lists ${layers.length} layers but its config has ${diffIds.length} diff_ids; the image is inconsistent`);
+    throw new SlipwayError(
+      'SLW_INJECT_UNSUPPORTED',
+      `image ${sourceDigest} lists ${layers.length} layers but its config has ${diffIds.length} diff_ids; the image is inconsistent`,
+    );
   }
 
   // Copying or mounting the kept layers overlaps with reading them; its failure is reported after the scan.
@@ -152,7 +205,13 @@ async function injectImage(job: Job, manifest: ImageManifest, mediaType: string,
   const layer = buildSlipwayLayer(job.enforcer, rendered.bytes, job.policyBytes);
 
   progress({ phase: 'upload' });
-  const config = rewriteConfig(unwrapped, { diffId: layer.diffId, enforcerVersion: job.version, mode: job.policy.mode, executables: rendered.listed, labels: options.labels ?? {} });
+  const config = rewriteConfig(unwrapped, {
+    diffId: layer.diffId,
+    enforcerVersion: job.version,
+    mode: job.policy.mode,
+    executables: rendered.listed,
+    labels: options.labels ?? {},
+  });
   const configBytes = Buffer.from(JSON.stringify(config));
   // Slipway's layer and the config go up while the source layers are still being mounted: the blobs are
   // independent, and only the manifest, pushed last, needs all of them. With cached scans these round
@@ -174,6 +233,15 @@ async function injectImage(job: Job, manifest: ImageManifest, mediaType: string,
   const digest = await target.client.putManifest(target.repo, tag ?? sha256Digest(bytes), bytes, mediaType, signal);
   return {
     size: bytes.length,
-    image: { source: sourceDigest, digest, executables: rendered.listed, files: fs.stats.files, layers: layers.length + 1, cachedLayers: scanned.cachedLayers, replaced: removedLayer >= 0, skipped: rendered.skipped },
+    image: {
+      source: sourceDigest,
+      digest,
+      executables: rendered.listed,
+      files: fs.stats.files,
+      layers: layers.length + 1,
+      cachedLayers: scanned.cachedLayers,
+      replaced: removedLayer >= 0,
+      skipped: rendered.skipped,
+    },
   };
 }

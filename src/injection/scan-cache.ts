@@ -201,7 +201,15 @@ export class LayerScanCache {
     if (body.length > this.maxEntryBytes) return;
     this.remember(`${digest}.${compression}`, scan, body.length);
     if (this.dir === undefined) return;
-    const header: Header = { format: FORMAT, version: SCAN_CACHE_VERSION, digest, compression, diffId: scan.diffId, entries: scan.changes.length, body: createHash('sha256').update(body).digest('hex') };
+    const header: Header = {
+      format: FORMAT,
+      version: SCAN_CACHE_VERSION,
+      digest,
+      compression,
+      diffId: scan.diffId,
+      entries: scan.changes.length,
+      body: createHash('sha256').update(body).digest('hex'),
+    };
     const path = this.path(digest, compression);
     // Written beside its final name and renamed: a reader sees no file or a whole one, never a partial write.
     const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -260,7 +268,10 @@ export class LayerScanCache {
   /** One stat per write; the walk of the directory at most once per interval across processes. */
   private async pruneWhenDue(): Promise<void> {
     const marker = join(this.dir!, PRUNED_MARKER);
-    const last = await stat(marker).then((st) => st.mtimeMs, () => 0);
+    const last = await stat(marker).then(
+      (st) => st.mtimeMs,
+      () => 0,
+    );
     if (Date.now() - last < this.pruneIntervalMs) return;
     try {
       await writeFile(marker, '');

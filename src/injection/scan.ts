@@ -37,7 +37,10 @@ export function compressionOf(layer: Descriptor): LayerCompression {
   // zstd layers need Node's zstd binding (Node 22.15+); on Node 20 they are refused with a reason, even
   // when a cache shared with a newer Node holds their scan: the cache must not change what is accepted.
   if (layer.mediaType === ZSTD && zstdDecompress()) return 'zstd';
-  throw new SlipwayError('SLW_INJECT_UNSUPPORTED', `layer ${layer.digest} has media type ${layer.mediaType}, which this Node.js cannot decompress; rebuild the image with gzip layers`);
+  throw new SlipwayError(
+    'SLW_INJECT_UNSUPPORTED',
+    `layer ${layer.digest} has media type ${layer.mediaType}, which this Node.js cannot decompress; rebuild the image with gzip layers`,
+  );
 }
 
 const zstdDecompress = () => (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream }).createZstdDecompress;
@@ -54,7 +57,13 @@ function decompressor(compression: LayerCompression): NodeJS.ReadWriteStream | u
  * uncompressed bytes are hashed and checked against `rootfs.diff_ids` (OCI image-spec config.md),
  * so the executable manifest describes exactly the filesystem the runtime will unpack.
  */
-export async function scanLayers(client: RegistryClient, repo: string, layers: readonly Descriptor[], diffIds: readonly string[], opts: ScanOptions = {}): Promise<ScanResult> {
+export async function scanLayers(
+  client: RegistryClient,
+  repo: string,
+  layers: readonly Descriptor[],
+  diffIds: readonly string[],
+  opts: ScanOptions = {},
+): Promise<ScanResult> {
   const fs = new LayeredFilesystem();
   const { cache } = opts;
   let cachedLayers = 0;
@@ -83,7 +92,10 @@ export async function scanLayers(client: RegistryClient, repo: string, layers: r
       throw where(err);
     });
     if (diffId !== diffIds[i]) {
-      throw new SlipwayError('SLW_INJECT_LAYER', `layer ${i + 1} (${layer.digest}) uncompresses to ${diffId}, but the config's rootfs.diff_ids[${i}] says ${diffIds[i]}; the image is inconsistent`);
+      throw new SlipwayError(
+        'SLW_INJECT_LAYER',
+        `layer ${i + 1} (${layer.digest}) uncompresses to ${diffId}, but the config's rootfs.diff_ids[${i}] says ${diffIds[i]}; the image is inconsistent`,
+      );
     }
     if (changes) await cache?.put(layer.digest, compression, { diffId, changes });
   }
@@ -91,7 +103,13 @@ export async function scanLayers(client: RegistryClient, repo: string, layers: r
 }
 
 /** A layer's uncompressed tar stream (blob digest-verified by the client); destroy both when done. */
-export async function openLayerTar(client: RegistryClient, repo: string, layer: Descriptor, compression: LayerCompression, signal?: AbortSignal): Promise<{ blob: Readable; tar: Readable }> {
+export async function openLayerTar(
+  client: RegistryClient,
+  repo: string,
+  layer: Descriptor,
+  compression: LayerCompression,
+  signal?: AbortSignal,
+): Promise<{ blob: Readable; tar: Readable }> {
   const blob = await client.getBlob(repo, layer.digest, { size: layer.size, ...(signal ? { signal } : {}) });
   const unzip = decompressor(compression);
   return { blob, tar: unzip ? (pipeline(blob, unzip, () => undefined) as unknown as Readable) : blob };
@@ -102,7 +120,15 @@ export async function openLayerTar(client: RegistryClient, repo: string, layer: 
  * → tar reader, hashing the uncompressed bytes for the diff_id check. Collects the layer's changes for
  * the cache unless they outgrow `budget` (serialized bytes, roughly), and then stops collecting.
  */
-async function readLayer(client: RegistryClient, repo: string, layer: Descriptor, compression: LayerCompression, fs: LayeredFilesystem, budget: number | undefined, signal: AbortSignal | undefined): Promise<{ diffId: string; changes: LayerChange[] | undefined }> {
+async function readLayer(
+  client: RegistryClient,
+  repo: string,
+  layer: Descriptor,
+  compression: LayerCompression,
+  fs: LayeredFilesystem,
+  budget: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ diffId: string; changes: LayerChange[] | undefined }> {
   const { blob, tar } = await openLayerTar(client, repo, layer, compression, signal);
   const hash = createHash('sha256');
   const hashed = (async function* () {

@@ -50,7 +50,10 @@ export function renderManifest(files: readonly ExecutableFile[]): RenderedManife
 export function renderPolicy(policy: RuntimePolicy): Buffer {
   for (const path of policy.allow) {
     if (!path.startsWith('/') || path.includes('\0') || path.includes('\n')) {
-      throw new SlipwayError('SLW_INJECT_POLICY', `allow entry "${path}" is not an absolute path; write it like /opt/plugins/ (a trailing / allows everything below)`);
+      throw new SlipwayError(
+        'SLW_INJECT_POLICY',
+        `allow entry "${path}" is not an absolute path; write it like /opt/plugins/ (a trailing / allows everything below)`,
+      );
     }
   }
   return Buffer.from(`${JSON.stringify({ mode: policy.mode, allow: policy.allow, onUnsupported: policy.onUnsupported })}\n`);

@@ -75,7 +75,17 @@ function parsePax(body: Buffer): Map<string, string> {
   return out;
 }
 
-const TYPES: Record<string, TarEntryType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '5': 'directory', '3': 'other', '4': 'other', '6': 'other' };
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '5': 'directory',
+  '3': 'other',
+  '4': 'other',
+  '6': 'other',
+};
 /** Metadata members are bounded: a PAX header or long name bigger than this is not a real layer. */
 const MAX_META = 1024 * 1024;
 

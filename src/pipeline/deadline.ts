@@ -32,7 +32,11 @@ export class BuildDeadline {
     else outer.addEventListener('abort', this.forward, { once: true });
     const left = Math.max(0, startedAt + limits.timeout - now);
     this.buildTimer = setTimeout(
-      () => this.expire(`the build ran longer than builds.timeout (${human(limits.timeout)})${this.stage ? ` and was stopped in the ${this.stage} stage` : ''}; make it faster or raise builds.timeout`, 'builds.timeout'),
+      () =>
+        this.expire(
+          `the build ran longer than builds.timeout (${human(limits.timeout)})${this.stage ? ` and was stopped in the ${this.stage} stage` : ''}; make it faster or raise builds.timeout`,
+          'builds.timeout',
+        ),
       Math.min(left, MAX_DELAY),
     );
   }
@@ -46,7 +50,11 @@ export class BuildDeadline {
     this.stage = stage;
     const limit = this.limits.stageTimeout;
     this.stageTimer = setTimeout(
-      () => this.expire(`the ${stage} stage ran longer than builds.stageTimeout (${human(limit)}); make it faster or raise builds.stageTimeout`, 'builds.stageTimeout'),
+      () =>
+        this.expire(
+          `the ${stage} stage ran longer than builds.stageTimeout (${human(limit)}); make it faster or raise builds.stageTimeout`,
+          'builds.stageTimeout',
+        ),
       Math.min(limit, MAX_DELAY),
     );
     const signal = this.controller.signal;

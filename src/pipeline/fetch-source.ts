@@ -37,7 +37,10 @@ export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConf
   }
   const url = build.clone_url;
   const refuse = (why: string) =>
-    new SlipwayError('SLW_FETCH_SOURCE_REFUSED', `build ${build.id} names a source Slipway does not fetch from (${why}); set apps[].cloneUrl or the forge's gitUrl to where the repository lives`);
+    new SlipwayError(
+      'SLW_FETCH_SOURCE_REFUSED',
+      `build ${build.id} names a source Slipway does not fetch from (${why}); set apps[].cloneUrl or the forge's gitUrl to where the repository lives`,
+    );
   const scheme = schemeOf(url);
   if (scheme === undefined) throw refuse('unsupported URL scheme');
   if (app.cloneUrl !== undefined && url === app.cloneUrl) return { url, protocol: scheme };

@@ -66,7 +66,12 @@ type LayerVerdict = { kind: 'file'; text: string } | { kind: 'deleted' } | { kin
  * writes, deletes (whiteout, opaque `etc/`) or shadows it decides (OCI image-spec layer.md, "Whiteouts").
  * Only layers above the one that has it are downloaded.
  */
-export async function readImagePasswd(client: RegistryClient, repo: string, layers: readonly Descriptor[], signal?: AbortSignal): Promise<string | null | undefined> {
+export async function readImagePasswd(
+  client: RegistryClient,
+  repo: string,
+  layers: readonly Descriptor[],
+  signal?: AbortSignal,
+): Promise<string | null | undefined> {
   try {
     for (let i = layers.length - 1; i >= 0; i--) {
       const verdict = await passwdInLayer(client, repo, layers[i]!, signal);

@@ -3,7 +3,8 @@ import { SECRET_PATHS, URL_PATHS_WITH_CREDENTIALS, type SlipwayConfig } from '..
 /** Environment variable names that hold credentials by convention (registry passwords, API tokens, keys). */
 const SECRET_NAME_RE = /(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY|AUTH)/i;
 
-const at = (config: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
+const at = (config: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
 
 /**
  * Every secret value a worker knows, for masking in build logs: the build secrets of every app (read

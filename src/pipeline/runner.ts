@@ -90,7 +90,22 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     for (const stage of stages) {
       if (deadline.expired) throw deadline.expired;
       if (options.signal.aborted) return await canceled();
-      const ctx: StageContext = { build, app, config: deps.config, store, policies, signing: deps.signing, targets: deps.targets, signal, workspace, ...(deps.cwd ? { cwd: deps.cwd } : {}), ...(deps.env ? { env: deps.env } : {}), outputs, logger, log };
+      const ctx: StageContext = {
+        build,
+        app,
+        config: deps.config,
+        store,
+        policies,
+        signing: deps.signing,
+        targets: deps.targets,
+        signal,
+        workspace,
+        ...(deps.cwd ? { cwd: deps.cwd } : {}),
+        ...(deps.env ? { env: deps.env } : {}),
+        outputs,
+        logger,
+        log,
+      };
       const skipped = await stage.skip?.(ctx);
       if (skipped !== undefined) {
         await log(`${stage.name} skipped: ${skipped}`, 'warn');

@@ -22,7 +22,12 @@ const DEFAULT_KEY = '.slipway/cosign.key';
  * too and keeps it in `.slipway/cosign.password` (mode 0600, beside the key in Slipway's own data
  * directory, never in a repository) so the default works without setup.
  */
-export async function loadSigningMaterial(config: SlipwayConfig, env: Record<string, string | undefined>, cwd: string, logger: Logger): Promise<SigningMaterial> {
+export async function loadSigningMaterial(
+  config: SlipwayConfig,
+  env: Record<string, string | undefined>,
+  cwd: string,
+  logger: Logger,
+): Promise<SigningMaterial> {
   const keyPath = resolve(cwd, config.signing.key);
   const passwordFile = resolve(dirname(keyPath), 'cosign.password');
   const isDefault = config.signing.key === DEFAULT_KEY;
@@ -31,7 +36,10 @@ export async function loadSigningMaterial(config: SlipwayConfig, env: Record<str
 
   if (!existsSync(keyPath)) {
     if (!isDefault) {
-      throw new SlipwayError('SLW_SIGNING_KEY_INVALID', `signing.key ${keyPath} does not exist; create one with \`slipway keys generate\` (password in $${config.signing.passwordEnv}) or point signing.key at it`);
+      throw new SlipwayError(
+        'SLW_SIGNING_KEY_INVALID',
+        `signing.key ${keyPath} does not exist; create one with \`slipway keys generate\` (password in $${config.signing.passwordEnv}) or point signing.key at it`,
+      );
     }
     if (password === undefined) {
       password = randomBytes(24).toString('base64url');
@@ -46,7 +54,10 @@ export async function loadSigningMaterial(config: SlipwayConfig, env: Record<str
     logger.info({ key: keyPath }, 'generated a signing key pair for the embedded default (set signing.key and signing.passwordEnv in production)');
   }
   if (password === undefined) {
-    throw new SlipwayError('SLW_SIGNING_PASSWORD_MISSING', `the password of ${keyPath} is not set: put it in the environment variable ${config.signing.passwordEnv} (signing.passwordEnv)`);
+    throw new SlipwayError(
+      'SLW_SIGNING_PASSWORD_MISSING',
+      `the password of ${keyPath} is not set: put it in the environment variable ${config.signing.passwordEnv} (signing.passwordEnv)`,
+    );
   }
   const key = await loadPrivateKey(readFileSync(keyPath), password, keyPath);
   const trusted = config.signing.trustedKeys.map((path) => {

@@ -70,13 +70,19 @@ export function compileRule(expression: string, message: string, index: number, 
   const cost = estimateCost(parsed.expr);
   const loadCost = costFor(cost, LOAD_TIME_N);
   if (loadCost > costLimit) {
-    throw new Error(`expression is too expensive: estimated cost ${Math.round(loadCost)} on 100-element lists exceeds the limit of ${costLimit}; avoid nesting comprehensions (all/exists/map/filter) inside each other`);
+    throw new Error(
+      `expression is too expensive: estimated cost ${Math.round(loadCost)} on 100-element lists exceeds the limit of ${costLimit}; avoid nesting comprehensions (all/exists/map/filter) inside each other`,
+    );
   }
   const program = plan(ENV, parsed);
   const evaluate = (input: PreparedInput, limit = costLimit): RuleOutcome => {
     const { cel: celInput, n } = input;
     const estimated = costFor(cost, n);
-    if (estimated > limit) return { ok: false, error: `rule exceeds the cost limit (estimated ${Math.round(estimated)} > ${limit} for collections of ${n} elements); it was not evaluated` };
+    if (estimated > limit)
+      return {
+        ok: false,
+        error: `rule exceeds the cost limit (estimated ${Math.round(estimated)} > ${limit} for collections of ${n} elements); it was not evaluated`,
+      };
     let result: unknown;
     try {
       result = program(celInput as never);
@@ -84,7 +90,8 @@ export function compileRule(expression: string, message: string, index: number, 
       return { ok: false, error: tidy((err as Error).message) };
     }
     if (isCelError(result)) return { ok: false, error: tidy(result.message) };
-    if (typeof result !== 'boolean') return { ok: false, error: `the expression gives ${typeof result === 'bigint' ? 'an int' : typeof result}, not a boolean` };
+    if (typeof result !== 'boolean')
+      return { ok: false, error: `the expression gives ${typeof result === 'bigint' ? 'an int' : typeof result}, not a boolean` };
     return { ok: true, value: result };
   };
   const sample = evaluate(prepareInput(sampleInput(gate)), Number.POSITIVE_INFINITY);

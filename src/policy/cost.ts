@@ -16,7 +16,20 @@ export interface CostEstimate {
   coefficients: number[];
 }
 
-const EXPENSIVE_CALLS = new Set(['matches', 'contains', 'startsWith', 'endsWith', 'indexOf', 'lastIndexOf', 'replace', 'split', 'join', 'lowerAscii', 'upperAscii', 'trim']);
+const EXPENSIVE_CALLS = new Set([
+  'matches',
+  'contains',
+  'startsWith',
+  'endsWith',
+  'indexOf',
+  'lastIndexOf',
+  'replace',
+  'split',
+  'join',
+  'lowerAscii',
+  'upperAscii',
+  'trim',
+]);
 
 export function estimateCost(root: Expr): CostEstimate {
   const coefficients: number[] = [];

@@ -14,7 +14,26 @@ export interface ParseDockerfileOptions {
 }
 
 /** Instructions BuildKit knows; any other one makes it refuse the whole file before resolving anything. */
-const KNOWN = new Set(['add', 'arg', 'cmd', 'copy', 'entrypoint', 'env', 'expose', 'from', 'healthcheck', 'label', 'maintainer', 'onbuild', 'run', 'shell', 'stopsignal', 'user', 'volume', 'workdir']);
+const KNOWN = new Set([
+  'add',
+  'arg',
+  'cmd',
+  'copy',
+  'entrypoint',
+  'env',
+  'expose',
+  'from',
+  'healthcheck',
+  'label',
+  'maintainer',
+  'onbuild',
+  'run',
+  'shell',
+  'stopsignal',
+  'user',
+  'volume',
+  'workdir',
+]);
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
 /**
@@ -118,7 +137,10 @@ function readAs(text: string, dialect: Dialect, options: ParseDockerfileOptions)
 
 /** BuildKit's automatic platform ARGs, usable in FROM without a declaration. */
 function platformArgs(platform: ParseDockerfileOptions['platform'], buildArgs: Record<string, string>): Map<string, string> {
-  const architecture = platform?.architecture ?? ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch()] ?? arch();
+  const architecture =
+    platform?.architecture ??
+    ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch()] ??
+    arch();
   const os = platform?.os ?? 'linux';
   const variant = platform?.variant ?? '';
   const spec = [os, architecture, variant].filter(Boolean).join('/');
@@ -137,7 +159,14 @@ function platformArgs(platform: ParseDockerfileOptions['platform'], buildArgs: R
  * ARG: a build arg wins verbatim; else a default is expanded with `scope` as it stands; else the name
  * keeps its value (the older BuildKit reset it to ''). `into` receives the values.
  */
-function declareArgs(args: string, escape: Escape, scope: Map<string, string>, into: Map<string, string>, buildArgs: Record<string, string>, dialect: Dialect): void {
+function declareArgs(
+  args: string,
+  escape: Escape,
+  scope: Map<string, string>,
+  into: Map<string, string>,
+  buildArgs: Record<string, string>,
+  dialect: Dialect,
+): void {
   for (const word of parseWords(args, escape)) {
     const eq = word.indexOf('=');
     const key = eq >= 0 ? word.slice(0, eq) : word;

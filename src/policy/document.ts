@@ -15,10 +15,7 @@ export const policyDocumentSchema = z.strictObject({
   }),
   spec: z.strictObject({
     gate: z.enum(GATES, { error: `gate must be one of ${GATES.join(', ')}` }),
-    match: z
-      .strictObject({ apps: globList, branches: globList, targets: globList })
-      .prefault({})
-      .describe('Which builds the policy applies to; globs with *.'),
+    match: z.strictObject({ apps: globList, branches: globList, targets: globList }).prefault({}).describe('Which builds the policy applies to; globs with *.'),
     mode: z.enum(['enforce', 'audit']).default('enforce'),
     rules: z
       .array(

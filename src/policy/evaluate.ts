@@ -29,7 +29,12 @@ export interface GateContext {
 }
 
 const glob = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(value);
 
 export function policyApplies(policy: CompiledPolicy, gate: Gate, ctx: GateContext): boolean {
   return (

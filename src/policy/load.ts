@@ -36,7 +36,8 @@ export interface LoadPoliciesOptions {
 export function loadPolicies(dir: string, options: LoadPoliciesOptions = {}): PolicySet {
   const costLimit = options.costLimit ?? DEFAULT_COST_LIMIT;
   if (!existsSync(dir)) {
-    if (options.required) throw new SlipwayError('SLW_POLICY_INVALID', `policy directory ${dir} does not exist; create it or point policies at the right directory`);
+    if (options.required)
+      throw new SlipwayError('SLW_POLICY_INVALID', `policy directory ${dir} does not exist; create it or point policies at the right directory`);
     return { policies: [], files: [], costLimit };
   }
   const files = readdirSync(dir)
@@ -86,7 +87,11 @@ export function loadPolicies(dir: string, options: LoadPoliciesOptions = {}): Po
     });
   }
   if (problems.length > 0) {
-    throw new SlipwayError('SLW_POLICY_INVALID', `policies have ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { details: { problems } });
+    throw new SlipwayError(
+      'SLW_POLICY_INVALID',
+      `policies have ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      { details: { problems } },
+    );
   }
   return { policies, files, costLimit };
 }

@@ -65,9 +65,7 @@ export class BuildQueue {
     const channel = channels(this.prefix).cancel;
     // Queue.remove leaves a job that a worker holds (locked) alone: the running one hears the message.
     // One round trip each, in parallel: a push that supersedes another must stay cheap (bench/ingress).
-    await Promise.all(
-      buildIds.flatMap((id) => [this.queue.remove(id).catch(() => 0), this.connection.publish(channel, id)]),
-    );
+    await Promise.all(buildIds.flatMap((id) => [this.queue.remove(id).catch(() => 0), this.connection.publish(channel, id)]));
   }
 
   async depth(): Promise<Record<string, number>> {

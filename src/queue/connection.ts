@@ -22,7 +22,11 @@ function tlsOptions(endpoint: RedisEndpoint): RedisOptions['tls'] {
   try {
     return { ca: readFileSync(endpoint.ca) };
   } catch (err) {
-    throw new SlipwayError('SLW_CONFIG_FILE', `cannot read the Redis CA file ${endpoint.ca} (redisTls.ca): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new SlipwayError(
+      'SLW_CONFIG_FILE',
+      `cannot read the Redis CA file ${endpoint.ca} (redisTls.ca): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -60,9 +64,17 @@ export async function connectRedis(endpoint: string | RedisEndpoint, name: strin
     redis.disconnect();
     const why = (err as Error).message;
     if (AUTH_FAILURE.test(why)) {
-      throw new SlipwayError('SLW_CONFIG_INVALID', `Redis at ${safeRedisUrl(url)} refused Slipway's credentials (${why.split('\n')[0]}); set user and password in redis as redis://user:password@host:port/db`, { cause: err });
+      throw new SlipwayError(
+        'SLW_CONFIG_INVALID',
+        `Redis at ${safeRedisUrl(url)} refused Slipway's credentials (${why.split('\n')[0]}); set user and password in redis as redis://user:password@host:port/db`,
+        { cause: err },
+      );
     }
-    throw new SlipwayError('SLW_UNAVAILABLE', `cannot reach Redis at ${safeRedisUrl(url)}: ${why}; start it (scripts/setup.sh does) or set redis in the config`, { cause: err });
+    throw new SlipwayError(
+      'SLW_UNAVAILABLE',
+      `cannot reach Redis at ${safeRedisUrl(url)}: ${why}; start it (scripts/setup.sh does) or set redis in the config`,
+      { cause: err },
+    );
   }
   return redis;
 }

@@ -21,7 +21,13 @@ export const feedbackJobSchema = z.discriminatedUnion('kind', [
    * A closed pull/merge request's preview comes off its serving target: a worker's job, so a webhook
    * only stores and enqueues. `forge` and `number` name the preview tag.
    */
-  z.strictObject({ kind: z.literal('unpreview'), app: z.string().min(1), target: z.string().min(1), forge: z.string().min(1), number: z.number().int().positive() }),
+  z.strictObject({
+    kind: z.literal('unpreview'),
+    app: z.string().min(1),
+    target: z.string().min(1),
+    forge: z.string().min(1),
+    number: z.number().int().positive(),
+  }),
   /** A comment command or label from a webhook: checked against the forge's permissions, then run. */
   z.strictObject({ kind: z.literal('command'), deliveryId: z.string().min(1), event: z.record(z.string(), z.unknown()) }),
 ]);

@@ -67,7 +67,8 @@ export class RegistryClient {
     } catch (err) {
       throw new SlipwayError('SLW_REGISTRY_REJECTED', `manifest ${repo}@${reference} from ${this.host} is not JSON`, { cause: err });
     }
-    const mediaType = (typeof json.mediaType === 'string' ? json.mediaType : undefined) ?? res.headers.get('content-type')?.split(';')[0] ?? MediaTypes.ociManifest;
+    const mediaType =
+      (typeof json.mediaType === 'string' ? json.mediaType : undefined) ?? res.headers.get('content-type')?.split(';')[0] ?? MediaTypes.ociManifest;
     return { digest, mediaType, bytes, json };
   }
 
@@ -83,7 +84,11 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     const digest = res.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : undefined);
-    if (!digest) throw new SlipwayError('SLW_REGISTRY_REJECTED', `${this.host} answered HEAD ${repo}:${reference} without Docker-Content-Digest; GET the manifest instead`);
+    if (!digest)
+      throw new SlipwayError(
+        'SLW_REGISTRY_REJECTED',
+        `${this.host} answered HEAD ${repo}:${reference} without Docker-Content-Digest; GET the manifest instead`,
+      );
     return { digest: digest as Digest, mediaType: res.headers.get('content-type')?.split(';')[0] ?? '', size: Number(res.headers.get('content-length') ?? 0) };
   }
 
@@ -109,7 +114,12 @@ export class RegistryClient {
   }
 
   async deleteManifest(repo: string, digest: Digest): Promise<void> {
-    const res = await this.http.request({ method: 'DELETE', path: `/v2/${repo}/manifests/${digest}`, scopes: [`repository:${repo}:delete`, push(repo)], ok: [202, 200, 404] });
+    const res = await this.http.request({
+      method: 'DELETE',
+      path: `/v2/${repo}/manifests/${digest}`,
+      scopes: [`repository:${repo}:delete`, push(repo)],
+      ok: [202, 200, 404],
+    });
     await res.body?.cancel();
   }
 
@@ -159,7 +169,11 @@ export class RegistryClient {
     if (res.status === 201) return true;
     // 202: the registry opened an upload session instead; close it so it does not linger.
     const location = res.headers.get('location');
-    if (location) await this.http.request({ method: 'DELETE', path: this.resolve(location), scopes: [push(repo)], ok: [204, 200, 404] }).then((r) => r.body?.cancel()).catch(() => undefined);
+    if (location)
+      await this.http
+        .request({ method: 'DELETE', path: this.resolve(location), scopes: [push(repo)], ok: [204, 200, 404] })
+        .then((r) => r.body?.cancel())
+        .catch(() => undefined);
     return false;
   }
 
@@ -204,7 +218,11 @@ export class RegistryClient {
         method: 'PATCH',
         path: location,
         scopes: [push(repo)],
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}`, 'content-length': String(chunk.length) },
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${offset}-${offset + chunk.length - 1}`,
+          'content-length': String(chunk.length),
+        },
         body: chunk,
         ok: [202],
         signal: opts.signal,
@@ -224,9 +242,19 @@ export class RegistryClient {
     // Fails here, before the registry is asked to commit, when the stream was not the promised content.
     const actual = `sha256:${hash.digest('hex')}`;
     if (actual !== digest) {
-      throw new SlipwayError('SLW_REGISTRY_DIGEST_MISMATCH', `the uploaded stream has digest ${actual}, not the promised ${digest}; the upload was not committed`);
+      throw new SlipwayError(
+        'SLW_REGISTRY_DIGEST_MISMATCH',
+        `the uploaded stream has digest ${actual}, not the promised ${digest}; the upload was not committed`,
+      );
     }
-    const res = await this.http.request({ method: 'PUT', path: this.withQuery(location, { digest }), scopes: [push(repo)], headers: { 'content-length': '0' }, ok: [201], signal: opts.signal });
+    const res = await this.http.request({
+      method: 'PUT',
+      path: this.withQuery(location, { digest }),
+      scopes: [push(repo)],
+      headers: { 'content-length': '0' },
+      ok: [201],
+      signal: opts.signal,
+    });
     await res.body?.cancel();
     return digest;
   }
@@ -252,14 +280,23 @@ export class RegistryClient {
       await res.body?.cancel();
       const tag = digest.replace(':', '-');
       const head = await this.headManifest(repo, tag);
-      index = head ? ((await this.getManifest(repo, tag, { accept: [MediaTypes.ociIndex] })).json as unknown as ImageIndex) : { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
+      index = head
+        ? ((await this.getManifest(repo, tag, { accept: [MediaTypes.ociIndex] })).json as unknown as ImageIndex)
+        : { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: [] };
     }
     const manifests = (index.manifests ?? []).filter((m) => !artifactType || m.artifactType === artifactType);
     return { ...index, manifests };
   }
 
   private async startUpload(repo: string, signal?: AbortSignal): Promise<string> {
-    const res = await this.http.request({ method: 'POST', path: `/v2/${repo}/blobs/uploads/`, scopes: [push(repo)], headers: { 'content-length': '0' }, ok: [202], signal });
+    const res = await this.http.request({
+      method: 'POST',
+      path: `/v2/${repo}/blobs/uploads/`,
+      scopes: [push(repo)],
+      headers: { 'content-length': '0' },
+      ok: [202],
+      signal,
+    });
     await res.body?.cancel();
     const location = res.headers.get('location');
     if (!location) throw new SlipwayError('SLW_REGISTRY', `${this.host} opened an upload without a Location header`);

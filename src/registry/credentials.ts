@@ -41,7 +41,10 @@ export async function credentialsFromDockerConfig(path: string, host: string): P
   }
   const helper = config.credHelpers?.[host] ?? config.credsStore;
   if (helper) {
-    throw new SlipwayError('SLW_REGISTRY_AUTH', `${path} keeps the credentials for ${host} in the credential helper "docker-credential-${helper}", which Slipway does not run; add an auths entry for ${host} instead`);
+    throw new SlipwayError(
+      'SLW_REGISTRY_AUTH',
+      `${path} keeps the credentials for ${host} in the credential helper "docker-credential-${helper}", which Slipway does not run; add an auths entry for ${host} instead`,
+    );
   }
   return undefined;
 }

@@ -20,7 +20,10 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 
 export function parseImageRef(text: string): ImageRef {
   const bad = (why: string) =>
-    new SlipwayError('SLW_REGISTRY_REFERENCE', `"${text}" is not an image reference: ${why} (write it like 127.0.0.1:5000/slipway/hello@sha256:… or ghcr.io/org/app:tag)`);
+    new SlipwayError(
+      'SLW_REGISTRY_REFERENCE',
+      `"${text}" is not an image reference: ${why} (write it like 127.0.0.1:5000/slipway/hello@sha256:… or ghcr.io/org/app:tag)`,
+    );
   let rest = text.trim();
   let digest: Digest | undefined;
   const at = rest.indexOf('@');

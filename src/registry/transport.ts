@@ -86,7 +86,11 @@ export class RegistryTransport {
           continue;
         }
         const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-        throw new SlipwayError('SLW_REGISTRY_UNREACHABLE', `registry ${this.baseUrl} did not answer ${req.method} ${this.describe(req.path)} (${cause}); is it running and reachable?`, { cause: err });
+        throw new SlipwayError(
+          'SLW_REGISTRY_UNREACHABLE',
+          `registry ${this.baseUrl} did not answer ${req.method} ${this.describe(req.path)} (${cause}); is it running and reachable?`,
+          { cause: err },
+        );
       }
       if (res.status === 401 && !authRetried && replayable) {
         authRetried = true;
@@ -117,7 +121,11 @@ export class RegistryTransport {
 
   private async authenticate(challenge: Challenge | undefined, scopes: string[], signal?: AbortSignal): Promise<void> {
     if (challenge?.scheme === 'basic') {
-      if (!this.options.credentials) throw new SlipwayError('SLW_REGISTRY_AUTH', `registry ${this.options.host} asks for a user and password; add an auths entry for it to the Docker config Slipway reads`);
+      if (!this.options.credentials)
+        throw new SlipwayError(
+          'SLW_REGISTRY_AUTH',
+          `registry ${this.options.host} asks for a user and password; add an auths entry for it to the Docker config Slipway reads`,
+        );
       this.basic = true;
       return;
     }
@@ -134,13 +142,19 @@ export class RegistryTransport {
     }
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, {
+        headers,
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (err) {
       throw new SlipwayError('SLW_REGISTRY_UNREACHABLE', `token service ${url.origin} for registry ${this.options.host} did not answer`, { cause: err });
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw new SlipwayError('SLW_REGISTRY_AUTH', `token service ${url.origin} refused ${this.options.credentials ? 'the configured credentials' : 'anonymous access'} for ${scopes.join(' ')} (${res.status}); check the registry credentials`);
+      throw new SlipwayError(
+        'SLW_REGISTRY_AUTH',
+        `token service ${url.origin} refused ${this.options.credentials ? 'the configured credentials' : 'anonymous access'} for ${scopes.join(' ')} (${res.status}); check the registry credentials`,
+      );
     }
     const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
     const value = body.token ?? body.access_token;
@@ -156,10 +170,14 @@ export class RegistryTransport {
     this.options.logger?.debug({ attempt, ms }, 'registry request retry');
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 
@@ -178,7 +196,10 @@ export class RegistryTransport {
     }
     const what = `${req.method} ${this.describe(req.path)} on ${this.options.host}`;
     if (res.status === 401 || res.status === 403) {
-      return new SlipwayError('SLW_REGISTRY_AUTH', `${what} was refused (${res.status}${detail ? `, ${detail}` : ''}); check the registry credentials and their permissions`);
+      return new SlipwayError(
+        'SLW_REGISTRY_AUTH',
+        `${what} was refused (${res.status}${detail ? `, ${detail}` : ''}); check the registry credentials and their permissions`,
+      );
     }
     if (res.status === 404) return new SlipwayError('SLW_REGISTRY_NOT_FOUND', `${what}: not found${detail ? ` (${detail})` : ''}`);
     // 5xx and 429 may pass (retryable); any other answer is the registry saying no to this request.

@@ -50,7 +50,10 @@ export interface AppendResult extends SignatureSet {
 /** The `.sig` manifest of `digest` in `repo`; an empty set when there is none. */
 export async function readSignatureSet(client: RegistryClient, repo: string, digest: Digest, signal?: AbortSignal): Promise<SignatureSet> {
   try {
-    const m = await client.getManifest(repo, signatureTag(digest), { accept: [MediaTypes.ociManifest, MediaTypes.dockerManifest], ...(signal ? { signal } : {}) });
+    const m = await client.getManifest(repo, signatureTag(digest), {
+      accept: [MediaTypes.ociManifest, MediaTypes.dockerManifest],
+      ...(signal ? { signal } : {}),
+    });
     return { manifestDigest: m.digest, layers: layersOf(m.json) };
   } catch (err) {
     if (isSlipwayError(err, 'SLW_REGISTRY_NOT_FOUND')) return { manifestDigest: undefined, layers: [] };
@@ -61,7 +64,13 @@ export async function readSignatureSet(client: RegistryClient, repo: string, dig
 const jitter = (base: number) => base / 2 + Math.random() * base;
 
 /** Adds `layer` (its blob already uploaded to `repo`) to the `.sig` manifest of `digest`, keeping every other layer. */
-export async function appendSignatureLayer(client: RegistryClient, repo: string, digest: Digest, layer: Descriptor, opts: AppendLayerOptions = {}): Promise<AppendResult> {
+export async function appendSignatureLayer(
+  client: RegistryClient,
+  repo: string,
+  digest: Digest,
+  layer: Descriptor,
+  opts: AppendLayerOptions = {},
+): Promise<AppendResult> {
   const maxAttempts = opts.maxAttempts ?? 10;
   const tag = signatureTag(digest);
   const signal = opts.signal;
@@ -79,7 +88,10 @@ export async function appendSignatureLayer(client: RegistryClient, repo: string,
       continue;
     }
     if (attempts >= maxAttempts) {
-      throw new SlipwayError('SLW_SIGNING_CONFLICT', `gave up adding a signature to ${repo}:${tag} after ${attempts} tries: other signers kept replacing it; retry the signing`);
+      throw new SlipwayError(
+        'SLW_SIGNING_CONFLICT',
+        `gave up adding a signature to ${repo}:${tag} after ${attempts} tries: other signers kept replacing it; retry the signing`,
+      );
     }
     attempts++;
     const layers = [...current.layers, layer];

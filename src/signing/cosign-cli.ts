@@ -27,7 +27,27 @@ export interface CosignCliOptions {
 }
 
 /** Variables cosign reads for registries, TLS, proxies, Sigstore, OIDC (GitHub Actions, GitLab's SIGSTORE_ID_TOKEN) and KMS providers. */
-const PASS_EXACT = new Set(['PATH', 'HOME', 'TMPDIR', 'USER', 'LANG', 'LC_ALL', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'DOCKER_CONFIG', 'KUBECONFIG', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CI']);
+const PASS_EXACT = new Set([
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'DOCKER_CONFIG',
+  'KUBECONFIG',
+  'GITHUB_ACTIONS',
+  'GITLAB_CI',
+  'CI',
+]);
 const PASS_PREFIXES = ['COSIGN_', 'SIGSTORE_', 'TUF_', 'ACTIONS_ID_TOKEN_REQUEST_', 'AWS_', 'GOOGLE_', 'CLOUDSDK_', 'AZURE_', 'VAULT_'];
 
 /** The environment a cosign run gets: the passed-through names only (never SLIPWAY_*), plus explicit extras. */
@@ -95,7 +115,10 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
 
 /** cosign prints `Error: …` (cobra) and sometimes `main.go:NN: error during command execution: …`; the first is the reason. */
 function errorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = lines.find((l) => l.startsWith('Error: '));
   return error ? error.slice('Error: '.length) : (lines.at(-1) ?? 'no output');
 }
@@ -148,7 +171,13 @@ export class CosignCli {
       });
       child.on('close', (code, sig) => {
         done();
-        if (timedOut) reject(new SlipwayError('SLW_SIGNING_COSIGN_TIMEOUT', `cosign ${args[0] ?? ''} did not finish within ${timeoutMs} ms and was stopped; raise signing.cosign.timeout or check its network access`));
+        if (timedOut)
+          reject(
+            new SlipwayError(
+              'SLW_SIGNING_COSIGN_TIMEOUT',
+              `cosign ${args[0] ?? ''} did not finish within ${timeoutMs} ms and was stopped; raise signing.cosign.timeout or check its network access`,
+            ),
+          );
         else if (signal?.aborted) reject(new SlipwayError('SLW_SIGNING_COSIGN', `cosign ${args[0] ?? ''} was canceled`, { cause: signal.reason }));
         else resolve({ code: code ?? 128 + (sig ? 15 : 0), stdout, stderr });
       });
@@ -175,7 +204,11 @@ export class CosignCli {
     for (const [k, v] of Object.entries(opts.annotations ?? {})) args.push('-a', `${k}=${v}`);
     if (opts.tlogUpload === false) args.push('--tlog-upload=false');
     args.push(image);
-    const r = await this.run(args, { COSIGN_PASSWORD: opts.key ? (opts.password ?? '') : undefined, SIGSTORE_ID_TOKEN: opts.identityToken, COSIGN_REPOSITORY: opts.signatureRepository }, opts.signal);
+    const r = await this.run(
+      args,
+      { COSIGN_PASSWORD: opts.key ? (opts.password ?? '') : undefined, SIGSTORE_ID_TOKEN: opts.identityToken, COSIGN_REPOSITORY: opts.signatureRepository },
+      opts.signal,
+    );
     if (r.code !== 0) throw new SlipwayError('SLW_SIGNING_COSIGN', `cosign sign ${image} failed (exit ${r.code}): ${errorLine(r.stderr)}`);
     const pushed = /Pushing signature to: (\S+)/.exec(r.stderr)?.[1];
     const tlog = /tlog entry created with index: (\d+)/.exec(r.stderr)?.[1];
@@ -196,7 +229,8 @@ export class CosignCli {
       // cosign v2 refuses keyless verification without both an identity and an issuer: say so before running it.
       const identity = opts.certificateIdentity ?? opts.certificateIdentityRegexp;
       const issuer = opts.certificateOidcIssuer ?? opts.certificateOidcIssuerRegexp;
-      if (!identity || !issuer) throw new SlipwayError('SLW_SIGNING_COSIGN', 'keyless verification needs a certificate identity and an OIDC issuer (or a key); give both');
+      if (!identity || !issuer)
+        throw new SlipwayError('SLW_SIGNING_COSIGN', 'keyless verification needs a certificate identity and an OIDC issuer (or a key); give both');
       if (opts.certificateIdentity) args.push('--certificate-identity', opts.certificateIdentity);
       else args.push('--certificate-identity-regexp', opts.certificateIdentityRegexp!);
       if (opts.certificateOidcIssuer) args.push('--certificate-oidc-issuer', opts.certificateOidcIssuer);

@@ -69,7 +69,9 @@ function parseEnvelope(bytes: Buffer): Envelope {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
-    throw new SlipwayError('SLW_SIGNING_KEY_INVALID', 'the private key is not a cosign key: its PEM body is not the JSON envelope cosign writes', { cause: err });
+    throw new SlipwayError('SLW_SIGNING_KEY_INVALID', 'the private key is not a cosign key: its PEM body is not the JSON envelope cosign writes', {
+      cause: err,
+    });
   }
   const e = json as Partial<Envelope>;
   if (e.kdf?.name !== 'scrypt') throw invalid(`unknown kdf name ${JSON.stringify(e.kdf?.name)} (cosign uses "scrypt")`);
@@ -78,7 +80,8 @@ function parseEnvelope(bytes: Buffer): Envelope {
   if (!p || !ACCEPTED_PARAMS.some((a) => a.N === p.N && a.r === p.r && a.p === p.p)) {
     throw invalid(`unsupported scrypt parameters ${JSON.stringify(p)} (accepted: N=32768, 65536 or 131072 with r=8, p=1)`);
   }
-  if (typeof e.kdf.salt !== 'string' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string') throw invalid('salt, nonce or ciphertext missing');
+  if (typeof e.kdf.salt !== 'string' || typeof e.cipher.nonce !== 'string' || typeof e.ciphertext !== 'string')
+    throw invalid('salt, nonce or ciphertext missing');
   return e as Envelope;
 }
 
@@ -91,7 +94,10 @@ export async function decryptEnvelope(bytes: Buffer, password: Buffer): Promise<
   const opened = nacl.secretbox.open(Buffer.from(envelope.ciphertext, 'base64'), nonce, key);
   key.fill(0);
   if (!opened) {
-    throw new SlipwayError('SLW_SIGNING_KEY_PASSWORD', 'the password does not decrypt this private key (wrong password, or the key file was altered); check the environment variable that holds it');
+    throw new SlipwayError(
+      'SLW_SIGNING_KEY_PASSWORD',
+      'the password does not decrypt this private key (wrong password, or the key file was altered); check the environment variable that holds it',
+    );
   }
   return Buffer.from(opened);
 }

@@ -54,7 +54,9 @@ function algorithmOf(key: KeyObject, what: string): KeyAlgorithm {
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     if (curve === 'prime256v1') return 'ecdsa-p256-sha256';
-    throw keyError(`${what} is an ECDSA key on curve ${curve ?? 'unknown'}; Slipway signs and verifies with P-256 keys (cosign's default): generate one with \`slipway keys generate\``);
+    throw keyError(
+      `${what} is an ECDSA key on curve ${curve ?? 'unknown'}; Slipway signs and verifies with P-256 keys (cosign's default): generate one with \`slipway keys generate\``,
+    );
   }
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
@@ -62,7 +64,9 @@ function algorithmOf(key: KeyObject, what: string): KeyAlgorithm {
     if (bits < 2048) throw keyError(`${what} is a ${bits}-bit RSA key; cosign refuses RSA keys under 2048 bits`);
     return 'rsa-pkcs1v15-sha256';
   }
-  throw keyError(`${what} is a${type === 'ed25519' ? 'n Ed25519' : ` ${type ?? 'unknown'}`} key; Slipway signs and verifies with ECDSA P-256 (cosign's default) or RSA keys`);
+  throw keyError(
+    `${what} is a${type === 'ed25519' ? 'n Ed25519' : ` ${type ?? 'unknown'}`} key; Slipway signs and verifies with ECDSA P-256 (cosign's default) or RSA keys`,
+  );
 }
 
 /** Names a public key: its id for results, its fingerprint for caches. */
@@ -114,7 +118,9 @@ export async function loadPrivateKey(pem: string | Buffer, password: string | Bu
   const block = decodePem(pem);
   if (!block) throw keyError(`${what} is not PEM; a cosign private key starts with -----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----`);
   if (block.type !== PEM_TYPES.sigstorePrivate && block.type !== PEM_TYPES.cosignPrivate) {
-    throw keyError(`${what} has PEM type "${block.type}"; cosign loads "${PEM_TYPES.sigstorePrivate}" or "${PEM_TYPES.cosignPrivate}" (import others with \`cosign import-key-pair\`)`);
+    throw keyError(
+      `${what} has PEM type "${block.type}"; cosign loads "${PEM_TYPES.sigstorePrivate}" or "${PEM_TYPES.cosignPrivate}" (import others with \`cosign import-key-pair\`)`,
+    );
   }
   const der = await decryptEnvelope(block.bytes, Buffer.isBuffer(password) ? password : Buffer.from(password, 'utf8'));
   try {

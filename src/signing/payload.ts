@@ -54,7 +54,8 @@ function goString(s: string): string {
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';
     else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else if (c >= 0xd800 && c <= 0xdfff) out += '\\ufffd'; // a lone surrogate is invalid UTF-8, which Go replaces
+    else if (c >= 0xd800 && c <= 0xdfff)
+      out += '\\ufffd'; // a lone surrogate is invalid UTF-8, which Go replaces
     else out += ch;
   }
   return `${out}"`;

@@ -13,7 +13,10 @@ export function requireDigestRef(ref: string | ImageRef, action: 'sign' | 'verif
   const parsed = typeof ref === 'string' ? parseImageRef(ref) : ref;
   if (!parsed.digest) {
     const shown = typeof ref === 'string' ? ref : formatImageRef(ref);
-    throw new SlipwayError('SLW_SIGNING_BY_DIGEST', `refusing to ${action} ${shown}: name the image by digest (${parsed.registry}/${parsed.repository}@sha256:…), not by tag; \`slipway build\` prints it`);
+    throw new SlipwayError(
+      'SLW_SIGNING_BY_DIGEST',
+      `refusing to ${action} ${shown}: name the image by digest (${parsed.registry}/${parsed.repository}@sha256:…), not by tag; \`slipway build\` prints it`,
+    );
   }
   return parsed as DigestRef;
 }

@@ -53,15 +53,30 @@ export async function signImage(client: RegistryClient, ref: string | ImageRef, 
   const repo = opts.signatureRepository ?? image.repository;
   const payload = simpleSigningPayload(image.registry, image.repository, image.digest, opts.annotations);
   const payloadDigest = sha256Digest(payload);
-  const base = { image: formatImageRef(image), digest: image.digest, signatureRepository: repo, signatureTag: signatureTag(image.digest), payloadDigest, keyFingerprint: key.publicKey.fingerprint };
+  const base = {
+    image: formatImageRef(image),
+    digest: image.digest,
+    signatureRepository: repo,
+    signatureTag: signatureTag(image.digest),
+    payloadDigest,
+    keyFingerprint: key.publicKey.fingerprint,
+  };
 
   const existing = await readSignatureSet(client, repo, image.digest, signal);
   const mine = existing.layers.find((l) => {
     const sig = l.annotations?.[SIGNATURE_ANNOTATION];
-    return l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && l.digest === payloadDigest && sig !== undefined && keysVerifying(payload, sig, [key.publicKey]).length > 0;
+    return (
+      l.mediaType === SIMPLE_SIGNING_MEDIA_TYPE && l.digest === payloadDigest && sig !== undefined && keysVerifying(payload, sig, [key.publicKey]).length > 0
+    );
   });
   if (mine && existing.manifestDigest) {
-    return { ...base, manifestDigest: existing.manifestDigest, signature: mine.annotations![SIGNATURE_ANNOTATION]!, added: false, signatures: existing.layers.length };
+    return {
+      ...base,
+      manifestDigest: existing.manifestDigest,
+      signature: mine.annotations![SIGNATURE_ANNOTATION]!,
+      added: false,
+      signatures: existing.layers.length,
+    };
   }
 
   const signature = signPayload(key, payload);

@@ -24,11 +24,17 @@ export interface SignatureLayer extends Descriptor {
 }
 
 export function signatureLayer(payload: Buffer, signatureB64: string, extra: Record<string, string> = {}): SignatureLayer {
-  return { mediaType: SIMPLE_SIGNING_MEDIA_TYPE, size: payload.length, digest: sha256Digest(payload), annotations: { [SIGNATURE_ANNOTATION]: signatureB64, ...extra } };
+  return {
+    mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+    size: payload.length,
+    digest: sha256Digest(payload),
+    annotations: { [SIGNATURE_ANNOTATION]: signatureB64, ...extra },
+  };
 }
 
 /** Same payload and same signature bytes: the layer a signer wrote, found again. */
-export const sameLayer = (a: Descriptor, b: Descriptor): boolean => a.digest === b.digest && a.annotations?.[SIGNATURE_ANNOTATION] === b.annotations?.[SIGNATURE_ANNOTATION];
+export const sameLayer = (a: Descriptor, b: Descriptor): boolean =>
+  a.digest === b.digest && a.annotations?.[SIGNATURE_ANNOTATION] === b.annotations?.[SIGNATURE_ANNOTATION];
 
 /** The config blob for these layers: Go's struct field order, zero times as Go prints them. */
 export function signatureConfig(layers: readonly Descriptor[], created: Date): Buffer {

@@ -41,7 +41,13 @@ export interface ExpectedClaims {
   identities: readonly string[];
 }
 
-const fail = (payloadDigest: string, identity: string | undefined, reason: string, keyIds: string[] = []): SignatureCheck => ({ payloadDigest, identity, verified: false, keyIds, reason });
+const fail = (payloadDigest: string, identity: string | undefined, reason: string, keyIds: string[] = []): SignatureCheck => ({
+  payloadDigest,
+  identity,
+  verified: false,
+  keyIds,
+  reason,
+});
 
 /**
  * Checks one signature as cosign's verifier does, then the claims: the signature must verify over the
@@ -50,13 +56,20 @@ const fail = (payloadDigest: string, identity: string | undefined, reason: strin
  * image's repository. SIGNATURE_SPEC says cosign ignores docker-reference; Slipway checks it, as
  * containers/image does, so a signature made for one repository cannot be replayed for another.
  */
-export function verifySignature(payload: Buffer, signatureB64: string | undefined, expected: ExpectedClaims, keys: readonly TrustedKey[], payloadDigest = ''): SignatureCheck {
+export function verifySignature(
+  payload: Buffer,
+  signatureB64: string | undefined,
+  expected: ExpectedClaims,
+  keys: readonly TrustedKey[],
+  payloadDigest = '',
+): SignatureCheck {
   if (signatureB64 === undefined) return fail(payloadDigest, undefined, `the layer has no ${SIGNATURE_ANNOTATION} annotation`);
   const parsed = parsePayload(payload);
   const identity = parsed.ok ? parsed.identity : undefined;
   if (keys.length === 0) return fail(payloadDigest, identity, 'no trusted keys were given to verify with');
   const verifying = keysVerifying(payload, signatureB64, keys);
-  if (verifying.length === 0) return fail(payloadDigest, identity, `the signature does not verify with any trusted key (tried ${keys.map((k) => k.id).join(', ')})`);
+  if (verifying.length === 0)
+    return fail(payloadDigest, identity, `the signature does not verify with any trusted key (tried ${keys.map((k) => k.id).join(', ')})`);
   const keyIds = verifying.map((k) => k.id);
   if (!parsed.ok) return fail(payloadDigest, identity, parsed.reason, keyIds);
   if (parsed.digest !== expected.digest) return fail(payloadDigest, identity, `the payload signs ${parsed.digest}, not ${expected.digest}`, keyIds);
@@ -80,8 +93,16 @@ export interface VerifyOptions {
 /** Payloads are a few hundred bytes; anything large is not one. */
 const MAX_PAYLOAD = 1024 * 1024;
 
-async function checkLayer(client: RegistryClient, repo: string, layer: Descriptor, expected: ExpectedClaims, keys: readonly TrustedKey[], signal?: AbortSignal): Promise<SignatureCheck> {
-  if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) return fail(layer.digest, undefined, `layer media type is ${layer.mediaType}, not ${SIMPLE_SIGNING_MEDIA_TYPE}`);
+async function checkLayer(
+  client: RegistryClient,
+  repo: string,
+  layer: Descriptor,
+  expected: ExpectedClaims,
+  keys: readonly TrustedKey[],
+  signal?: AbortSignal,
+): Promise<SignatureCheck> {
+  if (layer.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE)
+    return fail(layer.digest, undefined, `layer media type is ${layer.mediaType}, not ${SIMPLE_SIGNING_MEDIA_TYPE}`);
   let payload: Buffer;
   try {
     // The registry client checks the bytes against the layer digest: a swapped blob fails here.
@@ -100,7 +121,12 @@ async function checkLayer(client: RegistryClient, repo: string, layer: Descripto
  * every simple-signing layer, and says which keys verified or why nothing did. Fails closed: no
  * signatures, no keys or unreadable payloads are "not verified"; registry outages throw.
  */
-export async function verifyImage(client: RegistryClient, ref: string | ImageRef, keys: readonly TrustedKey[], opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyImage(
+  client: RegistryClient,
+  ref: string | ImageRef,
+  keys: readonly TrustedKey[],
+  opts: VerifyOptions = {},
+): Promise<VerifyResult> {
   const image = requireDigestRef(ref, 'verify');
   const repo = opts.signatureRepository ?? image.repository;
   const identities = opts.identities ?? [dockerReference(image.registry, image.repository)];

@@ -69,12 +69,7 @@ export async function createBuild(db: Kysely<Database>, input: NewBuild): Promis
     .returningAll()
     .executeTakeFirst();
   if (inserted) return { build: inserted, created: true };
-  const existing = await db
-    .selectFrom('builds')
-    .selectAll()
-    .where('dedupe_key', '=', key)
-    .where('state', '<>', 'canceled')
-    .executeTakeFirstOrThrow();
+  const existing = await db.selectFrom('builds').selectAll().where('dedupe_key', '=', key).where('state', '<>', 'canceled').executeTakeFirstOrThrow();
   return { build: existing, created: false };
 }
 
@@ -136,7 +131,11 @@ export async function transitionBuild(
 }
 
 export async function updateBuild(db: Kysely<Database>, id: string, patch: BuildPatch): Promise<void> {
-  await db.updateTable('builds').set({ ...patch, updated_at: now() }).where('id', '=', id).execute();
+  await db
+    .updateTable('builds')
+    .set({ ...patch, updated_at: now() })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function getBuild(db: Kysely<Database>, id: string): Promise<BuildRow | undefined> {
@@ -145,7 +144,12 @@ export async function getBuild(db: Kysely<Database>, id: string): Promise<BuildR
 
 export async function getBuilds(db: Kysely<Database>, ids: readonly string[]): Promise<BuildRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('builds').selectAll().where('id', 'in', [...ids]).orderBy('id').execute();
+  return db
+    .selectFrom('builds')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .orderBy('id')
+    .execute();
 }
 
 export interface ListBuildsQuery {
@@ -197,7 +201,12 @@ export async function cancelScope(db: Kysely<Database>, group: { app: string; ta
 
 /** Whether a build that is still queued or running fetches from `cloneUrl` (a stored upload it may still need). */
 export async function activeBuildUses(db: Kysely<Database>, cloneUrl: string): Promise<boolean> {
-  const row = await db.selectFrom('builds').select('id').where('clone_url', '=', cloneUrl).where('state', 'in', [...ACTIVE_BUILD_STATES]).executeTakeFirst();
+  const row = await db
+    .selectFrom('builds')
+    .select('id')
+    .where('clone_url', '=', cloneUrl)
+    .where('state', 'in', [...ACTIVE_BUILD_STATES])
+    .executeTakeFirst();
   return row !== undefined;
 }
 

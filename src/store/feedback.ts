@@ -70,7 +70,16 @@ export interface NewApproval {
 export async function recordApproval(db: Kysely<Database>, a: NewApproval): Promise<void> {
   await db
     .insertInto('preview_approvals')
-    .values({ app: a.app, pr_number: a.prNumber, forge: a.forge, repo: a.repo, approved_by: a.approvedBy, via: a.via, commit_sha: a.commit, approved_at: now() })
+    .values({
+      app: a.app,
+      pr_number: a.prNumber,
+      forge: a.forge,
+      repo: a.repo,
+      approved_by: a.approvedBy,
+      via: a.via,
+      commit_sha: a.commit,
+      approved_at: now(),
+    })
     .onConflict((oc) => oc.columns(['app', 'pr_number']).doNothing())
     .execute();
 }

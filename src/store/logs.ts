@@ -21,12 +21,5 @@ export async function appendLog(db: Kysely<Database>, entry: NewLogLine): Promis
 }
 
 export async function logsAfter(db: Kysely<Database>, buildId: string, afterId = 0, limit = 1000): Promise<BuildLogRow[]> {
-  return db
-    .selectFrom('build_logs')
-    .selectAll()
-    .where('build_id', '=', buildId)
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  return db.selectFrom('build_logs').selectAll().where('build_id', '=', buildId).where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }

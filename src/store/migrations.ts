@@ -12,9 +12,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
   const serial = (db: Kysely<unknown>, table: string) =>
     db.schema
       .createTable(table)
-      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (col) =>
-        dialect === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey(),
-      );
+      .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigserial', (col) => (dialect === 'sqlite' ? col.primaryKey().autoIncrement() : col.primaryKey()));
 
   const migrations: Record<string, Migration> = {
     '0001_backbone': {
@@ -63,13 +61,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
           .execute();
         // The same (app, target, commit) makes one build, unless that build was canceled (a later push
         // of the same commit after it was superseded must build again).
-        await db.schema
-          .createIndex('builds_dedupe')
-          .on('builds')
-          .column('dedupe_key')
-          .unique()
-          .where(sql.ref('state'), '<>', 'canceled')
-          .execute();
+        await db.schema.createIndex('builds_dedupe').on('builds').column('dedupe_key').unique().where(sql.ref('state'), '<>', 'canceled').execute();
         await db.schema.createIndex('builds_app_created').on('builds').columns(['app', 'created_at']).execute();
         await db.schema.createIndex('builds_scope').on('builds').columns(['app', 'target', 'scope', 'state']).execute();
         await db.schema.createIndex('builds_state').on('builds').columns(['state', 'created_at']).execute();

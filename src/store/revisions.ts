@@ -17,11 +17,25 @@ export interface NewRevision {
  */
 export async function createRevision(db: Kysely<Database>, r: NewRevision): Promise<RevisionRow> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const top = await db.selectFrom('revisions').select((eb) => eb.fn.max('n').as('n')).where('app', '=', r.app).executeTakeFirst();
+    const top = await db
+      .selectFrom('revisions')
+      .select((eb) => eb.fn.max('n').as('n'))
+      .where('app', '=', r.app)
+      .executeTakeFirst();
     const n = Number(top?.n ?? 0) + 1;
     const row = await db
       .insertInto('revisions')
-      .values({ name: `${r.app}-${n}`, app: r.app, target: r.target, n, digest: r.digest, build_id: r.buildId, commit_sha: r.commit, state: 'created', created_at: now() })
+      .values({
+        name: `${r.app}-${n}`,
+        app: r.app,
+        target: r.target,
+        n,
+        digest: r.digest,
+        build_id: r.buildId,
+        commit_sha: r.commit,
+        state: 'created',
+        created_at: now(),
+      })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();

@@ -92,7 +92,11 @@ export async function listRuntimeEvents(db: Kysely<Database>, q: RuntimeEventQue
 
 /** The Engine time of the last line stored for a container: where following it again resumes. */
 export async function lastRuntimeEventAt(db: Kysely<Database>, container: string): Promise<string | undefined> {
-  const row = await db.selectFrom('runtime_events').select((eb) => eb.fn.max('last_at').as('at')).where('container', '=', container).executeTakeFirst();
+  const row = await db
+    .selectFrom('runtime_events')
+    .select((eb) => eb.fn.max('last_at').as('at'))
+    .where('container', '=', container)
+    .executeTakeFirst();
   return row?.at ?? undefined;
 }
 

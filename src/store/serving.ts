@@ -34,7 +34,10 @@ export async function getRevision(db: Kysely<Database>, app: string, name: strin
 }
 
 /** The live revision a build already made on a target (promotion is idempotent per build and digest). */
-export async function findRevisionForBuild(db: Kysely<Database>, q: { app: string; target: string; buildId: string; digest: string }): Promise<RevisionRow | undefined> {
+export async function findRevisionForBuild(
+  db: Kysely<Database>,
+  q: { app: string; target: string; buildId: string; digest: string },
+): Promise<RevisionRow | undefined> {
   return db
     .selectFrom('revisions')
     .selectAll()

@@ -20,7 +20,10 @@ export function imageDigest(image: string): Digest {
   const at = image.lastIndexOf('@');
   const digest = at > 0 ? image.slice(at + 1) : '';
   if (!isDigest(digest)) {
-    throw new SlipwayError('SLW_REGISTRY_REFERENCE', `"${image}" is not an image by digest: write it as registry/repo@sha256:<64 hex> (slipway build prints it)`);
+    throw new SlipwayError(
+      'SLW_REGISTRY_REFERENCE',
+      `"${image}" is not an image by digest: write it as registry/repo@sha256:<64 hex> (slipway build prints it)`,
+    );
   }
   return digest;
 }

@@ -51,7 +51,7 @@ export async function sweepPreviews(sweep: PreviewSweep): Promise<SweptPreview[]
         if (!(await isOpen(number))) reason = `${previews.label(number)} is no longer open`;
       } catch (err) {
         // Unknown is not closed: keep the preview and ask again on the next sweep.
-        logger.warn({ err, app, tag }, 'could not ask the forge whether a preview\'s change request is open; keeping it');
+        logger.warn({ err, app, tag }, "could not ask the forge whether a preview's change request is open; keeping it");
       }
     }
     if (reason === undefined) continue;

@@ -23,9 +23,7 @@ const describe = (r: Revision) => `${r.name} (commit ${r.build?.commit.slice(0, 
 
 /** The revisions serving the scope: the tag's revision, or every revision taking a share of the app's traffic. */
 function servingNow(status: AppStatus, tag: string | undefined): Revision[] {
-  const names = new Set(
-    status.traffic.filter((t) => (tag ? t.tag === tag : t.percent > 0)).flatMap((t) => (t.revisionName ? [t.revisionName] : [])),
-  );
+  const names = new Set(status.traffic.filter((t) => (tag ? t.tag === tag : t.percent > 0)).flatMap((t) => (t.revisionName ? [t.revisionName] : [])));
   return status.revisions.filter((r) => names.has(r.name));
 }
 
@@ -62,7 +60,12 @@ export async function promoteThrough(target: ServingTarget, state: ServingState,
     if (existing?.promotedAt && !request.tag) {
       // Promoted once, and someone moved traffic away since (slipway rollback / traffic): a retried job
       // must not undo that decision.
-      return { revision: existing.name, ...urls, moved: false, reason: `${existing.name} was promoted at ${existing.promotedAt} and traffic was moved away since; not moving it back` };
+      return {
+        revision: existing.name,
+        ...urls,
+        moved: false,
+        reason: `${existing.name} was promoted at ${existing.promotedAt} and traffic was moved away since; not moving it back`,
+      };
     }
 
     const revision =

@@ -23,7 +23,10 @@ export const targetKinds = (): TargetKind[] => Object.keys(FACTORIES) as TargetK
 export function createTarget(name: string, settings: TargetSettings, deps: TargetDeps): ServingTarget {
   const factory = FACTORIES[settings.kind] as Factory<TargetSettings> | undefined;
   if (!factory) {
-    throw new SlipwayError('SLW_TARGET_UNKNOWN', `target ${name} is of kind ${settings.kind}, which this Slipway cannot serve yet (kinds: ${targetKinds().join(', ')})`);
+    throw new SlipwayError(
+      'SLW_TARGET_UNKNOWN',
+      `target ${name} is of kind ${settings.kind}, which this Slipway cannot serve yet (kinds: ${targetKinds().join(', ')})`,
+    );
   }
   return factory(name, settings, deps);
 }
@@ -36,7 +39,10 @@ export function createTargets(targets: Record<string, TargetSettings>, deps: Tar
   const made = new Map<string, ServingTarget>();
   for (const [name, settings] of Object.entries(targets)) {
     if (!FACTORIES[settings.kind]) {
-      deps.logger.warn({ target: name, kind: settings.kind }, `target ${name}: kind ${settings.kind} is not available in this Slipway; its apps are not served`);
+      deps.logger.warn(
+        { target: name, kind: settings.kind },
+        `target ${name}: kind ${settings.kind} is not available in this Slipway; its apps are not served`,
+      );
       continue;
     }
     // Each target binds its own name to the logger (StoredTarget), so it is not bound here as well.

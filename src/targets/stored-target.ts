@@ -1,7 +1,17 @@
 import { isSlipwayError, SlipwayError } from '../core/errors.js';
 import { promoteThrough } from './promote.js';
 import { appStatus, validateTraffic, withoutTag } from './traffic.js';
-import type { AppStatus, DeployOptions, PromoteRequest, PromoteResult, Revision, ServingTarget, SetTrafficOptions, TargetDeps, TrafficTarget } from './types.js';
+import type {
+  AppStatus,
+  DeployOptions,
+  PromoteRequest,
+  PromoteResult,
+  Revision,
+  ServingTarget,
+  SetTrafficOptions,
+  TargetDeps,
+  TrafficTarget,
+} from './types.js';
 
 /**
  * What every target built on Slipway's store shares: status, traffic changes (validated, then
@@ -49,7 +59,10 @@ export abstract class StoredTarget implements ServingTarget {
     const current = route?.generation ?? 0;
     const expected = options.expectedGeneration ?? current;
     if (expected !== current || !(await this.state.putRoute(app, this.name, normalized, expected))) {
-      throw new SlipwayError('SLW_TRAFFIC_CONFLICT', `the traffic of app ${app} changed while this change was being made; read it again (slipway revisions ${app}) and retry`);
+      throw new SlipwayError(
+        'SLW_TRAFFIC_CONFLICT',
+        `the traffic of app ${app} changed while this change was being made; read it again (slipway revisions ${app}) and retry`,
+      );
     }
     this.logger.info({ app, traffic: normalized }, 'traffic set');
     await this.trafficChanged(app);
@@ -85,7 +98,10 @@ export abstract class StoredTarget implements ServingTarget {
     const status = await this.status(app);
     const uses = status.traffic.filter((t) => t.revisionName === name);
     if (uses.length) {
-      throw new SlipwayError('SLW_REVISION_IN_USE', `revision ${name} is in the traffic of app ${app} (${uses.map((t) => (t.tag ? `tag ${t.tag}` : `${t.percent}%`)).join(', ')}); move traffic and tags off it first (slipway traffic)`);
+      throw new SlipwayError(
+        'SLW_REVISION_IN_USE',
+        `revision ${name} is in the traffic of app ${app} (${uses.map((t) => (t.tag ? `tag ${t.tag}` : `${t.percent}%`)).join(', ')}); move traffic and tags off it first (slipway traffic)`,
+      );
     }
     await this.state.updateRevision(app, name, { state: 'deleted' });
     await this.release(app, name);

@@ -20,7 +20,12 @@ export function latestReady(revisions: readonly Revision[]): Revision | undefine
  * Checks a traffic block against the app's revisions and returns it normalized (exactly one of
  * `revision` / `latestRevision: true` per entry). Every problem is reported at once.
  */
-export function validateTraffic(app: string, traffic: readonly TrafficTarget[], revisions: readonly Revision[], options: { allowEmpty?: boolean } = {}): TrafficTarget[] {
+export function validateTraffic(
+  app: string,
+  traffic: readonly TrafficTarget[],
+  revisions: readonly Revision[],
+  options: { allowEmpty?: boolean } = {},
+): TrafficTarget[] {
   // Taking the last preview off an app that never served its main URL leaves nothing to route: valid then.
   if (traffic.length === 0 && options.allowEmpty) return [];
   const problems: string[] = [];
@@ -32,7 +37,8 @@ export function validateTraffic(app: string, traffic: readonly TrafficTarget[], 
     const where = `entry ${i + 1}`;
     const latest = t.latestRevision === true;
     if (latest === (t.revision !== undefined)) problems.push(`${where} must name exactly one of revision and latestRevision: true`);
-    if (!Number.isInteger(t.percent) || t.percent < 0 || t.percent > 100) problems.push(`${where}: percent ${String(t.percent)} must be a whole number from 0 to 100`);
+    if (!Number.isInteger(t.percent) || t.percent < 0 || t.percent > 100)
+      problems.push(`${where}: percent ${String(t.percent)} must be a whole number from 0 to 100`);
     else sum += t.percent;
     if (t.revision !== undefined) {
       const r = byName.get(t.revision);
@@ -45,12 +51,17 @@ export function validateTraffic(app: string, traffic: readonly TrafficTarget[], 
       if (tags.has(t.tag)) problems.push(`${where}: tag "${t.tag}" is used twice`);
       tags.add(t.tag);
     }
-    return { ...(latest ? { latestRevision: true } : { revision: t.revision }), percent: t.percent, ...(t.tag !== undefined ? { tag: t.tag } : {}) } as TrafficTarget;
+    return {
+      ...(latest ? { latestRevision: true } : { revision: t.revision }),
+      percent: t.percent,
+      ...(t.tag !== undefined ? { tag: t.tag } : {}),
+    } as TrafficTarget;
   });
   // An app that only has previews so far (every entry tagged, all at 0%) serves nothing at its own URL
   // yet; any other block must give the app all of its traffic.
   const previewsOnly = sum === 0 && normalized.length > 0 && normalized.every((t) => t.tag !== undefined);
-  if (sum !== 100 && !previewsOnly && problems.every((p) => !p.includes('percent'))) problems.push(`percents sum to ${sum}; they must sum to 100 (tags may carry 0)`);
+  if (sum !== 100 && !previewsOnly && problems.every((p) => !p.includes('percent')))
+    problems.push(`percents sum to ${sum}; they must sum to 100 (tags may carry 0)`);
   if (problems.length) throw invalid(app, problems.join('; '));
   return normalized;
 }

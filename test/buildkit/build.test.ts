@@ -57,7 +57,9 @@ describe('buildImage against Docker Engine BuildKit', () => {
     const image = await pullImage(b.repository, result.digest);
     expect(image.files.get('app')?.toString()).toBe('compiled\n');
     expect(image.files.has('tester')).toBe(false);
-    expect(result.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[builder 2/2] RUN mkdir -p /out && echo compiled > /out/app', '[stage-2 2/2] COPY --from=builder /out/app /app']));
+    expect(result.steps.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['[builder 2/2] RUN mkdir -p /out && echo compiled > /out/app', '[stage-2 2/2] COPY --from=builder /out/app /app']),
+    );
     expect(result.steps.every((s) => s.error === null)).toBe(true);
 
     const tester = await b.run({ target: 'tester', tag: 'tester' });

@@ -15,7 +15,11 @@ describe('slipway build', () => {
     });
     cleanups.push(ctx.cleanup);
     const repository = uniqueRepository('cli');
-    const r = await cli(['build', '.', '--image', `${repository}:dev`, '-f', 'app/Containerfile', '--build-arg', 'FLAVOUR=vanilla', '--secret', 'id=tok,env=TOK'], ctx.dir, { TOK: 'from-env' });
+    const r = await cli(
+      ['build', '.', '--image', `${repository}:dev`, '-f', 'app/Containerfile', '--build-arg', 'FLAVOUR=vanilla', '--secret', 'id=tok,env=TOK'],
+      ctx.dir,
+      { TOK: 'from-env' },
+    );
     expect(r.stderr).toContain(`pushed ${repository}:dev`);
     expect(r.code).toBe(0);
     const [image, digest] = r.stdout.trim().split('@');

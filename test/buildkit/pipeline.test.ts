@@ -20,7 +20,10 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     // One app name per test: its image repository is <registry>/slipway/<app>.
     const app = `bk-${randomBytes(4).toString('hex')}`;
     const rt = await startTestRuntime({
-      config: { registry: { url: REGISTRY, namespace: 'slipway' }, apps: [{ name: app, repo: `github:octo/${app}`, cloneUrl: repo.bare, branches: { main: 'local' } }] },
+      config: {
+        registry: { url: REGISTRY, namespace: 'slipway' },
+        apps: [{ name: app, repo: `github:octo/${app}`, cloneUrl: repo.bare, branches: { main: 'local' } }],
+      },
     });
     cleanups.push(() => rt.stop());
     return { repo, rt, app };
@@ -31,10 +34,14 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
     expect(res.statusCode).toBe(202);
     const id = res.json().builds[0].id as string;
-    return waitFor(async () => {
-      const b = await getBuild(rt.store.db, id);
-      return b && [FINAL_STATE, 'failed', 'canceled'].includes(b.state) ? b : undefined;
-    }, 'the build to end', 60_000);
+    return waitFor(
+      async () => {
+        const b = await getBuild(rt.store.db, id);
+        return b && [FINAL_STATE, 'failed', 'canceled'].includes(b.state) ? b : undefined;
+      },
+      'the build to end',
+      60_000,
+    );
   }
 
   it('a push ends with the image in the registry by digest, and its steps and logs in the API and `slipway logs`', async () => {
@@ -65,16 +72,28 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     expect(image.files.get('message.txt')?.toString()).toBe(`built by slipway for ${app}\n`);
     expect(JSON.parse(stages[2]!.output!)).toMatchObject({ digest: build.digest, source: built.image });
     // The short-commit tag, for humans, ends on the protected image.
-    const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, { method: 'HEAD', headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    const tagged = await fetch(`${REGISTRY}/v2/slipway/${app}/manifests/${sha.slice(0, 12)}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
     expect(tagged.headers.get('docker-content-digest')).toBe(build.digest);
 
-    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as { state: string; digest: string; steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[] };
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as {
+      state: string;
+      digest: string;
+      steps: { name: string; cached: boolean; durationMs: number | null; error: string | null }[];
+    };
     expect(view).toMatchObject({ state: FINAL_STATE, digest: build.digest });
     expect(view.steps.map((s) => s.name)).toEqual(expect.arrayContaining(['[3/4] COPY message.txt /message.txt', '[4/4] RUN cat /message.txt']));
     expect(view.steps.every((s) => s.error === null)).toBe(true);
 
     const lines = (await logsAfter(rt.store.db, build.id)).map((l) => l.line);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^#\d+ \[4\/4\] RUN cat \/message\.txt$/), expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`))]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^#\d+ \[4\/4\] RUN cat \/message\.txt$/),
+        expect.stringMatching(new RegExp(`^#\\d+ built by slipway for ${app}$`)),
+      ]),
+    );
     expect(lines).toContain(`pushed ${repository}@${built.digest} (${repository}:${sha.slice(0, 12)})`);
     expect(lines.at(-1)).toBe(`build ${FINAL_STATE}`);
 
@@ -91,7 +110,9 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_STEP_FAILED', attempts: 1, digest: null });
     expect(build.error_message).toContain('step [2/2] RUN echo about to fail && exit 7 failed');
     expect(build.error_message).toContain('about to fail');
-    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as { steps: { name: string; error: string | null }[] };
+    const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as {
+      steps: { name: string; error: string | null }[];
+    };
     expect(view.steps.find((s) => s.name.startsWith('[2/2] RUN'))?.error).toMatch(/exit code: 7/);
   });
 

@@ -3,7 +3,16 @@ import { ProgressTracker } from '../../src/buildkit/progress.js';
 import type { StatusResponse, Vertex } from '../../src/buildkit/types.js';
 
 const ts = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
-const vertex = (digest: string, name: string, extra: Partial<Vertex> = {}): Vertex => ({ digest, inputs: [], name, cached: false, started: null, completed: null, error: '', ...extra });
+const vertex = (digest: string, name: string, extra: Partial<Vertex> = {}): Vertex => ({
+  digest,
+  inputs: [],
+  name,
+  cached: false,
+  started: null,
+  completed: null,
+  error: '',
+  ...extra,
+});
 const status = (part: Partial<StatusResponse>): StatusResponse => ({ vertexes: [], statuses: [], logs: [], ...part });
 const log = (vertexDigest: string, text: string) => ({ vertex: vertexDigest, timestamp: null, stream: 1, msg: Buffer.from(text) });
 
@@ -16,9 +25,22 @@ describe('ProgressTracker', () => {
     t.handle(status({ vertexes: [vertex('sha256:b', '[2/3] RUN make', { started: ts(2000) })] }));
     t.handle(status({ logs: [log('sha256:b', 'compil'), log('sha256:b', 'ing\nlinking')] }));
     t.handle(status({ vertexes: [vertex('sha256:b', '[2/3] RUN make', { started: ts(2000), completed: ts(3500) })], logs: [log('sha256:b', '\n')] }));
-    t.handle(status({ vertexes: [vertex('sha256:c', '[3/3] COPY x /', { started: ts(4000), completed: ts(4000), error: 'failed to compute cache key: "/x" not found' })] }));
+    t.handle(
+      status({
+        vertexes: [vertex('sha256:c', '[3/3] COPY x /', { started: ts(4000), completed: ts(4000), error: 'failed to compute cache key: "/x" not found' })],
+      }),
+    );
     t.finish();
-    expect(lines).toEqual(['#1 [1/3] FROM base', '#1 CACHED', '#2 [2/3] RUN make', '#2 compiling', '#2 linking', '#2 DONE 1.5s', '#3 [3/3] COPY x /', '#3 ERROR: failed to compute cache key: "/x" not found']);
+    expect(lines).toEqual([
+      '#1 [1/3] FROM base',
+      '#1 CACHED',
+      '#2 [2/3] RUN make',
+      '#2 compiling',
+      '#2 linking',
+      '#2 DONE 1.5s',
+      '#3 [3/3] COPY x /',
+      '#3 ERROR: failed to compute cache key: "/x" not found',
+    ]);
     expect(t.steps()).toMatchObject([
       { index: 1, name: '[1/3] FROM base', cached: true, durationMs: 0, error: null },
       { index: 2, name: '[2/3] RUN make', cached: false, startedAt: '1970-01-01T00:00:02.000Z', completedAt: '1970-01-01T00:00:03.500Z', durationMs: 1500 },

@@ -24,7 +24,7 @@ describe('walkContext (fsutil sender order and filters)', () => {
   }
 
   it('lists parents first and entries sorted by their bytes, as Go walks', async () => {
-    const root = tree({ 'b.txt': 'b', 'a/z': 'z', 'a.txt': 'a', 'a/b/c': 'c', B: 'B', 'é': 'e' });
+    const root = tree({ 'b.txt': 'b', 'a/z': 'z', 'a.txt': 'a', 'a/b/c': 'c', B: 'B', é: 'e' });
     const paths = (await walkContext(root)).map((e) => e.stat.path);
     // "B" (0x42) sorts before lower case; "a" before "a.txt" because "a" is a prefix; é (0xc3…) last.
     expect(paths).toEqual(['B', 'a', 'a/b', 'a/b/c', 'a/z', 'a.txt', 'b.txt', 'é']);
@@ -57,7 +57,10 @@ describe('walkContext (fsutil sender order and filters)', () => {
 
   it('applies include patterns (how the frontend asks for the Dockerfile alone)', async () => {
     const root = tree({ Dockerfile: '', 'Dockerfile.dockerignore': '', 'src/a': '', 'sub/Dockerfile': '' });
-    expect((await walkContext(root, { include: ['Dockerfile', 'Dockerfile.dockerignore'] })).map((e) => e.stat.path)).toEqual(['Dockerfile', 'Dockerfile.dockerignore']);
+    expect((await walkContext(root, { include: ['Dockerfile', 'Dockerfile.dockerignore'] })).map((e) => e.stat.path)).toEqual([
+      'Dockerfile',
+      'Dockerfile.dockerignore',
+    ]);
     expect((await walkContext(root, { include: ['sub/Dockerfile'] })).map((e) => e.stat.path)).toEqual(['sub', 'sub/Dockerfile']);
   });
 

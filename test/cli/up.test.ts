@@ -53,10 +53,16 @@ describe('`slipway up` end to end (real processes, Redis, SQLite, git)', () => {
     const again = await fetch(`${server}/webhooks/github`, { method: 'POST', headers: req.headers, body: req.body });
     expect(((await again.json()) as { duplicate: boolean }).duplicate).toBe(true);
 
-    const builds = await waitFor(async () => {
-      const body = (await (await fetch(`${server}/api/v1/builds?app=hello`, { headers: localAuth(dir) })).json()) as { builds: { id: string; state: string; commit: string }[] };
-      return body.builds.every((b) => b.state === FINAL_STATE) && body.builds.length > 0 ? body.builds : undefined;
-    }, 'the build to reach built', 60_000);
+    const builds = await waitFor(
+      async () => {
+        const body = (await (await fetch(`${server}/api/v1/builds?app=hello`, { headers: localAuth(dir) })).json()) as {
+          builds: { id: string; state: string; commit: string }[];
+        };
+        return body.builds.every((b) => b.state === FINAL_STATE) && body.builds.length > 0 ? body.builds : undefined;
+      },
+      'the build to reach built',
+      60_000,
+    );
     expect(builds).toHaveLength(1);
     expect(builds[0]!.commit).toBe(sha);
 

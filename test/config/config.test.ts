@@ -91,12 +91,18 @@ describe('config', () => {
   });
 
   it('names a target an app uses but nobody defined', () => {
-    const message = problems(() => loadConfig({ env: { SLIPWAY_APPS: JSON.stringify([{ name: 'a', repo: 'github:o/a', branches: { main: 'prod' } }]) }, cwd: dir }));
+    const message = problems(() =>
+      loadConfig({ env: { SLIPWAY_APPS: JSON.stringify([{ name: 'a', repo: 'github:o/a', branches: { main: 'prod' } }]) }, cwd: dir }),
+    );
     expect(message).toContain('apps.0.branches.main: target "prod" is not defined under targets (defined: local)');
   });
 
   it.each([
-    ['an env number that is not one', { SLIPWAY_BUILDS_CONCURRENCY: 'lots' }, 'builds.concurrency: expected a number, got "lots" (from SLIPWAY_BUILDS_CONCURRENCY)'],
+    [
+      'an env number that is not one',
+      { SLIPWAY_BUILDS_CONCURRENCY: 'lots' },
+      'builds.concurrency: expected a number, got "lots" (from SLIPWAY_BUILDS_CONCURRENCY)',
+    ],
     ['env JSON that does not parse', { SLIPWAY_APPS: '[{' }, 'apps: expected JSON'],
   ])('refuses %s', (_n, env, expected) => {
     expect(problems(() => loadConfig({ env, cwd: dir }))).toContain(expected);
@@ -112,7 +118,9 @@ describe('config', () => {
   it('derives env names mechanically from key paths', () => {
     expect(envName(['github', 'webhookSecret'])).toBe('SLIPWAY_GITHUB_WEBHOOK_SECRET');
     const names = envKeys(configSchema).map((k) => k.env);
-    expect(names).toEqual(expect.arrayContaining(['SLIPWAY_SERVER_PUBLIC_URL', 'SLIPWAY_GITLAB_WEBHOOK_TOKEN', 'SLIPWAY_BUILDS_LOCK_DURATION', 'SLIPWAY_APPS', 'SLIPWAY_TARGETS']));
+    expect(names).toEqual(
+      expect.arrayContaining(['SLIPWAY_SERVER_PUBLIC_URL', 'SLIPWAY_GITLAB_WEBHOOK_TOKEN', 'SLIPWAY_BUILDS_LOCK_DURATION', 'SLIPWAY_APPS', 'SLIPWAY_TARGETS']),
+    );
   });
 
   it.each([
@@ -139,7 +147,12 @@ describe('config', () => {
     const sink = new Writable({ write: (chunk, _e, cb) => ((logged += chunk.toString()), cb()) });
     const prefix = uniquePrefix();
     const { config } = loadConfig({
-      env: { SLIPWAY_GITHUB_WEBHOOK_SECRET: 'very-secret-value', SLIPWAY_REDIS: TEST_REDIS_URL, SLIPWAY_REDIS_PREFIX: prefix, SLIPWAY_DATABASE: 'sqlite::memory:' },
+      env: {
+        SLIPWAY_GITHUB_WEBHOOK_SECRET: 'very-secret-value',
+        SLIPWAY_REDIS: TEST_REDIS_URL,
+        SLIPWAY_REDIS_PREFIX: prefix,
+        SLIPWAY_DATABASE: 'sqlite::memory:',
+      },
       cwd: dir,
     });
     const rt = await startRuntime({ config, logger: createLogger({ level: 'info', destination: sink }), server: false, worker: false, cwd: dir });

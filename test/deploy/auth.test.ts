@@ -40,7 +40,7 @@ describe('API auth and uploads', () => {
       body,
     });
 
-  it('accepts a static token and a valid OIDC token for the app\'s repository, answering 202 with the build', async () => {
+  it("accepts a static token and a valid OIDC token for the app's repository, answering 202 with the build", async () => {
     const res = await upload(STATIC_TOKEN);
     expect(res.status).toBe(202);
     const build = (await res.json()) as { id: string; trigger: string; commit: string; state: string; sender: string; target: string };
@@ -59,7 +59,10 @@ describe('API auth and uploads', () => {
     ['a wrong audience', async () => issuer.token({ aud: 'someone-else' })],
     ['an expired token', async () => issuer.token({}, { expiresIn: Math.floor(Date.now() / 1000) - 600 })],
     ['a key the issuer does not publish', async () => issuer.token({}, { unknownKey: true })],
-    ['alg: none', async () => unsecuredToken({ iss: issuer.url, aud: 'slipway', repository: 'octo/hello', sub: 'x', exp: Math.floor(Date.now() / 1000) + 300 })],
+    [
+      'alg: none',
+      async () => unsecuredToken({ iss: issuer.url, aud: 'slipway', repository: 'octo/hello', sub: 'x', exp: Math.floor(Date.now() / 1000) + 300 }),
+    ],
   ])('refuses %s with 401 problem+json that echoes nothing', async (_what, make) => {
     const token = await make();
     const res = await upload(token);
@@ -78,7 +81,11 @@ describe('API auth and uploads', () => {
   });
 
   it('guards every write route under /api/v1, and reads too unless api.publicReads is set', async () => {
-    const traffic = await fetch(`${rt.url}/api/v1/apps/hello/traffic`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"traffic":[]}' });
+    const traffic = await fetch(`${rt.url}/api/v1/apps/hello/traffic`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"traffic":[]}',
+    });
     expect(traffic.status).toBe(401);
     expect((await fetch(`${rt.url}/api/v1/builds`)).status).toBe(401);
     expect((await fetch(`${rt.url}/api/v1/apps`)).status).toBe(401);
@@ -88,9 +95,23 @@ describe('API auth and uploads', () => {
   });
 
   it.each([
-    ['an escaping symlink', [{ name: 'Dockerfile', content: 'FROM scratch\n' }, { name: 'etc', type: 'symlink' as const, linkname: '../../../etc' }], 'etc'],
+    [
+      'an escaping symlink',
+      [
+        { name: 'Dockerfile', content: 'FROM scratch\n' },
+        { name: 'etc', type: 'symlink' as const, linkname: '../../../etc' },
+      ],
+      'etc',
+    ],
     ['an absolute symlink', [{ name: 'passwd', type: 'symlink' as const, linkname: '/etc/passwd' }], 'passwd'],
-    ['a chain of links that escapes', [{ name: 'x', type: 'symlink' as const, linkname: '.' }, { name: 'x/l', type: 'symlink' as const, linkname: '../y' }], 'x/l'],
+    [
+      'a chain of links that escapes',
+      [
+        { name: 'x', type: 'symlink' as const, linkname: '.' },
+        { name: 'x/l', type: 'symlink' as const, linkname: '../y' },
+      ],
+      'x/l',
+    ],
     ['a path with ..', [{ name: '../evil', content: 'x' }], '../evil'],
     ['an absolute path', [{ name: '/tmp/evil', content: 'x' }], '/tmp/evil'],
     ['a hard link out of the context', [{ name: 'h', type: 'link' as const, linkname: '../../etc/shadow' }], 'h'],
@@ -102,7 +123,10 @@ describe('API auth and uploads', () => {
 
   it('refuses a small upload that unpacks past api.uploadUnpackedLimit (a gzip bomb: 413), storing nothing', async () => {
     // 8 MiB of zeros compress to a few KiB: under uploadLimit, far over the unpacked limit.
-    const bomb = await makeTar([{ name: 'Dockerfile', content: 'FROM scratch\n' }, { name: 'zeros.bin', content: '\0'.repeat(8 * 1024 * 1024) }]);
+    const bomb = await makeTar([
+      { name: 'Dockerfile', content: 'FROM scratch\n' },
+      { name: 'zeros.bin', content: '\0'.repeat(8 * 1024 * 1024) },
+    ]);
     expect(bomb.length).toBeLessThan(64 * 1024);
     const uploads = resolve(rt.dir, rt.config.dataDir, 'uploads');
     const before = existsSync(uploads) ? readdirSync(uploads) : [];
@@ -117,7 +141,11 @@ describe('API auth and uploads', () => {
   it('refuses uploads over api.uploadLimit (413) and other content types (415)', async () => {
     const big = Buffer.alloc(100 * 1024, 1);
     expect((await upload(STATIC_TOKEN, big)).status).toBe(413);
-    const json = await fetch(`${rt.url}/api/v1/apps/hello/builds`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${STATIC_TOKEN}` }, body: '{}' });
+    const json = await fetch(`${rt.url}/api/v1/apps/hello/builds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${STATIC_TOKEN}` },
+      body: '{}',
+    });
     expect(json.status).toBe(415);
   });
 });

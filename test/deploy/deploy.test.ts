@@ -46,10 +46,14 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
   });
 
   const ended = (id: string) =>
-    waitFor(async () => {
-      const b = await getBuild(rt.store.db, id);
-      return b && [FINAL_STATE, 'failed', 'canceled', 'rejected'].includes(b.state) ? b : undefined;
-    }, `build ${id} to end`, 120_000);
+    waitFor(
+      async () => {
+        const b = await getBuild(rt.store.db, id);
+        return b && [FINAL_STATE, 'failed', 'canceled', 'rejected'].includes(b.state) ? b : undefined;
+      },
+      `build ${id} to end`,
+      120_000,
+    );
 
   it('`slipway login` stores the token (0600) and `slipway deploy` uploads a directory that builds to the end', async () => {
     const env = { XDG_CONFIG_HOME: join(home, 'config'), HOME: home, SLIPWAY_TOKEN: '' };
@@ -78,7 +82,7 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
   }, 180_000);
 
   it('`slipway deploy <image@digest>` promotes an image Slipway protected and signed, through the gates and nothing else', async () => {
-    const first = (await rt.store.db.selectFrom('builds').selectAll().where('app', '=', app).where('trigger', '=', 'upload').executeTakeFirstOrThrow());
+    const first = await rt.store.db.selectFrom('builds').selectAll().where('app', '=', app).where('trigger', '=', 'upload').executeTakeFirstOrThrow();
     const inject = (await listStages(rt.store.db, first.id)).find((s) => s.stage === 'inject');
     const { image, source } = JSON.parse(inject!.output!) as { image: string; source: string };
     const env = { SLIPWAY_TOKEN: STATIC_TOKEN };
@@ -112,14 +116,21 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
     expect(signedOnly.output()).toMatch(/rejected at the promote gate: sha256:[0-9a-f]{64} does not carry Slipway's micro-enforcer/);
 
     // By tag is refused before anything is queued.
-    const byTag = await fetch(`${rt.url}/api/v1/apps/${app}/promotions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${STATIC_TOKEN}` }, body: JSON.stringify({ image: `${REGISTRY}/slipway/${app}:latest` }) });
+    const byTag = await fetch(`${rt.url}/api/v1/apps/${app}/promotions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${STATIC_TOKEN}` },
+      body: JSON.stringify({ image: `${REGISTRY}/slipway/${app}:latest` }),
+    });
     expect(byTag.status).toBe(400);
     expect(byTag.headers.get('content-type')).toContain('application/problem+json');
     expect(((await byTag.json()) as { detail: string }).detail).toContain('names no digest: promote by digest');
   }, 180_000);
 
   it('`slipway deploy` without a token is refused', async () => {
-    const deploy = spawnSlipway(['--server', rt.url, 'deploy', home, '--app', app], { cwd: home, env: { XDG_CONFIG_HOME: join(home, 'none'), SLIPWAY_TOKEN: '' } });
+    const deploy = spawnSlipway(['--server', rt.url, 'deploy', home, '--app', app], {
+      cwd: home,
+      env: { XDG_CONFIG_HOME: join(home, 'none'), SLIPWAY_TOKEN: '' },
+    });
     expect(await deploy.exited()).toBe(1);
     expect(deploy.output()).toContain('SLW_AUTH_REQUIRED');
   });

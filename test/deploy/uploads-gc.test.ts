@@ -16,7 +16,10 @@ describe('collecting stored uploads', () => {
   let dir: string;
 
   beforeAll(async () => {
-    rt = await startTestRuntime({ worker: false, config: { api: { tokens: staticTokenConfig }, apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' } }] } });
+    rt = await startTestRuntime({
+      worker: false,
+      config: { api: { tokens: staticTokenConfig }, apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' } }] },
+    });
     dir = resolve(rt.dir, rt.config.dataDir, 'uploads');
   });
   afterAll(async () => {

@@ -10,7 +10,15 @@ describe('GET /builds/:id, the page every forge status links to', () => {
 
   it('shows the build and its log as text, or as HTML (escaped) for browsers; 404 for unknown builds', async () => {
     rt = await startTestRuntime({ worker: false });
-    const { build } = await createBuild(rt.store.db, { app: 'hello', target: 'local', commit: 'a'.repeat(40), ref: 'refs/heads/main', scope: 'branch:main', trigger: 'push', cloneUrl: '/x' });
+    const { build } = await createBuild(rt.store.db, {
+      app: 'hello',
+      target: 'local',
+      commit: 'a'.repeat(40),
+      ref: 'refs/heads/main',
+      scope: 'branch:main',
+      trigger: 'push',
+      cloneUrl: '/x',
+    });
     await appendLog(rt.store.db, { buildId: build.id, stage: 'fetch', level: 'info', line: 'fetched <script>alert(1)</script>' });
     const text = await rt.server!.inject({ method: 'GET', url: `/builds/${build.id}`, headers: API_AUTH });
     expect(text.statusCode).toBe(200);

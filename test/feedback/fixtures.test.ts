@@ -22,7 +22,9 @@ interface Recorded {
 }
 
 const require = createRequire(import.meta.url);
-const scenario = JSON.parse(readFileSync(require.resolve('@octokit/fixtures/scenarios/api.github.com/create-status/normalized-fixture.json'), 'utf8')) as Recorded[];
+const scenario = JSON.parse(
+  readFileSync(require.resolve('@octokit/fixtures/scenarios/api.github.com/create-status/normalized-fixture.json'), 'utf8'),
+) as Recorded[];
 
 describe('GitHub commit status against @octokit/fixtures create-status (recorded GitHub answers)', () => {
   const closers: (() => void)[] = [];
@@ -37,8 +39,19 @@ describe('GitHub commit status against @octokit/fixtures create-status (recorded
       req.on('data', (c: Buffer) => (raw += c.toString()));
       req.on('end', () => {
         const want = posts[next++];
-        const got = { method: req.method?.toLowerCase(), path: req.url, authorization: req.headers.authorization, body: raw ? (JSON.parse(raw) as unknown) : undefined };
-        if (!want || got.method !== want.method || got.path !== want.path || got.authorization !== want.reqheaders['authorization'] || JSON.stringify(got.body) !== JSON.stringify(want.body)) {
+        const got = {
+          method: req.method?.toLowerCase(),
+          path: req.url,
+          authorization: req.headers.authorization,
+          body: raw ? (JSON.parse(raw) as unknown) : undefined,
+        };
+        if (
+          !want ||
+          got.method !== want.method ||
+          got.path !== want.path ||
+          got.authorization !== want.reqheaders['authorization'] ||
+          JSON.stringify(got.body) !== JSON.stringify(want.body)
+        ) {
           mismatches.push(`${JSON.stringify(got)} ≠ ${JSON.stringify(want && { method: want.method, path: want.path, body: want.body })}`);
           res.writeHead(400).end();
           return;

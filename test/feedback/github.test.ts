@@ -4,7 +4,18 @@ import { getApproval, listChangeRequestBuilds } from '../../src/store/index.js';
 import { waitFor } from '../helpers/runtime.js';
 import { githubPush } from '../helpers/webhooks.js';
 import { startFakeGithub, type FakeGithub } from './fakes/github-api.js';
-import { buildIdsOf, githubComment, githubPr, GITHUB_TOKEN, postGithub, promoteDirectly, rejectForksPolicies, settled, startFeedbackEnv, type FeedbackEnv } from './setup.js';
+import {
+  buildIdsOf,
+  githubComment,
+  githubPr,
+  GITHUB_TOKEN,
+  postGithub,
+  promoteDirectly,
+  rejectForksPolicies,
+  settled,
+  startFeedbackEnv,
+  type FeedbackEnv,
+} from './setup.js';
 
 /**
  * Forge feedback against a strict fake GitHub REST API on loopback (GitHub cannot be reached here), with the
@@ -89,7 +100,11 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     expect(deployment).toMatchObject({ ref: 'a'.repeat(40), environment: 'preview/pr-7', transient_environment: true });
     const revision = await first.advance();
     await waitFor(async () => (deployment.statuses.at(-1)?.state === 'success' ? true : undefined), 'the deployment to succeed');
-    expect(deployment.statuses.at(-1)).toEqual({ state: 'success', environment_url: 'http://pr-7-hello.localhost:8081', log_url: `http://127.0.0.1:8080/builds/${first.build.id}` });
+    expect(deployment.statuses.at(-1)).toEqual({
+      state: 'success',
+      environment_url: 'http://pr-7-hello.localhost:8081',
+      log_url: `http://127.0.0.1:8080/builds/${first.build.id}`,
+    });
     await waitFor(async () => (commentsOf(7)[0]?.body.includes(revision) ? true : undefined), 'the comment to show the revision');
     expect(commentsOf(7)[0]!.body).toContain('[pr-7-hello.localhost:8081](http://pr-7-hello.localhost:8081)');
 
@@ -101,7 +116,10 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     expect(fake.deployments).toHaveLength(2);
 
     await postGithub(rt, 'pull_request', githubPr('closed', 7, 'b'.repeat(40)));
-    await waitFor(async () => (fake.deployments.every((d) => d.statuses.at(-1)?.state === 'inactive') ? true : undefined), 'every preview deployment to be inactive');
+    await waitFor(
+      async () => (fake.deployments.every((d) => d.statuses.at(-1)?.state === 'inactive') ? true : undefined),
+      'every preview deployment to be inactive',
+    );
     expect(fake.violations).toEqual([]);
   });
 
@@ -132,12 +150,22 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     // The label approves too — from someone with write access; a triager may label but not approve.
     const sha2 = repo.commit({ 'a.txt': 'fork 2' });
     await postGithub(rt, 'pull_request', githubPr('opened', 12, sha2, { fork: true }));
-    await postGithub(rt, 'pull_request', { ...githubPr('labeled', 12, sha2, { fork: true, label: 'slipway/ok-to-preview' }), sender: { login: 'triager', id: 3 } });
+    await postGithub(rt, 'pull_request', {
+      ...githubPr('labeled', 12, sha2, { fork: true, label: 'slipway/ok-to-preview' }),
+      sender: { login: 'triager', id: 3 },
+    });
     await waitFor(async () => (fake.calls.some((c) => c.path.endsWith('/collaborators/triager/permission')) ? true : undefined), 'the triager check');
     await new Promise((r) => setTimeout(r, 300));
     expect(await getApproval(rt.store.db, 'hello', 12)).toBeUndefined();
-    await postGithub(rt, 'pull_request', { ...githubPr('labeled', 12, sha2, { fork: true, label: 'slipway/ok-to-preview' }), sender: { login: 'owner', id: 4 } });
-    expect(await waitFor(() => getApproval(rt.store.db, 'hello', 12), 'the label approval')).toMatchObject({ approved_by: 'owner', via: 'label', commit_sha: sha2 });
+    await postGithub(rt, 'pull_request', {
+      ...githubPr('labeled', 12, sha2, { fork: true, label: 'slipway/ok-to-preview' }),
+      sender: { login: 'owner', id: 4 },
+    });
+    expect(await waitFor(() => getApproval(rt.store.db, 'hello', 12), 'the label approval')).toMatchObject({
+      approved_by: 'owner',
+      via: 'label',
+      commit_sha: sha2,
+    });
     expect(fake.violations).toEqual([]);
   });
 
@@ -154,7 +182,10 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     expect(retested).toMatchObject({ commit_sha: sha, sender: 'maintainer', pr_number: 21, trigger: 'change_request' });
     expect(retested!.id).not.toBe(first);
     await settled(rt, retested!.id);
-    await waitFor(async () => (fake.checkRuns.filter((r) => r.head_sha === sha && r.status === 'completed').length === 2 ? true : undefined), 'a second check run');
+    await waitFor(
+      async () => (fake.checkRuns.filter((r) => r.head_sha === sha && r.status === 'completed').length === 2 ? true : undefined),
+      'a second check run',
+    );
     await waitFor(async () => commentsOf(21).find((c) => c.body.includes(retested!.id)), 'the comment to show the retest');
 
     // A reader's /retest is refused: nothing new.
@@ -165,14 +196,17 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it('/cancel cancels the pull request\'s running builds and reports them cancelled (strict fake GitHub API)', async () => {
+  it("/cancel cancels the pull request's running builds and reports them cancelled (strict fake GitHub API)", async () => {
     const { rt } = await setup();
     const running = await promoteDirectly(rt, { forge: 'github', repo: 'octo/hello', pr: 31, commit: 'c'.repeat(40), ref: 'feature-31' });
     await waitFor(async () => fake.checkRuns.find((r) => r.external_id === running.build.id && r.status === 'in_progress'), 'the in_progress check run');
     await postGithub(rt, 'issue_comment', githubComment(31, '/cancel', 'maintainer'));
     const canceled = await settled(rt, running.build.id, ['canceled']);
     expect(canceled.error_message).toBe('canceled by maintainer (/cancel)');
-    const run = await waitFor(async () => fake.checkRuns.find((r) => r.external_id === running.build.id && r.status === 'completed'), 'the cancelled check run');
+    const run = await waitFor(
+      async () => fake.checkRuns.find((r) => r.external_id === running.build.id && r.status === 'completed'),
+      'the cancelled check run',
+    );
     expect(run.conclusion).toBe('cancelled');
     await waitFor(async () => (fake.deployments[0]?.statuses.at(-1)?.state === 'failure' ? true : undefined), 'the deployment to fail');
     expect(fake.violations).toEqual([]);
@@ -187,7 +221,10 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
         return {
           status: 403,
           headers: { 'retry-after': '1', 'x-ratelimit-remaining': '4000' },
-          body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+          body: {
+            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
         };
       }
       return undefined;

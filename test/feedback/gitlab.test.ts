@@ -47,7 +47,10 @@ describe.skipIf(!hasShared())('forge feedback on GitLab (strict fake GitLab API;
   async function setup(): Promise<FeedbackEnv> {
     fake = await startFakeGitlab({ token: GITLAB_API_TOKEN, project: PROJECT, members: { 30: 30, 20: 20 } });
     cleanups.push(() => fake.close());
-    const env = await startFeedbackEnv({ gitlab: { webhookToken: 'gitlab-test-token', token: GITLAB_API_TOKEN, apiUrl: `${fake.url}/api/v4` } }, { repo: `gitlab:${PROJECT}` });
+    const env = await startFeedbackEnv(
+      { gitlab: { webhookToken: 'gitlab-test-token', token: GITLAB_API_TOKEN, apiUrl: `${fake.url}/api/v4` } },
+      { repo: `gitlab:${PROJECT}` },
+    );
     cleanups.push(() => env.cleanup());
     return env;
   }
@@ -101,7 +104,9 @@ describe.skipIf(!hasShared())('forge feedback on GitLab (strict fake GitLab API;
     await promo.advance();
     await waitFor(async () => (fake.deployments[0]?.status === 'success' ? true : undefined), 'the deployment to succeed');
     expect(fake.deployments[0]!.history).toEqual(['running', 'success']);
-    expect(fake.environments).toEqual([expect.objectContaining({ name: 'preview/mr-8', external_url: 'http://mr-8-hello.localhost:8081', state: 'available' })]);
+    expect(fake.environments).toEqual([
+      expect.objectContaining({ name: 'preview/mr-8', external_url: 'http://mr-8-hello.localhost:8081', state: 'available' }),
+    ]);
     await postGitlab(rt, 'Merge Request Hook', mergeRequest('close', 8, 'd'.repeat(40)));
     await waitFor(async () => (fake.environments[0]?.state === 'stopped' ? true : undefined), 'the environment to stop');
     expect(fake.violations).toEqual([]);

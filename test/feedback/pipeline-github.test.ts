@@ -40,10 +40,14 @@ describe('a pull request end to end (real pipeline, strict fake GitHub API)', ()
   });
 
   const ready = (id: string) =>
-    waitFor(async () => {
-      const b = await getBuild(rt.store.db, id);
-      return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
-    }, `build ${id} to end`, 90_000);
+    waitFor(
+      async () => {
+        const b = await getBuild(rt.store.db, id);
+        return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+      },
+      `build ${id} to end`,
+      90_000,
+    );
   const viaRouter = (host: string) => getWithHost(`http://127.0.0.1:${routerPort}/`, host);
   const comments = () => fake.comments.get(21) ?? [];
 
@@ -54,7 +58,10 @@ describe('a pull request end to end (real pipeline, strict fake GitHub API)', ()
 
     const check = await waitFor(async () => fake.checkRuns.find((c) => c.head_sha === first && c.status === 'completed'), 'the check run to complete');
     expect(check).toMatchObject({ name: 'slipway/local', conclusion: 'success' });
-    const deployment = await waitFor(async () => fake.deployments.find((d) => d.ref === first && d.statuses.at(-1)?.state === 'success'), 'the deployment to succeed');
+    const deployment = await waitFor(
+      async () => fake.deployments.find((d) => d.ref === first && d.statuses.at(-1)?.state === 'success'),
+      'the deployment to succeed',
+    );
     expect(deployment.environment).toBe('preview/pr-21');
     expect(deployment.statuses.at(-1)!.environment_url).toBe(`http://pr-21-hello.slipway.test:${routerPort}`);
     await waitFor(async () => (comments()[0]?.body.includes('hello-1') ? true : undefined), 'the comment to name the revision');
@@ -67,10 +74,16 @@ describe('a pull request end to end (real pipeline, strict fake GitHub API)', ()
     expect((await ready(id2!)).state).toBe('ready');
     await waitFor(async () => (comments()[0]?.body.includes('hello-2') ? true : undefined), 'the same comment to name the new revision');
     expect(comments()).toHaveLength(1);
-    await waitFor(async () => ((await viaRouter('pr-21-hello.slipway.test')).body === 'preview two\n' ? true : undefined), 'the preview to serve the new revision');
+    await waitFor(
+      async () => ((await viaRouter('pr-21-hello.slipway.test')).body === 'preview two\n' ? true : undefined),
+      'the preview to serve the new revision',
+    );
 
     await postGithub(rt, 'pull_request', githubPr('closed', 21, second));
-    await waitFor(async () => (fake.deployments.filter((d) => d.environment === 'preview/pr-21').every((d) => d.statuses.at(-1)?.state === 'inactive') ? true : undefined), 'the preview deployments to be inactive');
+    await waitFor(
+      async () => (fake.deployments.filter((d) => d.environment === 'preview/pr-21').every((d) => d.statuses.at(-1)?.state === 'inactive') ? true : undefined),
+      'the preview deployments to be inactive',
+    );
     await waitFor(async () => ((await viaRouter('pr-21-hello.slipway.test')).status === 404 ? true : undefined), 'the preview URL to be gone');
     expect(fake.violations).toEqual([]);
   }, 180_000);

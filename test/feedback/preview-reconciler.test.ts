@@ -11,7 +11,11 @@ import { GITHUB_TOKEN, GITLAB_API_TOKEN, startFeedbackEnv, type FeedbackEnv } fr
  * store, the local target's real containers); GitHub and GitLab are strict fakes on loopback.
  */
 
-const build = (n: number) => ({ buildId: `b-${String(n).padStart(4, '0')}`, commit: String(n % 10).repeat(40), buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() });
+const build = (n: number) => ({
+  buildId: `b-${String(n).padStart(4, '0')}`,
+  commit: String(n % 10).repeat(40),
+  buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+});
 
 describe('preview reconciler against the local target (strict fake GitHub API)', () => {
   const id = testId();
@@ -24,7 +28,10 @@ describe('preview reconciler against the local target (strict fake GitHub API)',
     images = [await buildApp(repo, 'main'), await buildApp(repo, 'pr7'), await buildApp(repo, 'pr8')];
     // #7 was closed while Slipway was down (no close event arrived); #8 is open; #9 was merged.
     fake = await startFakeGithub({ token: GITHUB_TOKEN, pullRequests: { 7: 'closed', 8: 'open', 9: 'merged' } });
-    env = await startFeedbackEnv({ github: { webhookSecret: "It's a Secret to Everybody", token: GITHUB_TOKEN, apiUrl: fake.url } }, { previews: { target: 'local', ttl: '1h' } });
+    env = await startFeedbackEnv(
+      { github: { webhookSecret: "It's a Secret to Everybody", token: GITHUB_TOKEN, apiUrl: fake.url } },
+      { previews: { target: 'local', ttl: '1h' } },
+    );
   }, 180_000);
 
   afterAll(async () => {

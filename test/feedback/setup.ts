@@ -94,7 +94,9 @@ export function githubPr(action: string, number: number, sha: string, opts: { fo
   example.repository.full_name = 'octo/hello';
   example.repository.clone_url = 'https://github.com/octo/hello.git';
   pr.base.repo = { ...example.repository };
-  pr.head.repo = opts.fork ? { ...example.repository, id: example.repository.id + 1, full_name: 'someone/hello', clone_url: 'https://github.com/someone/hello.git' } : { ...example.repository };
+  pr.head.repo = opts.fork
+    ? { ...example.repository, id: example.repository.id + 1, full_name: 'someone/hello', clone_url: 'https://github.com/someone/hello.git' }
+    : { ...example.repository };
   if (opts.sender) example.sender.login = opts.sender;
   if (opts.label) example.label = { ...(example.label ?? {}), name: opts.label };
   return example;
@@ -114,10 +116,14 @@ export function githubComment(number: number, body: string, login: string): Json
 export const buildIdsOf = (answer: Json): string[] => (answer.builds as { id: string }[]).map((b) => b.id);
 
 export async function settled(rt: TestRuntime, id: string, states: string[] = ['failed', 'rejected', 'canceled', 'built', 'ready']): Promise<BuildRow> {
-  return waitFor(async () => {
-    const b = await getBuild(rt.store.db, id);
-    return b && states.includes(b.state) ? b : undefined;
-  }, `build ${id} to reach ${states.join('/')}`, 60_000);
+  return waitFor(
+    async () => {
+      const b = await getBuild(rt.store.db, id);
+      return b && states.includes(b.state) ? b : undefined;
+    },
+    `build ${id} to reach ${states.join('/')}`,
+    60_000,
+  );
 }
 
 /**
@@ -125,7 +131,10 @@ export async function settled(rt: TestRuntime, id: string, states: string[] = ['
  * state `promoting`, a revision row for the build, state `ready` — with the runtime's real feedback
  * queue and worker reporting each step.
  */
-export async function promoteDirectly(rt: TestRuntime, b: { forge: 'github' | 'gitlab'; repo: string; pr: number; commit: string; ref: string }): Promise<{ build: BuildRow; advance(): Promise<string> }> {
+export async function promoteDirectly(
+  rt: TestRuntime,
+  b: { forge: 'github' | 'gitlab'; repo: string; pr: number; commit: string; ref: string },
+): Promise<{ build: BuildRow; advance(): Promise<string> }> {
   const { build } = await createBuild(rt.store.db, {
     app: 'hello',
     target: 'local',
@@ -144,7 +153,13 @@ export async function promoteDirectly(rt: TestRuntime, b: { forge: 'github' | 'g
   return {
     build,
     async advance() {
-      const revision = await createRevision(rt.store.db, { app: 'hello', target: 'local', digest: `sha256:${'ab'.repeat(32)}`, buildId: build.id, commit: b.commit });
+      const revision = await createRevision(rt.store.db, {
+        app: 'hello',
+        target: 'local',
+        digest: `sha256:${'ab'.repeat(32)}`,
+        buildId: build.id,
+        commit: b.commit,
+      });
       await transitionBuild(rt.store.db, build.id, ['promoting'], 'ready', { finished_at: new Date().toISOString() });
       await rt.feedback.addForBuilds([(await getBuild(rt.store.db, build.id))!]);
       return revision.name;

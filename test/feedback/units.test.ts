@@ -45,10 +45,20 @@ describe('GitHub errors → retries (docs.github.com "Rate limits for the REST A
   const failure = (status: number, headers: Record<string, string>, message = 'x') => ({ status, message, response: { status, headers, data: { message } } });
   it.each([
     ['secondary limit with retry-after', failure(403, { 'retry-after': '7' }), 'SLW_FORGE_RATE_LIMITED', 7000],
-    ['primary limit: remaining 0 until reset', failure(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 90) }), 'SLW_FORGE_RATE_LIMITED', 90_000],
+    [
+      'primary limit: remaining 0 until reset',
+      failure(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 90) }),
+      'SLW_FORGE_RATE_LIMITED',
+      90_000,
+    ],
     ['secondary limit named only in the message: one minute', failure(403, {}, 'You have exceeded a secondary rate limit'), 'SLW_FORGE_RATE_LIMITED', 60_000],
     ['429 without headers: one minute', failure(429, {}), 'SLW_FORGE_RATE_LIMITED', 60_000],
-    ['403 without limit: no permission', failure(403, { 'x-ratelimit-remaining': '4999' }, 'Resource not accessible by integration'), 'SLW_FORGE_FORBIDDEN', undefined],
+    [
+      '403 without limit: no permission',
+      failure(403, { 'x-ratelimit-remaining': '4999' }, 'Resource not accessible by integration'),
+      'SLW_FORGE_FORBIDDEN',
+      undefined,
+    ],
     ['502', failure(502, {}), 'SLW_FORGE_UNREACHABLE', undefined],
     ['422', failure(422, {}, 'Validation Failed'), 'SLW_FORGE_REJECTED', undefined],
     ['no answer', { status: 500, message: 'connect ECONNREFUSED 127.0.0.1:1' }, 'SLW_FORGE_UNREACHABLE', undefined],
@@ -89,7 +99,10 @@ describe('GitHub App authentication (strict fake GitHub API)', () => {
 
   it('mints a new installation token when the cached one is about to expire (strict fake GitHub API)', async () => {
     // GitHub Enterprise or a clock skew can hand out tokens that live less than the usual hour.
-    fake = await startFakeGithub({ app: { id: 4242, publicKeyPem: pem.public, installationId: 77, tokenLifetimeMs: 4 * 60 * 1000 }, permissions: { maintainer: 'write' } });
+    fake = await startFakeGithub({
+      app: { id: 4242, publicKeyPem: pem.public, installationId: 77, tokenLifetimeMs: 4 * 60 * 1000 },
+      permissions: { maintainer: 'write' },
+    });
     const client = createGithubClient({ url: fake.url, app: { id: 4242, privateKey: pem.private } }, undefined)!;
     await githubHasWriteAccess(client, 'octo/hello', 'maintainer');
     await githubHasWriteAccess(client, 'octo/hello', 'maintainer');

@@ -236,16 +236,13 @@ describe('pull_request mapping', () => {
     expect(accepted(detect('pull_request', payload))).toMatchObject({ fork, headCloneUrl });
   });
 
-  it.each(['edited', 'assigned', 'ready_for_review', 'auto_merge_enabled'])(
-    'ignores action %s with Pipelines-as-Code wording',
-    (action) => {
-      expect(detect('pull_request', { action })).toEqual({
-        kind: 'ignored',
-        reason: `pull_request: unsupported action "${action}"`,
-        deliveryId: DELIVERY,
-      });
-    },
-  );
+  it.each(['edited', 'assigned', 'ready_for_review', 'auto_merge_enabled'])('ignores action %s with Pipelines-as-Code wording', (action) => {
+    expect(detect('pull_request', { action })).toEqual({
+      kind: 'ignored',
+      reason: `pull_request: unsupported action "${action}"`,
+      deliveryId: DELIVERY,
+    });
+  });
 });
 
 describe('request checks', () => {

@@ -8,7 +8,7 @@ describe('forge terms: each provider declares its words, everything else asks', 
     for (const id of forgeIds()) expect(createForge(id, { secret: 's' }).terms).toBe(forgeTerms(id));
   });
 
-  it('names change requests and their previews in each forge\'s words', () => {
+  it("names change requests and their previews in each forge's words", () => {
     expect(changeRequestLabel('github', 12)).toBe('pull request #12');
     expect(changeRequestLabel('gitlab', 12)).toBe('merge request !12');
     expect(changeRequestName('gitlab')).toBe('merge request');

@@ -20,7 +20,9 @@ export function getWithHost(base: string, host: string, path = '/', agent?: Agen
       res
         .setEncoding('utf8')
         .on('data', (c: string) => (body += c))
-        .on('end', () => resolvePromise({ status: res.statusCode ?? 0, body, revision: res.headers['x-slipway-revision'] as string | undefined, headers: res.headers }));
+        .on('end', () =>
+          resolvePromise({ status: res.statusCode ?? 0, body, revision: res.headers['x-slipway-revision'] as string | undefined, headers: res.headers }),
+        );
     })
       .on('error', reject)
       .end();

@@ -21,14 +21,26 @@ export const SYNTHETIC_PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:
  * for registry and policy tests, which judge manifests and configs, without running a build. The layer
  * is a tar with an /etc/passwd and `layerBytes` of random data (so every image is distinct).
  */
-export async function pushImage(client: RegistryClient, repo: string, options: { config?: Record<string, unknown>; tag?: string; layerBytes?: number } = {}): Promise<PushedImage> {
+export async function pushImage(
+  client: RegistryClient,
+  repo: string,
+  options: { config?: Record<string, unknown>; tag?: string; layerBytes?: number } = {},
+): Promise<PushedImage> {
   const layer = writeTar([
     { name: 'etc', type: 'directory', mode: 0o755 },
     { name: 'etc/passwd', type: 'file', mode: 0o644, data: Buffer.from(SYNTHETIC_PASSWD) },
     { name: 'data', type: 'file', mode: 0o644, data: randomBytes(options.layerBytes ?? 1024) },
   ]);
   const layerDigest = await client.uploadBlob(repo, layer);
-  const config = Buffer.from(JSON.stringify({ created: new Date().toISOString(), architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin'], ...options.config }, rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      created: new Date().toISOString(),
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['PATH=/bin'], ...options.config },
+      rootfs: { type: 'layers', diff_ids: [layerDigest] },
+    }),
+  );
   const configDigest = await client.uploadBlob(repo, config);
   const manifest = Buffer.from(
     JSON.stringify({
@@ -52,7 +64,10 @@ export interface SyntheticImage {
 }
 
 /** An image in a fresh repository of the shared registry, with the given config. */
-export async function pushSyntheticImage(config: { User?: string; Env?: string[]; Labels?: Record<string, string> }, layerBytes = 2048): Promise<SyntheticImage> {
+export async function pushSyntheticImage(
+  config: { User?: string; Env?: string[]; Labels?: Record<string, string> },
+  layerBytes = 2048,
+): Promise<SyntheticImage> {
   const repository = uniqueRepo('policy');
   const { digest } = await pushImage(new RegistryClient({ host: SHARED_REGISTRY }), repository, { config, layerBytes });
   return { repository, digest, ref: `${SHARED_REGISTRY}/${repository}@${digest}`, tagRef: `${SHARED_REGISTRY}/${repository}:v1` };

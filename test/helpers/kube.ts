@@ -33,8 +33,12 @@ function binaries(): { apiserver: string; etcd: string } {
   const cache = process.env['SLIPWAY_KUBE_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'slipway');
   const apiserver = process.env['SLIPWAY_TEST_KUBE_APISERVER'] || join(cache, 'kube-apiserver-1.20.2');
   const etcd = process.env['SLIPWAY_TEST_ETCD'] || '/usr/bin/etcd';
-  for (const [what, path] of [['kube-apiserver', apiserver], ['etcd', etcd]] as const) {
-    if (!existsSync(path)) throw new Error(`${what} is not at ${path}: run the tests through scripts/test.sh (bash .ci/run), which builds and caches it (scripts/lib/kube.sh)`);
+  for (const [what, path] of [
+    ['kube-apiserver', apiserver],
+    ['etcd', etcd],
+  ] as const) {
+    if (!existsSync(path))
+      throw new Error(`${what} is not at ${path}: run the tests through scripts/test.sh (bash .ci/run), which builds and caches it (scripts/lib/kube.sh)`);
   }
   return { apiserver, etcd };
 }
@@ -105,15 +109,26 @@ export async function startKube(options: { crds?: boolean; kubeletCa?: string } 
   const dir = mkdtempSync(join(tmpdir(), 'slipway-kube-'));
   const [etcdClient, etcdPeer, securePort] = [await freePort(), await freePort(), await freePort()];
   const log: string[] = [];
-  const etcdProc = start(etcd, [
-    '--data-dir', join(dir, 'etcd'),
-    '--listen-client-urls', `http://127.0.0.1:${etcdClient}`,
-    '--advertise-client-urls', `http://127.0.0.1:${etcdClient}`,
-    '--listen-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${etcdPeer}`,
-    '--initial-cluster', `default=http://127.0.0.1:${etcdPeer}`,
-    '--listen-metrics-urls', '',
-  ], log);
+  const etcdProc = start(
+    etcd,
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdClient}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-advertise-peer-urls',
+      `http://127.0.0.1:${etcdPeer}`,
+      '--initial-cluster',
+      `default=http://127.0.0.1:${etcdPeer}`,
+      '--listen-metrics-urls',
+      '',
+    ],
+    log,
+  );
 
   const token = randomBytes(16).toString('hex');
   writeFileSync(join(dir, 'tokens.csv'), `${token},slipway-test,slipway-test-uid,"system:masters"\n`, { mode: 0o600 });
@@ -121,24 +136,28 @@ export async function startKube(options: { crds?: boolean; kubeletCa?: string } 
   writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
   const certDir = join(dir, 'certs');
-  const apiProc = start(apiserver, [
-    `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
-    `--secure-port=${securePort}`,
-    '--insecure-port=0',
-    `--cert-dir=${certDir}`,
-    `--token-auth-file=${join(dir, 'tokens.csv')}`,
-    '--authorization-mode=RBAC',
-    '--service-account-issuer=https://kubernetes.default.svc',
-    `--service-account-key-file=${join(dir, 'sa.pub')}`,
-    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-    '--service-cluster-ip-range=10.96.0.0/24',
-    '--disable-admission-plugins=ServiceAccount',
-    '--enable-priority-and-fairness=false',
-    '--profiling=false',
-    ...(options.kubeletCa ? [`--kubelet-certificate-authority=${options.kubeletCa}`] : []),
-  ], log);
+  const apiProc = start(
+    apiserver,
+    [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${securePort}`,
+      '--insecure-port=0',
+      `--cert-dir=${certDir}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/24',
+      '--disable-admission-plugins=ServiceAccount',
+      '--enable-priority-and-fairness=false',
+      '--profiling=false',
+      ...(options.kubeletCa ? [`--kubelet-certificate-authority=${options.kubeletCa}`] : []),
+    ],
+    log,
+  );
 
   const server = `https://127.0.0.1:${securePort}`;
   const stop = async () => {
@@ -154,7 +173,11 @@ export async function startKube(options: { crds?: boolean; kubeletCa?: string } 
       const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const req = request(
         `${server}${path}`,
-        { method, agent: agent!, headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload !== undefined ? { 'content-type': contentType } : {}) } },
+        {
+          method,
+          agent: agent!,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(payload !== undefined ? { 'content-type': contentType } : {}) },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');

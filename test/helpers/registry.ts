@@ -42,7 +42,27 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
     writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', auth.username, auth.password]));
     config.auth = { htpasswd: { realm: 'slipway-test', path: join(dir, 'htpasswd') } };
   } else {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=slipway-test-token'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=slipway-test-token',
+      ],
+      { stdio: 'ignore' },
+    );
     const key = createPrivateKey(readFileSync(join(dir, 'key.pem')));
     const certDer = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).raw.toString('base64');
     const tokenPort = await freePort();
@@ -64,12 +84,28 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
       });
       const now = Math.floor(Date.now() / 1000);
       const header = b64({ alg: 'ES256', typ: 'JWT', x5c: [certDer] });
-      const claims = b64({ iss: 'slipway-test-issuer', sub: user ?? '', aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access });
+      const claims = b64({
+        iss: 'slipway-test-issuer',
+        sub: user ?? '',
+        aud: url.searchParams.get('service'),
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomBytes(8).toString('hex'),
+        access,
+      });
       const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
     });
     await new Promise<void>((r) => tokenServer!.listen(tokenPort, '127.0.0.1', r));
-    config.auth = { token: { realm: `http://127.0.0.1:${tokenPort}/token`, service: 'slipway-test-registry', issuer: 'slipway-test-issuer', rootcertbundle: join(dir, 'cert.pem') } };
+    config.auth = {
+      token: {
+        realm: `http://127.0.0.1:${tokenPort}/token`,
+        service: 'slipway-test-registry',
+        issuer: 'slipway-test-issuer',
+        rootcertbundle: join(dir, 'cert.pem'),
+      },
+    };
   }
   const file = join(dir, 'config.yml');
   writeFileSync(file, stringify(config));

@@ -44,7 +44,9 @@ export const API_AUTH = { authorization: `Bearer ${API_TOKEN}` };
 export function removeContainers(prefix: string): void {
   const docker = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
   try {
-    const ids = execFileSync(docker, ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const ids = execFileSync(docker, ['ps', '-aq', '--filter', `label=dev.slipway.installation=${prefix}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     if (ids.length) execFileSync(docker, ['rm', '-f', ...ids], { stdio: 'ignore' });
   } catch {
     // no Docker Engine: nothing was started
@@ -152,8 +154,12 @@ export async function deliverGithub(rt: TestRuntime, event: string, payload: unk
 
 /** The build once it has ended (ready, failed, rejected or canceled). */
 export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<BuildRow> {
-  return waitFor(async () => {
-    const b = await getBuild(rt.store.db, id);
-    return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
-  }, `build ${id} to end`, timeoutMs);
+  return waitFor(
+    async () => {
+      const b = await getBuild(rt.store.db, id);
+      return b && ['ready', 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+    },
+    `build ${id} to end`,
+    timeoutMs,
+  );
 }

@@ -13,7 +13,8 @@ import { githubPullRequest, githubPush } from '../helpers/webhooks.js';
 const SECRET = 'sw-build-secret-4f1c9a';
 const SECRET_SHA = createHash('sha256').update(SECRET).digest('hex');
 /** A serving app whose build succeeds only when the secret reached it (compared by hash: the Dockerfile is logged). */
-const app = (body: string) => servingApp(body, { extra: `RUN --mount=type=secret,id=token,required=true test "$(sha256sum /run/secrets/token | cut -c1-64)" = "${SECRET_SHA}"\n` });
+const app = (body: string) =>
+  servingApp(body, { extra: `RUN --mount=type=secret,id=token,required=true test "$(sha256sum /run/secrets/token | cut -c1-64)" = "${SECRET_SHA}"\n` });
 
 describe('build secrets in pipeline builds (real BuildKit)', () => {
   let rt: TestRuntime;
@@ -23,7 +24,18 @@ describe('build secrets in pipeline builds (real BuildKit)', () => {
     repo = new TestRepo();
     rt = await startTestRuntime({
       env: { SLIPWAY_TEST_BUILD_TOKEN: SECRET },
-      config: { apps: [{ name: 'sec', repo: 'github:octo/sec', cloneUrl: repo.bare, branches: { main: 'local' }, previews: { target: 'local' }, buildSecrets: { token: 'SLIPWAY_TEST_BUILD_TOKEN' } }] },
+      config: {
+        apps: [
+          {
+            name: 'sec',
+            repo: 'github:octo/sec',
+            cloneUrl: repo.bare,
+            branches: { main: 'local' },
+            previews: { target: 'local' },
+            buildSecrets: { token: 'SLIPWAY_TEST_BUILD_TOKEN' },
+          },
+        ],
+      },
     });
   });
   afterAll(async () => {
@@ -55,12 +67,20 @@ describe('build secrets in pipeline builds (real BuildKit)', () => {
 describe('build secrets whose variable is not set', () => {
   it('fail the build naming the variable, before BuildKit runs', async () => {
     const repo = new TestRepo();
-    const rt = await startTestRuntime({ config: { apps: [{ name: 'nosec', repo: 'github:octo/nosec', cloneUrl: repo.bare, branches: { main: 'local' }, buildSecrets: { token: 'SLIPWAY_TEST_UNSET_TOKEN' } }] } });
+    const rt = await startTestRuntime({
+      config: {
+        apps: [
+          { name: 'nosec', repo: 'github:octo/nosec', cloneUrl: repo.bare, branches: { main: 'local' }, buildSecrets: { token: 'SLIPWAY_TEST_UNSET_TOKEN' } },
+        ],
+      },
+    });
     try {
       const pushed = await deliverGithub(rt, 'push', githubPush({ repo: 'octo/nosec', commit: repo.commit(app('main\n')) }));
       const build = await buildEnded(rt, pushed.builds[0]!.id);
       expect(build.state).toBe('failed');
-      expect(build.error_message).toBe('build secrets token (SLIPWAY_TEST_UNSET_TOKEN): the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)');
+      expect(build.error_message).toBe(
+        'build secrets token (SLIPWAY_TEST_UNSET_TOKEN): the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)',
+      );
     } finally {
       await rt.stop();
       repo.cleanup();

@@ -51,10 +51,14 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
 
     git.release();
     const second = await startWorker();
-    const done = await waitFor(async () => {
-      const row = await getBuild(rt.store.db, id);
-      return row && [FINAL_STATE, 'failed', 'canceled'].includes(row.state) ? row : undefined;
-    }, 'the second worker to finish the build', 30_000);
+    const done = await waitFor(
+      async () => {
+        const row = await getBuild(rt.store.db, id);
+        return row && [FINAL_STATE, 'failed', 'canceled'].includes(row.state) ? row : undefined;
+      },
+      'the second worker to finish the build',
+      30_000,
+    );
 
     expect(done).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);

@@ -13,14 +13,26 @@ const set = loadPolicies('policies', { required: true });
 const client = new RegistryClient({ host: SHARED_REGISTRY });
 const base = (target = 'local', fork = false): PolicyInput => ({
   app: { name: 'hello' },
-  event: { forge: 'github', repo: 'octo/hello', ref: 'refs/heads/main', branch: 'main', tag: '', commit: 'a'.repeat(40), author: 'octocat', fork, pullRequest: fork ? 7 : 0, trigger: fork ? 'change_request' : 'push' },
+  event: {
+    forge: 'github',
+    repo: 'octo/hello',
+    ref: 'refs/heads/main',
+    branch: 'main',
+    tag: '',
+    commit: 'a'.repeat(40),
+    author: 'octocat',
+    fork,
+    pullRequest: fork ? 7 : 0,
+    trigger: fork ? 'change_request' : 'push',
+  },
   target: { name: target, kind: 'local' },
 });
 const judge = async (gate: 'image' | 'promote', ref: string, verified: string[] = []) => {
   const input = { ...base(), image: await imageFacts(client, parseImageRef(ref)), signatures: { verified } };
   return evaluateGate(set, gate, { app: 'hello', branch: 'main', target: 'local' }, input);
 };
-const failed = (r: { decisions: { outcome: string; policy: string; ruleIndex: number }[] }) => r.decisions.filter((d) => d.outcome !== 'allow').map((d) => `${d.policy}#${d.ruleIndex}:${d.outcome}`);
+const failed = (r: { decisions: { outcome: string; policy: string; ruleIndex: number }[] }) =>
+  r.decisions.filter((d) => d.outcome !== 'allow').map((d) => `${d.policy}#${d.ruleIndex}:${d.outcome}`);
 
 describe('default policies on real images in the registry', () => {
   let good: SyntheticImage;
@@ -68,7 +80,9 @@ describe('default policies on real images in the registry', () => {
   });
 
   it('the source gate keeps fork pull requests away from production targets only', () => {
-    expect(failed(evaluateGate(set, 'source', { app: 'hello', branch: 'main', target: 'prod' }, base('prod', true)))).toEqual(['forks-stay-in-previews#0:deny']);
+    expect(failed(evaluateGate(set, 'source', { app: 'hello', branch: 'main', target: 'prod' }, base('prod', true)))).toEqual([
+      'forks-stay-in-previews#0:deny',
+    ]);
     expect(evaluateGate(set, 'source', { app: 'hello', branch: 'main', target: 'local' }, base('local', true)).decisions).toEqual([]);
     expect(evaluateGate(set, 'source', { app: 'hello', branch: 'main', target: 'prod' }, base('prod', false)).rejected).toBe(false);
   });
@@ -110,7 +124,10 @@ describe('default policies on real images in the registry', () => {
       const ok = await run('policy', 'lint');
       expect(ok.code).toBe(0);
       expect(ok.out).toMatch(/non-root\s+image\s+enforce\s+2\s+policies\/image\.yaml#1/);
-      writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: slipway.dev/v1\nkind: ImagePolicy\nmetadata: { name: x }\nspec: { gate: image, rules: [{ expression: "image.", message: m }] }\n');
+      writeFileSync(
+        join(dir, 'bad.yaml'),
+        'apiVersion: slipway.dev/v1\nkind: ImagePolicy\nmetadata: { name: x }\nspec: { gate: image, rules: [{ expression: "image.", message: m }] }\n',
+      );
       const bad = await run('policy', 'lint', '--dir', dir);
       expect(bad.code).toBe(1);
       expect(bad.err).toMatch(/bad\.yaml document 1 \(policy x\) rule 0: CEL syntax error at expression:1:\d+.*\(SLW_POLICY_INVALID\)/s);

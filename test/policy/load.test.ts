@@ -39,7 +39,14 @@ describe('loading policies', () => {
 
   it('loads the default policies shipped in policies/', () => {
     const set = loadPolicies('policies', { required: true });
-    expect(set.policies.map((p) => p.name).sort()).toEqual(['allowed-base-registries', 'forks-stay-in-previews', 'image-hygiene', 'non-root', 'pinned-base-images', 'promote-requirements']);
+    expect(set.policies.map((p) => p.name).sort()).toEqual([
+      'allowed-base-registries',
+      'forks-stay-in-previews',
+      'image-hygiene',
+      'non-root',
+      'pinned-base-images',
+      'promote-requirements',
+    ]);
   });
 
   it('loads several documents per file', () => {
@@ -53,11 +60,21 @@ describe('loading policies', () => {
     ['an unknown gate', 'x.yaml', policy({ gate: 'deploy' }), /spec\.gate: gate must be one of source, build, image, promote/],
     ['an unknown key', 'x.yaml', policy({ extra: '  bogus: 1' }), /spec: Unrecognized key: "bogus"/],
     ['a CEL syntax error, with its position', 'x.yaml', policy({ expression: 'image.config.User ==' }), /rule 0: CEL syntax error at expression:1:\d+/],
-    ['a field the gate does not have', 'x.yaml', policy({ gate: 'source', expression: "image.config.User != ''" }), /rule 0: .*the source gate offers: app, event, target/],
+    [
+      'a field the gate does not have',
+      'x.yaml',
+      policy({ gate: 'source', expression: "image.config.User != ''" }),
+      /rule 0: .*the source gate offers: app, event, target/,
+    ],
     ['a misspelled field', 'x.yaml', policy({ expression: "image.confg.User != ''" }), /rule 0: .*confg/],
     ['a type mismatch', 'x.yaml', policy({ expression: "image.size > 'big'" }), /rule 0: found no matching overload for '_>_' applied to '\(int, string\)'/],
     ['a rule that is not a boolean', 'x.yaml', policy({ expression: 'image.size + 1' }), /rule 0: the expression gives an int, not a boolean/],
-    ['an expression too expensive to ever run', 'x.yaml', policy({ expression: 'image.layers.all(a, image.layers.all(b, image.layers.all(c, image.layers.all(d, a.size + b.size + c.size + d.size > 0))))' }), /rule 0: expression is too expensive/],
+    [
+      'an expression too expensive to ever run',
+      'x.yaml',
+      policy({ expression: 'image.layers.all(a, image.layers.all(b, image.layers.all(c, image.layers.all(d, a.size + b.size + c.size + d.size > 0))))' }),
+      /rule 0: expression is too expensive/,
+    ],
   ])('refuses %s, naming the file, document and rule', (_name, file, text, message) => {
     write(file, text);
     expect(problems()).toMatch(message);
@@ -87,7 +104,10 @@ describe('evaluating policies', () => {
   const ctx = { app: 'hello', branch: 'main', target: 'local' };
 
   it('denies in enforce mode and only warns in audit mode', () => {
-    writeFileSync(join(dir, 'a.yaml'), `${policy({ name: 'strict', expression: "image.config.User == 'nobody'" })}\n---\n${policy({ name: 'lenient', mode: 'audit', expression: "image.config.User == 'nobody'" })}`);
+    writeFileSync(
+      join(dir, 'a.yaml'),
+      `${policy({ name: 'strict', expression: "image.config.User == 'nobody'" })}\n---\n${policy({ name: 'lenient', mode: 'audit', expression: "image.config.User == 'nobody'" })}`,
+    );
     const result = evaluateGate(loadPolicies(dir), 'image', ctx, sampleInput('image'));
     expect(result.rejected).toBe(true);
     expect(result.decisions.map((d) => [d.policy, d.outcome, d.message])).toEqual([
@@ -102,7 +122,11 @@ describe('evaluating policies', () => {
     writeFileSync(join(dir, 'a.yaml'), policy({ expression: 'false', match: { apps: ['web-*'], branches: ['main', 'release/*'], targets: ['prod'] } }));
     const set = loadPolicies(dir);
     expect(evaluateGate(set, 'image', { app: 'web-shop', branch: 'release/1.2', target: 'prod' }, sampleInput('image')).rejected).toBe(true);
-    for (const other of [{ app: 'api', branch: 'main', target: 'prod' }, { app: 'web-shop', branch: 'dev', target: 'prod' }, { app: 'web-shop', branch: 'main', target: 'local' }]) {
+    for (const other of [
+      { app: 'api', branch: 'main', target: 'prod' },
+      { app: 'web-shop', branch: 'dev', target: 'prod' },
+      { app: 'web-shop', branch: 'main', target: 'local' },
+    ]) {
       expect(evaluateGate(set, 'image', other, sampleInput('image')).decisions).toEqual([]);
     }
     expect(evaluateGate(set, 'build', { app: 'web-shop', branch: 'main', target: 'prod' }, sampleInput('build')).decisions).toEqual([]);
@@ -161,9 +185,25 @@ describe('reading Dockerfiles for the build gate', () => {
     );
     expect(df.stages.map((s) => s.name)).toEqual(['build', 'empty', '', '', '']);
     expect(df.baseImages).toEqual([
-      { ref: '127.0.0.1:5000/slipway/busybox:1.37', registry: '127.0.0.1:5000', repository: 'slipway/busybox', tag: '1.37', digest: '', scratch: false, stage: '' },
+      {
+        ref: '127.0.0.1:5000/slipway/busybox:1.37',
+        registry: '127.0.0.1:5000',
+        repository: 'slipway/busybox',
+        tag: '1.37',
+        digest: '',
+        scratch: false,
+        stage: '',
+      },
       { ref: 'scratch', registry: '', repository: '', tag: '', digest: '', scratch: true, stage: '' },
-      { ref: `ghcr.io/org/app@sha256:${'b'.repeat(64)}`, registry: 'ghcr.io', repository: 'org/app', tag: '', digest: `sha256:${'b'.repeat(64)}`, scratch: false, stage: '' },
+      {
+        ref: `ghcr.io/org/app@sha256:${'b'.repeat(64)}`,
+        registry: 'ghcr.io',
+        repository: 'org/app',
+        tag: '',
+        digest: `sha256:${'b'.repeat(64)}`,
+        scratch: false,
+        stage: '',
+      },
       { ref: 'node', registry: 'docker.io', repository: 'library/node', tag: 'latest', digest: '', scratch: false, stage: '' },
       { ref: 'build', registry: '', repository: '', tag: '', digest: '', scratch: false, stage: 'build' },
     ]);

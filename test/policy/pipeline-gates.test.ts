@@ -28,7 +28,13 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     auditDir = mkdtempSync(join(tmpdir(), 'slipway-audit-policies-'));
     cpSync(resolve('policies'), auditDir, { recursive: true });
     const image = join(auditDir, 'image.yaml');
-    writeFileSync(image, readFileSync(image, 'utf8').replace('name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: enforce', 'name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: audit'));
+    writeFileSync(
+      image,
+      readFileSync(image, 'utf8').replace(
+        'name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: enforce',
+        'name: non-root\n  description: Containers do not run as root.\nspec:\n  gate: image\n  mode: audit',
+      ),
+    );
     expect(readFileSync(image, 'utf8')).toContain('mode: audit');
   });
   afterAll(async () => {
@@ -48,10 +54,14 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const req = signedGithub('push', githubPush({ repo: 'octo/rooted', commit }), WEBHOOK_SECRET);
     const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
     const id = res.json().builds[0].id as string;
-    return waitFor(async () => {
-      const b = await getBuild(rt.store.db, id);
-      return b && [FINAL_STATE, 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
-    }, 'the build to end', 60_000);
+    return waitFor(
+      async () => {
+        const b = await getBuild(rt.store.db, id);
+        return b && [FINAL_STATE, 'failed', 'rejected', 'canceled'].includes(b.state) ? b : undefined;
+      },
+      'the build to end',
+      60_000,
+    );
   };
   const cli = async (...args: string[]) => {
     const r = await runCli(args, { env: { SLIPWAY_TOKEN: API_TOKEN } });
@@ -63,7 +73,9 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n` });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
-    expect(build.error_message).toBe('rejected at the image gate by 1 rule: non-root rule 0: the image runs as root; add a USER instruction with a non-root user');
+    expect(build.error_message).toBe(
+      'rejected at the image gate by 1 rule: non-root rule 0: the image runs as root; add a USER instruction with a non-root user',
+    );
     expect(build.digest).toMatch(/^sha256:/); // it was built and pushed; it is the gate that said no
 
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
@@ -100,7 +112,12 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     const promote = api.decisions.filter((d: { gate: string }) => d.gate === 'promote');
-    expect(promote.map((d: { rule: number; outcome: string }) => [d.rule, d.outcome])).toEqual([[0, 'allow'], [1, 'allow'], [2, 'allow'], [3, 'allow']]);
+    expect(promote.map((d: { rule: number; outcome: string }) => [d.rule, d.outcome])).toEqual([
+      [0, 'allow'],
+      [1, 'allow'],
+      [2, 'allow'],
+      [3, 'allow'],
+    ]);
     expect(promote[0].subject).toBe(build.digest);
     // What the build ends with is the protected image: the enforcer wraps the entrypoint, by digest.
     const ref = parseImageRef(`127.0.0.1:5000/slipway/rooted@${build.digest}`);
@@ -123,7 +140,9 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ Dockerfile: 'FROM node:20\nUSER 1000\n', 'fourth.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', digest: null });
-    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: an image the build uses \(FROM, COPY --from, RUN --mount from, or # syntax\) comes from a registry that is not allowed/);
+    expect(build.error_message).toMatch(
+      /^rejected at the build gate by 1 rule: allowed-base-registries rule 0: an image the build uses \(FROM, COPY --from, RUN --mount from, or # syntax\) comes from a registry that is not allowed/,
+    );
   });
 
   it('rejects at the build gate a COPY --from an image in a registry that is not allowed, before BuildKit resolves it', async () => {
@@ -155,12 +174,18 @@ describe('the promote gate on signatures (real pipeline)', () => {
       const sha = repo.commit(servingApp());
       const req = signedGithub('push', githubPush({ repo: 'octo/untrusted', commit: sha }), WEBHOOK_SECRET);
       const id = (await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body })).json().builds[0].id as string;
-      const build = await waitFor(async () => {
-        const b = await getBuild(rt.store.db, id);
-        return b && ['signed', 'failed', 'rejected'].includes(b.state) ? b : undefined;
-      }, 'the build to end', 60_000);
+      const build = await waitFor(
+        async () => {
+          const b = await getBuild(rt.store.db, id);
+          return b && ['signed', 'failed', 'rejected'].includes(b.state) ? b : undefined;
+        },
+        'the build to end',
+        60_000,
+      );
       expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
-      expect(build.error_message).toBe('rejected at the promote gate by 1 rule: promote-requirements rule 1: the image digest has no signature from a trusted key (signing.trustedKeys)');
+      expect(build.error_message).toBe(
+        'rejected at the promote gate by 1 rule: promote-requirements rule 1: the image digest has no signature from a trusted key (signing.trustedKeys)',
+      );
       // It was signed (by Slipway's own key), just not by a trusted one.
       const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
       expect(lines.some((l) => /^signed sha256:/.test(l))).toBe(true);

@@ -94,7 +94,11 @@ describe('registry client against the real registry on 127.0.0.1:5000', () => {
 
   it('says which registry did not answer, as a retryable error', async () => {
     const dead = new RegistryClient({ host: `127.0.0.1:${await freePort()}`, attempts: 2, backoffMs: 10 });
-    const err = await expectCode(dead.getManifest('a/b', 'v1'), 'SLW_REGISTRY_UNREACHABLE', /registry http:\/\/127\.0\.0\.1:\d+ did not answer GET \/v2\/a\/b\/manifests\/v1/);
+    const err = await expectCode(
+      dead.getManifest('a/b', 'v1'),
+      'SLW_REGISTRY_UNREACHABLE',
+      /registry http:\/\/127\.0\.0\.1:\d+ did not answer GET \/v2\/a\/b\/manifests\/v1/,
+    );
     expect((err as unknown as { retryable: boolean }).retryable).toBe(true);
   });
 });
@@ -115,16 +119,19 @@ describe('registry client through a flaky proxy and a lying server (fault inject
         else res.writeHead(503).end();
         return;
       }
-      const upstream = httpRequest({ host: '127.0.0.1', port: Number(SHARED_REGISTRY.split(':')[1]), path: req.url, method: req.method, headers: req.headers }, (up) => {
-        if (lie && req.url?.includes('/manifests/')) {
-          res.writeHead(200, { 'content-type': MediaTypes.ociManifest, 'docker-content-digest': up.headers['docker-content-digest'] ?? '' });
-          up.resume();
-          res.end('{"schemaVersion":2,"tampered":true}');
-          return;
-        }
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: Number(SHARED_REGISTRY.split(':')[1]), path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          if (lie && req.url?.includes('/manifests/')) {
+            res.writeHead(200, { 'content-type': MediaTypes.ociManifest, 'docker-content-digest': up.headers['docker-content-digest'] ?? '' });
+            up.resume();
+            res.end('{"schemaVersion":2,"tampered":true}');
+            return;
+          }
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((r) => proxy.listen(port, '127.0.0.1', r));
@@ -180,7 +187,10 @@ describe('registry auth (private docker-registry instances on loopback)', () => 
     const img = await pushImage(client, 'team/app');
     expect((await client.getManifest('team/app', 'v1')).digest).toBe(img.digest);
     await expectCode(new RegistryClient({ host: basic.host }).getManifest('team/app', 'v1'), 'SLW_REGISTRY_AUTH', /asks for a user and password/);
-    const wrong = await expectCode(new RegistryClient({ host: basic.host, credentials: { username: 'alice', password: 'nope' } }).getManifest('team/app', 'v1'), 'SLW_REGISTRY_AUTH');
+    const wrong = await expectCode(
+      new RegistryClient({ host: basic.host, credentials: { username: 'alice', password: 'nope' } }).getManifest('team/app', 'v1'),
+      'SLW_REGISTRY_AUTH',
+    );
     expect(wrong.message).not.toContain('nope');
   });
 
@@ -193,8 +203,15 @@ describe('registry auth (private docker-registry instances on loopback)', () => 
 
   it('token: refuses a push the token service does not grant, and wrong credentials', async () => {
     await expectCode(new RegistryClient({ host: token.host }).uploadBlob('team/app', Buffer.from('x')), 'SLW_REGISTRY_AUTH', /refused/);
-    await expectCode(new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'hunter2' } }).uploadBlob('other/repo', Buffer.from('x')), 'SLW_REGISTRY_AUTH');
-    const err = await expectCode(new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'wrong' } }).getManifest('team/app', 'v1'), 'SLW_REGISTRY_AUTH', /refused the configured credentials/);
+    await expectCode(
+      new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'hunter2' } }).uploadBlob('other/repo', Buffer.from('x')),
+      'SLW_REGISTRY_AUTH',
+    );
+    const err = await expectCode(
+      new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'wrong' } }).getManifest('team/app', 'v1'),
+      'SLW_REGISTRY_AUTH',
+      /refused the configured credentials/,
+    );
     expect(err.message).not.toContain('wrong');
   });
 });
@@ -209,9 +226,19 @@ describe('Docker config.json credentials', () => {
   };
 
   it.each([
-    ['a base64 auth entry', { auths: { '127.0.0.1:5001': { auth: Buffer.from('alice:pa:ss').toString('base64') } } }, '127.0.0.1:5001', { username: 'alice', password: 'pa:ss' }],
+    [
+      'a base64 auth entry',
+      { auths: { '127.0.0.1:5001': { auth: Buffer.from('alice:pa:ss').toString('base64') } } },
+      '127.0.0.1:5001',
+      { username: 'alice', password: 'pa:ss' },
+    ],
     ['username and password', { auths: { 'https://ghcr.io': { username: 'u', password: 'p' } } }, 'ghcr.io', { username: 'u', password: 'p' }],
-    ["Docker Hub's legacy key", { auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('d:h').toString('base64') } } }, 'docker.io', { username: 'd', password: 'h' }],
+    [
+      "Docker Hub's legacy key",
+      { auths: { 'https://index.docker.io/v1/': { auth: Buffer.from('d:h').toString('base64') } } },
+      'docker.io',
+      { username: 'd', password: 'h' },
+    ],
     ['no entry for the host', { auths: {} }, 'example.com', undefined],
   ])('reads %s', async (_n, config, host, expected) => {
     expect(await credentialsFromDockerConfig(write(config), host)).toEqual(expected);

@@ -31,9 +31,15 @@ describe('image references', () => {
 
 describe('WWW-Authenticate challenges', () => {
   it.each([
-    ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"', { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }],
+    [
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+    ],
     ['Basic realm="slipway-test"', { scheme: 'basic', params: { realm: 'slipway-test' } }],
-    ['Bearer realm="https://x/token",scope="repository:a:pull,push"', { scheme: 'bearer', params: { realm: 'https://x/token', scope: 'repository:a:pull,push' } }],
+    [
+      'Bearer realm="https://x/token",scope="repository:a:pull,push"',
+      { scheme: 'bearer', params: { realm: 'https://x/token', scope: 'repository:a:pull,push' } },
+    ],
   ])('parses %s', (header, expected) => expect(parseChallenge(header)).toEqual(expected));
 
   it('has nothing to say about an absent header', () => expect(parseChallenge(null)).toBeUndefined());

@@ -16,7 +16,11 @@ const images = (text: string, buildArgs?: Record<string, string>) =>
  * registry rule then refuses the build.
  */
 const BYPASSES: [string, string, string][] = [
-  ['a stage ARG does not change a later FROM (only global ARGs do)', `ARG IMG=${EVIL}\nFROM ${OK} AS one\nARG IMG=${OK}\nFROM \${IMG}\nCOPY --from=one /x /x\n`, `from ${EVIL}`],
+  [
+    'a stage ARG does not change a later FROM (only global ARGs do)',
+    `ARG IMG=${EVIL}\nFROM ${OK} AS one\nARG IMG=${OK}\nFROM \${IMG}\nCOPY --from=one /x /x\n`,
+    `from ${EVIL}`,
+  ],
   ['an escape directive after a blank line is a comment', `\n# escape=\`\nFROM ${OK}\nRUN echo \`\nFROM ${EVIL}\n`, `from ${EVIL}`],
   ['a BOM before the escape directive is dropped, so the directive holds', `${BOM}# escape=\`\nFROM ${OK}\nRUN echo \\\nFROM ${EVIL}\n`, `from ${EVIL}`],
   ['COPY --from=<image>', `FROM ${OK}\nCOPY --from=${EVIL} /bin/sh /sh\n`, `copy-from ${EVIL}`],
@@ -31,7 +35,11 @@ const BYPASSES: [string, string, string][] = [
   ['// syntax=<frontend image>', `// syntax=${EVIL}\nFROM ${OK}\n`, `syntax ${EVIL}`],
   ['# syntax= after a #! line', `#!/usr/bin/env buildctl\n# syntax=${EVIL}\nFROM ${OK}\n`, `syntax ${EVIL}`],
   ['a continuation comment line does not end the instruction', `FROM ${OK}\nRUN echo \\\n# note\n  hi\nCOPY --from=${EVIL} /x /x\n`, `copy-from ${EVIL}`],
-  ['a heredoc body ends at its terminator, after which instructions count again', `FROM ${OK}\nRUN <<EOF\necho hi\nEOF\nCOPY --from=${EVIL} /x /x\n`, `copy-from ${EVIL}`],
+  [
+    'a heredoc body ends at its terminator, after which instructions count again',
+    `FROM ${OK}\nRUN <<EOF\necho hi\nEOF\nCOPY --from=${EVIL} /x /x\n`,
+    `copy-from ${EVIL}`,
+  ],
 ];
 
 /** Reading rules the gate already got right, kept so the new reader does not lose them. */
@@ -42,7 +50,11 @@ const KEPT: [string, string, string][] = [
   ['quotes and escapes in FROM are removed by BuildKit', 'FROM "ghcr.io/evil/"too\\ls:1\n', `from ${EVIL}`],
   ['${VAR:-default} in FROM with the global ARG unset', 'ARG IMG\nFROM ${IMG:-ghcr.io/evil/tools:1}\n', `from ${EVIL}`],
   ['${VAR:+alt} in FROM with the global ARG set', 'ARG SET=1\nFROM ${SET:+ghcr.io/evil/tools:1}\n', `from ${EVIL}`],
-  ['a check directive before the escape directive (the old parser stops at check)', `# check=skip=all\n# escape=\`\nFROM ${OK}\nRUN echo \`\nFROM ${EVIL}\n`, `from ${EVIL}`],
+  [
+    'a check directive before the escape directive (the old parser stops at check)',
+    `# check=skip=all\n# escape=\`\nFROM ${OK}\nRUN echo \`\nFROM ${EVIL}\n`,
+    `from ${EVIL}`,
+  ],
 ];
 
 describe('the build gate reads Dockerfiles as BuildKit does', () => {
@@ -54,7 +66,18 @@ describe('the build gate reads Dockerfiles as BuildKit does', () => {
   const gate = (text: string) => {
     const input: PolicyInput = {
       app: { name: 'hello' },
-      event: { forge: 'github', repo: 'o/r', ref: 'refs/heads/main', branch: 'main', tag: '', commit: 'a'.repeat(40), author: 'a', fork: false, pullRequest: 0, trigger: 'push' },
+      event: {
+        forge: 'github',
+        repo: 'o/r',
+        ref: 'refs/heads/main',
+        branch: 'main',
+        tag: '',
+        commit: 'a'.repeat(40),
+        author: 'a',
+        fork: false,
+        pullRequest: 0,
+        trigger: 'push',
+      },
       target: { name: 'local', kind: 'local' },
       dockerfile: parseDockerfile(text),
     };

@@ -13,7 +13,7 @@ import { buildIdsOf, githubComment, githubPr, GITHUB_TOKEN, postGithub, settled 
  * promoting its digest by hand is refused because of where it came from. Once a maintainer approves,
  * the digest may be promoted and the promotion records its origin and fork flag.
  */
-describe('an unapproved fork\'s image is never promotable (real pipeline, strict fake GitHub API)', () => {
+describe("an unapproved fork's image is never promotable (real pipeline, strict fake GitHub API)", () => {
   let fake: FakeGithub;
   let rt: TestRuntime;
   let repo: TestRepo;
@@ -39,7 +39,11 @@ describe('an unapproved fork\'s image is never promotable (real pipeline, strict
   });
 
   const promote = (image: string) =>
-    fetch(`${rt.url}/api/v1/apps/hello/promotions`, { method: 'POST', headers: { 'content-type': 'application/json', ...API_AUTH }, body: JSON.stringify({ image }) });
+    fetch(`${rt.url}/api/v1/apps/hello/promotions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...API_AUTH },
+      body: JSON.stringify({ image }),
+    });
 
   it('is built but not signed, its digest is refused by the promotions API, and accepted with its origin once approved', async () => {
     const sha = repo.commit(servingApp('from a fork\n'), 'feature-31');
@@ -48,7 +52,9 @@ describe('an unapproved fork\'s image is never promotable (real pipeline, strict
     const lines = (await logsAfter(rt.store.db, fork.id)).map((l) => l.line);
     expect(fork.state, lines.join('\n')).toBe('built');
     expect(fork.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(lines).toContain("sign skipped: pull request #31 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label");
+    expect(lines).toContain(
+      "sign skipped: pull request #31 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label",
+    );
     expect((await listStages(rt.store.db, fork.id)).map((s) => s.stage)).not.toContain('sign');
 
     const image = `${imageRepository(rt.config, 'hello')}@${fork.digest}`;

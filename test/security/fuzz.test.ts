@@ -29,11 +29,48 @@ function rng(seed: number): () => number {
 }
 
 const STRINGS = [
-  '', ' ', '-', '--', '--upload-pack=touch /tmp/slipway-fuzz;git-upload-pack', '-c protocol.ext.allow=always', 'ext::sh -c id',
-  '$(id)', '`id`', ';id', '|id', '&& id', '\n--help', '\u0000', '\u202e', 'ｍａｉｎ', '😀', '../..', '/etc/passwd', 'file:///etc',
-  'http://127.0.0.1:6379/', 'refs/heads/main', 'refs/heads/../x', 'refs/heads/a..b', 'refs/heads/x.lock', 'refs/tags/v1', 'main',
-  'a'.repeat(40), 'A'.repeat(40), 'a'.repeat(64), 'g'.repeat(40), '0'.repeat(40), 'x'.repeat(5000), '%2e%2e', 'octo/hello', 'octo/hello/../x',
-  '<script>alert(1)</script>', '{"a":1}', 'null', '\\', "'", '"',
+  '',
+  ' ',
+  '-',
+  '--',
+  '--upload-pack=touch /tmp/slipway-fuzz;git-upload-pack',
+  '-c protocol.ext.allow=always',
+  'ext::sh -c id',
+  '$(id)',
+  '`id`',
+  ';id',
+  '|id',
+  '&& id',
+  '\n--help',
+  '\u0000',
+  '\u202e',
+  'ｍａｉｎ',
+  '😀',
+  '../..',
+  '/etc/passwd',
+  'file:///etc',
+  'http://127.0.0.1:6379/',
+  'refs/heads/main',
+  'refs/heads/../x',
+  'refs/heads/a..b',
+  'refs/heads/x.lock',
+  'refs/tags/v1',
+  'main',
+  'a'.repeat(40),
+  'A'.repeat(40),
+  'a'.repeat(64),
+  'g'.repeat(40),
+  '0'.repeat(40),
+  'x'.repeat(5000),
+  '%2e%2e',
+  'octo/hello',
+  'octo/hello/../x',
+  '<script>alert(1)</script>',
+  '{"a":1}',
+  'null',
+  '\\',
+  "'",
+  '"',
 ];
 
 describe('fuzzing webhooks and uploads (fixed seed, bounded count; real server, Redis, SQLite)', () => {
@@ -75,11 +112,20 @@ describe('fuzzing webhooks and uploads (fixed seed, bounded count; real server, 
     for (let i = 0; i < WEBHOOK_CASES; i += 1) {
       const kind = pick(['push', 'pull_request', 'gitlab'] as const);
       const payload: Record<string, unknown> =
-        kind === 'push' ? githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }) : kind === 'pull_request' ? githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 3, headSha: 'b'.repeat(40) }) : gitlabPush();
+        kind === 'push'
+          ? githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) })
+          : kind === 'pull_request'
+            ? githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 3, headSha: 'b'.repeat(40) })
+            : gitlabPush();
       const mutations = 1 + Math.floor(random() * 3);
       for (let m = 0; m < mutations; m += 1) mutate(payload);
       const req = kind === 'gitlab' ? gitlabRequest('Push Hook', payload, GITLAB_TOKEN) : signedGithub(kind, payload, WEBHOOK_SECRET);
-      const res = await rt.server!.inject({ method: 'POST', url: kind === 'gitlab' ? '/webhooks/gitlab' : '/webhooks/github', headers: req.headers, payload: req.body });
+      const res = await rt.server!.inject({
+        method: 'POST',
+        url: kind === 'gitlab' ? '/webhooks/gitlab' : '/webhooks/github',
+        headers: req.headers,
+        payload: req.body,
+      });
       expect([202, 400], `case ${i} (seed ${SEED}): ${res.statusCode} ${res.body.slice(0, 300)}`).toContain(res.statusCode);
     }
     for (const b of await listBuilds(rt.store.db, { limit: 500 })) {
@@ -94,12 +140,33 @@ describe('fuzzing webhooks and uploads (fixed seed, bounded count; real server, 
   it(`survives ${UPLOAD_CASES} hostile build contexts (seed ${SEED})`, async () => {
     const random = rng(SEED + 1);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-    const NAMES = ['Dockerfile', 'a', 'a/b', '../x', '/abs', 'a/../../x', './b', 'ｄｏｃｋｅｒ', 'x'.repeat(200), 'a//b', '.', 'dir/', '..', 'a\\..\\b', 'link/through'];
+    const NAMES = [
+      'Dockerfile',
+      'a',
+      'a/b',
+      '../x',
+      '/abs',
+      'a/../../x',
+      './b',
+      'ｄｏｃｋｅｒ',
+      'x'.repeat(200),
+      'a//b',
+      '.',
+      'dir/',
+      '..',
+      'a\\..\\b',
+      'link/through',
+    ];
     const TYPES = ['file', 'file', 'file', 'directory', 'symlink', 'link', 'fifo', 'character-device'] as const;
     for (let i = 0; i < UPLOAD_CASES; i += 1) {
       const entries = Array.from({ length: 1 + Math.floor(random() * 6) }, () => {
         const type = pick(TYPES);
-        return { name: pick(NAMES), type, ...(type === 'symlink' || type === 'link' ? { linkname: pick(NAMES) } : {}), content: type === 'file' ? pick(STRINGS) : '' };
+        return {
+          name: pick(NAMES),
+          type,
+          ...(type === 'symlink' || type === 'link' ? { linkname: pick(NAMES) } : {}),
+          content: type === 'file' ? pick(STRINGS) : '',
+        };
       });
       let body: Buffer;
       try {
@@ -108,8 +175,15 @@ describe('fuzzing webhooks and uploads (fixed seed, bounded count; real server, 
         continue; // tar-stream itself refuses some headers: nothing to send
       }
       if (random() < 0.15) body = body.subarray(0, Math.floor(random() * body.length)); // truncated
-      const res = await rt.server!.inject({ method: 'POST', url: '/api/v1/apps/hello/builds', headers: { 'content-type': 'application/gzip', ...API_AUTH }, payload: body });
-      expect([202, 400, 413], `upload ${i} (seed ${SEED}) ${JSON.stringify(entries).slice(0, 300)}: ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(res.statusCode);
+      const res = await rt.server!.inject({
+        method: 'POST',
+        url: '/api/v1/apps/hello/builds',
+        headers: { 'content-type': 'application/gzip', ...API_AUTH },
+        payload: body,
+      });
+      expect([202, 400, 413], `upload ${i} (seed ${SEED}) ${JSON.stringify(entries).slice(0, 300)}: ${res.statusCode} ${res.body.slice(0, 200)}`).toContain(
+        res.statusCode,
+      );
     }
     expect((await rt.server!.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   }, 120_000);

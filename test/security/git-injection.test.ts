@@ -117,7 +117,7 @@ describe('webhook fields never reach git unvalidated (real server, worker, git)'
     ['an ext:: clone URL', { cloneUrl: 'ext::sh -c touch% MARKER' }, 'SLW_FETCH_SOURCE_REFUSED'],
     ['an option-shaped clone URL', { cloneUrl: '--upload-pack=touch MARKER' }, 'SLW_FETCH_SOURCE_REFUSED'],
     ['another host', { cloneUrl: 'https://evil.example/octo/derived.git' }, 'SLW_FETCH_SOURCE_REFUSED'],
-    ['another app\'s local repository', { cloneUrl: 'REPO' }, 'SLW_FETCH_SOURCE_REFUSED'],
+    ["another app's local repository", { cloneUrl: 'REPO' }, 'SLW_FETCH_SOURCE_REFUSED'],
     ['an internal address', { cloneUrl: 'http://127.0.0.1:6379/x.git' }, 'SLW_FETCH_SOURCE_REFUSED'],
   ])('a stored build with %s fails at fetch and runs nothing', async (_what, bad, code) => {
     const file = marker();
@@ -125,9 +125,21 @@ describe('webhook fields never reach git unvalidated (real server, worker, git)'
     // A bad commit is tried against the app fetching from a local repository, where git honours
     // --upload-pack (the attack run's command execution); a bad URL against the app with a derived one.
     const app = (bad as { commit?: string }).commit ? 'hello' : 'derived';
-    const cloneUrl = ((bad as { cloneUrl?: string }).cloneUrl ?? (app === 'hello' ? repo.bare : 'https://github.com/octo/derived.git')).replace('MARKER', file).replace('REPO', repo.bare);
+    const cloneUrl = ((bad as { cloneUrl?: string }).cloneUrl ?? (app === 'hello' ? repo.bare : 'https://github.com/octo/derived.git'))
+      .replace('MARKER', file)
+      .replace('REPO', repo.bare);
     // As if admitted by an older version or written into the store directly: the worker checks again.
-    const { build } = await createBuild(rt.store.db, { app, target: 'local', commit, ref: 'refs/heads/main', scope: `branch:x-${Math.random()}`, trigger: 'push', cloneUrl, forge: 'github', repo: `octo/${app}` });
+    const { build } = await createBuild(rt.store.db, {
+      app,
+      target: 'local',
+      commit,
+      ref: 'refs/heads/main',
+      scope: `branch:x-${Math.random()}`,
+      trigger: 'push',
+      cloneUrl,
+      forge: 'github',
+      repo: `octo/${app}`,
+    });
     await rt.queue.enqueue([build.id]);
     const ended = await buildEnded(rt, build.id, 30_000);
     expect(ended.state).toBe('failed');

@@ -19,7 +19,18 @@ const noPasswd: LayerSpec = { 'bin/app': { data: 'x', mode: 0o755 } };
 
 const input = async (ref: string): Promise<PolicyInput> => ({
   app: { name: 'hello' },
-  event: { forge: 'github', repo: 'octo/hello', ref: 'refs/heads/main', branch: 'main', tag: '', commit: 'a'.repeat(40), author: 'octocat', fork: false, pullRequest: 0, trigger: 'push' },
+  event: {
+    forge: 'github',
+    repo: 'octo/hello',
+    ref: 'refs/heads/main',
+    branch: 'main',
+    tag: '',
+    commit: 'a'.repeat(40),
+    author: 'octocat',
+    fork: false,
+    pullRequest: 0,
+    trigger: 'push',
+  },
   target: { name: 'local', kind: 'local' },
   image: await imageFacts(client, parseImageRef(ref)),
 });

@@ -41,7 +41,9 @@ async function make(apps: Parameters<typeof harness>[2] = {}): Promise<Harness> 
 
 /** The one container serving `revision`. */
 async function containerOf(revision: string): Promise<string> {
-  const ids = (await dockerOk(['ps', '-q', '--filter', `label=${TEST_LABEL}=${id}`, '--filter', `label=dev.slipway.revision=${revision}`])).split('\n').filter(Boolean);
+  const ids = (await dockerOk(['ps', '-q', '--filter', `label=${TEST_LABEL}=${id}`, '--filter', `label=dev.slipway.revision=${revision}`]))
+    .split('\n')
+    .filter(Boolean);
   expect(ids).toHaveLength(1);
   return ids[0]!;
 }
@@ -96,7 +98,9 @@ describe('revision isolation on the local target', () => {
   it('docker inspect shows NetworkMode none, CapDrop ALL, no-new-privileges, the run directory mounted; the host side is private', async () => {
     const h = await make();
     const rev = await h.target.deploy('inspect', { image: app });
-    const info = JSON.parse(await dockerOk(['inspect', await containerOf(rev.name)])) as [{ HostConfig: Record<string, unknown>; Config: { Env: string[]; Labels: Record<string, string> } }];
+    const info = JSON.parse(await dockerOk(['inspect', await containerOf(rev.name)])) as [
+      { HostConfig: Record<string, unknown>; Config: { Env: string[]; Labels: Record<string, string> } },
+    ];
     const hc = info[0].HostConfig;
     expect(hc.NetworkMode).toBe('none');
     expect(hc.CapDrop).toEqual(['ALL']);
@@ -148,7 +152,10 @@ describe('revision isolation on the local target', () => {
 
   it("readiness is the app's, not the proxy's: a slow starter is ready only once it listens, and its first request succeeds", async () => {
     const tag = `${REGISTRY}/${repo}:slow`;
-    await buildAndPush(tag, { Dockerfile: `FROM ${BASE_IMAGE}\nCOPY www /www\nCMD ["sh", "-c", "sleep 2; exec httpd -f -p 127.0.0.1:$PORT -h /www"]\n`, 'www/index.html': 'slow' });
+    await buildAndPush(tag, {
+      Dockerfile: `FROM ${BASE_IMAGE}\nCOPY www /www\nCMD ["sh", "-c", "sleep 2; exec httpd -f -p 127.0.0.1:$PORT -h /www"]\n`,
+      'www/index.html': 'slow',
+    });
     const slow = (await injectEnforcer(new RegistryClient({ host: REGISTRY }), tag, `${tag}-slipway`)).ref;
     const h = await make();
     const started = Date.now();

@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 describe('Redis AUTH and ACL users', () => {
-  it('connects with the default user\'s password and the db from the URL', async () => {
+  it("connects with the default user's password and the db from the URL", async () => {
     const c = await connect(`redis://:${encoded}@127.0.0.1:${port}/3`);
     await c.set('slipway:k', 'v');
     expect(await c.get('slipway:k')).toBe('v');
@@ -97,9 +97,43 @@ describe('Redis over TLS (rediss://)', () => {
     ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=slipway-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem']);
     ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr']);
     writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'server.pem', '-extfile', join(dir, 'san.cnf')]);
+    ssl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-out',
+      'server.pem',
+      '-extfile',
+      join(dir, 'san.cnf'),
+    ]);
     const tlsPort = await freePort();
-    await startRedis(['--port', '0', '--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.pem'), '--tls-auth-clients', 'no', '--requirepass', PASSWORD], tlsPort);
+    await startRedis(
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        join(dir, 'server.pem'),
+        '--tls-key-file',
+        join(dir, 'server.key'),
+        '--tls-ca-cert-file',
+        join(dir, 'ca.pem'),
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        PASSWORD,
+      ],
+      tlsPort,
+    );
     const c = await connect(`rediss://:${encoded}@127.0.0.1:${tlsPort}/1`, join(dir, 'ca.pem'));
     expect(await c.ping()).toBe('PONG');
     expect(await c.client('INFO')).toMatch(/ db=1 /);

@@ -41,19 +41,36 @@ describe('images BuildKit resolves, against what the build gate read', () => {
 
   const files: [string, () => string | Buffer][] = [
     // The global IMG is the other image; the stage's ARG IMG must not change the second FROM.
-    ['a global ARG vs a stage ARG of the same name in FROM', () => `ARG IMG=${other}\nFROM ${BASE_IMAGE} AS one\nARG IMG=${BASE_IMAGE}\nRUN true\nFROM \${IMG}\nCOPY --from=one /bin/true /t\n`],
+    [
+      'a global ARG vs a stage ARG of the same name in FROM',
+      () => `ARG IMG=${other}\nFROM ${BASE_IMAGE} AS one\nARG IMG=${BASE_IMAGE}\nRUN true\nFROM \${IMG}\nCOPY --from=one /bin/true /t\n`,
+    ],
     // After a blank line `# escape=` is a comment: the backtick does not continue RUN, so the second FROM is one.
     ['# escape= after a blank line', () => `\n# escape=\`\nFROM ${BASE_IMAGE}\nRUN true #\`\nFROM ${other}\nCOPY --from=0 /bin/true /t\n`],
     // A BOM is dropped, so the escape directive holds: the backslash is literal and does not continue RUN.
-    ['a BOM before # escape=', () => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`# escape=\`\nFROM ${BASE_IMAGE}\nRUN echo \\\nFROM ${other}\nCOPY --from=0 /bin/true /t\n`)])],
-    ['COPY --from=<image> and RUN --mount=from=<image>', () => `FROM ${BASE_IMAGE}\nCOPY --from=${other} /bin/true /t\nRUN --mount=type=bind,from=${other},target=/m true\n`],
+    [
+      'a BOM before # escape=',
+      () =>
+        Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from(`# escape=\`\nFROM ${BASE_IMAGE}\nRUN echo \\\nFROM ${other}\nCOPY --from=0 /bin/true /t\n`),
+        ]),
+    ],
+    [
+      'COPY --from=<image> and RUN --mount=from=<image>',
+      () => `FROM ${BASE_IMAGE}\nCOPY --from=${other} /bin/true /t\nRUN --mount=type=bind,from=${other},target=/m true\n`,
+    ],
   ];
 
-  it.each(files)('%s: the gate lists exactly what BuildKit resolved', async (_name, file) => {
-    const resolved = await resolvedBy(file());
-    expect(resolved).toEqual([norm(BASE_IMAGE), norm(other)].sort());
-    expect(readBy(file())).toEqual(resolved);
-  }, 120_000);
+  it.each(files)(
+    '%s: the gate lists exactly what BuildKit resolved',
+    async (_name, file) => {
+      const resolved = await resolvedBy(file());
+      expect(resolved).toEqual([norm(BASE_IMAGE), norm(other)].sort());
+      expect(readBy(file())).toEqual(resolved);
+    },
+    120_000,
+  );
 
   it('stops a build that resolves an image the gate did not approve, before anything is pushed', async () => {
     const ctx = contextDir({ Dockerfile: `FROM ${BASE_IMAGE}\nCOPY --from=${other} /bin/true /t\n` });

@@ -86,7 +86,9 @@ describe('route authorization (real server on loopback)', () => {
   it.each(['/api/v1/builds', '/api/v1/apps', '/api/v1/apps/hello/revisions', '/metrics', '/builds/b-x'])(
     'GET %s in every spelling needs a token by default',
     async (path) => {
-      const targets = path.startsWith('/api/v1/') ? spellings(path, host()) : [path, `http://${host()}${path}`, `/${path.slice(1).replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}`];
+      const targets = path.startsWith('/api/v1/')
+        ? spellings(path, host())
+        : [path, `http://${host()}${path}`, `/${path.slice(1).replace(/^./, (c) => `%${c.charCodeAt(0).toString(16)}`)}`];
       for (const target of targets) {
         const res = await rawRequest(rt.url, 'GET', target);
         expect([400, 401, 404], `GET ${target} answered ${res.status}`).toContain(res.status);
@@ -127,17 +129,26 @@ describe('deny by default', () => {
   });
 });
 
-describe('image promotions come only from Slipway\'s registry (SSRF)', () => {
+describe("image promotions come only from Slipway's registry (SSRF)", () => {
   let rt: TestRuntime;
   beforeAll(async () => {
     rt = await startTestRuntime({ worker: false, config: { apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' } }] } });
   });
   afterAll(async () => rt?.stop());
 
-  it.each(['169.254.169.254/latest/meta', '127.0.0.1:6379/x', 'localhost:5000/slipway/hello', 'ghcr.io/octo/hello'])('refuses %s with 400 and stores nothing', async (repository) => {
-    const res = await rawRequest(rt.url, 'POST', '/api/v1/apps/hello/promotions', { 'content-type': 'application/json', ...API_AUTH }, JSON.stringify({ image: `${repository}@sha256:${'a'.repeat(64)}` }));
-    expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).detail).toContain('registry.url');
-    expect(await listBuilds(rt.store.db, {})).toEqual([]);
-  });
+  it.each(['169.254.169.254/latest/meta', '127.0.0.1:6379/x', 'localhost:5000/slipway/hello', 'ghcr.io/octo/hello'])(
+    'refuses %s with 400 and stores nothing',
+    async (repository) => {
+      const res = await rawRequest(
+        rt.url,
+        'POST',
+        '/api/v1/apps/hello/promotions',
+        { 'content-type': 'application/json', ...API_AUTH },
+        JSON.stringify({ image: `${repository}@sha256:${'a'.repeat(64)}` }),
+      );
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body).detail).toContain('registry.url');
+      expect(await listBuilds(rt.store.db, {})).toEqual([]);
+    },
+  );
 });

@@ -23,7 +23,17 @@ describe('secrets printed by a build step are masked (real BuildKit)', () => {
     repo = new TestRepo();
     rt = await startTestRuntime({
       env: { SLIPWAY_TEST_MASKED_TOKEN: SECRET },
-      config: { apps: [{ name: 'masked', repo: 'github:octo/masked', cloneUrl: repo.bare, branches: { main: 'local' }, buildSecrets: { token: 'SLIPWAY_TEST_MASKED_TOKEN' } }] },
+      config: {
+        apps: [
+          {
+            name: 'masked',
+            repo: 'github:octo/masked',
+            cloneUrl: repo.bare,
+            branches: { main: 'local' },
+            buildSecrets: { token: 'SLIPWAY_TEST_MASKED_TOKEN' },
+          },
+        ],
+      },
     });
   });
   afterAll(async () => {
@@ -54,7 +64,10 @@ describe('secrets printed by a build step are masked (real BuildKit)', () => {
     // The steps ran and printed (masked) what they were given.
     expect(stored).toContain(`plain-${nonce}: ***`);
     expect(stored).toMatch(new RegExp(`b64-${nonce}:[\\s\\S]*\\*\\*\\*`));
-    const live = published.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.line : '')).join('\n');
+    const live = published
+      .filter((e) => e.type === 'log')
+      .map((e) => (e.type === 'log' ? e.line : ''))
+      .join('\n');
     expect(live).toContain(`plain-${nonce}: ***`);
     expect(stream).toContain(`plain-${nonce}: ***`);
     for (const text of [stored, stream, live]) {
@@ -77,7 +90,9 @@ describe('the secret masker', () => {
 
   it('masks the 76-column lines `base64` prints for a long value', () => {
     const long = randomBytes(120).toString('hex');
-    const wrapped = Buffer.from(long).toString('base64').match(/.{1,76}/g)!;
+    const wrapped = Buffer.from(long)
+      .toString('base64')
+      .match(/.{1,76}/g)!;
     const masker = new SecretMasker([long]);
     for (const line of wrapped.filter((l) => l.length >= 4)) expect(masker.mask(line)).toBe('***');
   });

@@ -18,12 +18,20 @@ describe('stale workspaces at worker start (real Redis and worker)', () => {
     for (const fn of cleanups.splice(0).reverse()) await fn();
   });
 
-  it('removes those of ended, unknown and unlocked builds; keeps a locked build\'s and what is not a build\'s', async () => {
+  it("removes those of ended, unknown and unlocked builds; keeps a locked build's and what is not a build's", async () => {
     const rt = await startTestRuntime({ worker: false, config: { apps: [{ name: 'ws', repo: 'github:octo/ws', branches: { main: 'local' } }] } });
     cleanups.push(() => rt.stop());
     const root = resolve(rt.dir, rt.config.builds.workspace);
     const make = async (state: 'failed' | 'building' | 'fetching', n: number) => {
-      const { build } = await createBuild(rt.store.db, { app: 'ws', target: 'local', commit: String(n).repeat(40), ref: 'refs/heads/main', scope: `branch:b${n}`, trigger: 'push', cloneUrl: '/nowhere' });
+      const { build } = await createBuild(rt.store.db, {
+        app: 'ws',
+        target: 'local',
+        commit: String(n).repeat(40),
+        ref: 'refs/heads/main',
+        scope: `branch:b${n}`,
+        trigger: 'push',
+        cloneUrl: '/nowhere',
+      });
       await transitionBuild(rt.store.db, build.id, ['queued'], state);
       return build.id;
     };

@@ -30,7 +30,12 @@ describe('build time limits', () => {
   it('a `RUN sleep` past builds.stageTimeout fails the build with SLW_BUILD_TIMEOUT and the BuildKit solve is canceled (real BuildKit)', async () => {
     const repo = new TestRepo();
     cleanups.push(() => repo.cleanup());
-    const rt = await startTestRuntime({ config: { builds: { ...testConfig('/tmp', 'p').builds, workspace: 'workspaces', stageTimeout: '20s' }, apps: [{ name: 'slow', repo: 'github:octo/slow', cloneUrl: repo.bare, branches: { main: 'local' } }] } });
+    const rt = await startTestRuntime({
+      config: {
+        builds: { ...testConfig('/tmp', 'p').builds, workspace: 'workspaces', stageTimeout: '20s' },
+        apps: [{ name: 'slow', repo: 'github:octo/slow', cloneUrl: repo.bare, branches: { main: 'local' } }],
+      },
+    });
     cleanups.push(() => rt.stop());
     // A number no other process sleeps for: the RUN step's process is found by its argv.
     const seconds = String(100_000 + Math.floor(Math.random() * 800_000));
@@ -48,9 +53,23 @@ describe('build time limits', () => {
   }, 120_000);
 
   it('builds.timeout ends a build whose stage ignores the abort, and frees the worker (stage that never settles)', async () => {
-    const rt = await startTestRuntime({ worker: false, config: { builds: { ...testConfig('/tmp', 'p').builds, workspace: 'workspaces', timeout: '1500ms' }, apps: [{ name: 'stuck', repo: 'github:octo/stuck', branches: { main: 'local' } }] } });
+    const rt = await startTestRuntime({
+      worker: false,
+      config: {
+        builds: { ...testConfig('/tmp', 'p').builds, workspace: 'workspaces', timeout: '1500ms' },
+        apps: [{ name: 'stuck', repo: 'github:octo/stuck', branches: { main: 'local' } }],
+      },
+    });
     cleanups.push(() => rt.stop());
-    const { build } = await createBuild(rt.store.db, { app: 'stuck', target: 'local', commit: 'a'.repeat(40), ref: 'refs/heads/main', scope: 'branch:main', trigger: 'push', cloneUrl: '/nowhere' });
+    const { build } = await createBuild(rt.store.db, {
+      app: 'stuck',
+      target: 'local',
+      commit: 'a'.repeat(40),
+      ref: 'refs/heads/main',
+      scope: 'branch:main',
+      trigger: 'push',
+      cloneUrl: '/nowhere',
+    });
     let aborted = false;
     const stuck: Stage = {
       name: 'stuck',
@@ -61,7 +80,11 @@ describe('build time limits', () => {
         return new Promise<never>(() => undefined); // ignores the signal: never settles
       },
     };
-    const result = await runBuild(build.id, { config: rt.config, store: rt.store, events: rt.events, logger: createLogger({ level: 'silent' }), cwd: rt.dir }, { signal: new AbortController().signal, attempt: 1, maxAttempts: 1, stages: [stuck] });
+    const result = await runBuild(
+      build.id,
+      { config: rt.config, store: rt.store, events: rt.events, logger: createLogger({ level: 'silent' }), cwd: rt.dir },
+      { signal: new AbortController().signal, attempt: 1, maxAttempts: 1, stages: [stuck] },
+    );
     expect(result.outcome).toBe('failed');
     expect(aborted).toBe(true);
     expect(await getBuild(rt.store.db, build.id)).toMatchObject({

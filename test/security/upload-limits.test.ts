@@ -49,7 +49,15 @@ describe('upload limits and long unpacks (real server, queue and worker)', () =>
     const dir = resolve(rt.dir, rt.config.dataDir, 'uploads');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${sha}.tar.gz`), archive);
-    const { build } = await createBuild(rt.store.db, { app: 'up', target: 'local', commit: sha, ref: 'refs/heads/main', scope: 'branch:main', trigger: 'upload', cloneUrl: join(dir, `${sha}.tar.gz`) });
+    const { build } = await createBuild(rt.store.db, {
+      app: 'up',
+      target: 'local',
+      commit: sha,
+      ref: 'refs/heads/main',
+      scope: 'branch:main',
+      trigger: 'upload',
+      cloneUrl: join(dir, `${sha}.tar.gz`),
+    });
     await rt.queue.enqueue([build.id]);
     const ended = await buildEnded(rt, build.id, 30_000);
     expect(ended).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_CONTEXT', stage: 'fetch' });
@@ -69,10 +77,14 @@ describe('upload limits and long unpacks (real server, queue and worker)', () =>
     expect((await upload(rt, await makeTar([{ name: 'Dockerfile', content: 'FROM scratch\n' }]))).status).toBe(202);
     await waitFor(async () => ((await getBuild(rt.store.db, id))?.state === 'canceled' ? true : undefined), 'the build to be canceled');
     await waitFor(async () => (!existsSync(workspace) ? true : undefined), 'the unpack to stop and its workspace to go', 5_000);
-    await waitFor(async () => ((await listStages(rt.store.db, id)).find((s) => s.stage === 'fetch')?.state === 'canceled' ? true : undefined), 'the fetch stage to end canceled', 5_000);
+    await waitFor(
+      async () => ((await listStages(rt.store.db, id)).find((s) => s.stage === 'fetch')?.state === 'canceled' ? true : undefined),
+      'the fetch stage to end canceled',
+      5_000,
+    );
   }, 90_000);
 
-  it('a long unpack under a 2s queue lock is not taken for a dead worker\'s (not re-dispatched as stalled)', async () => {
+  it("a long unpack under a 2s queue lock is not taken for a dead worker's (not re-dispatched as stalled)", async () => {
     const rt = await runtime({});
     let stalled = 0;
     rt.worker!.worker.on('stalled', () => stalled++);

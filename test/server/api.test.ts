@@ -15,7 +15,11 @@ async function readSse(url: string, headers: Record<string, string> = {}): Promi
     .split('\n\n')
     .filter((f) => f.includes('data: '))
     .map((frame) => {
-      const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
+      const get = (k: string) =>
+        frame
+          .split('\n')
+          .find((l) => l.startsWith(`${k}: `))
+          ?.slice(k.length + 2);
       return { event: get('event') ?? 'message', data: JSON.parse(get('data')!), ...(get('id') ? { id: get('id') } : {}) };
     });
 }
@@ -66,7 +70,10 @@ describe('builds API (real server on loopback, Redis, SQLite, git)', () => {
     expect(filtered.builds.every((b) => b.app === 'hello' && b.state === FINAL_STATE)).toBe(true);
     expect(((await (await fetch(`${rt.url}/api/v1/builds?app=nope`, { headers: API_AUTH })).json()) as { builds: any[] }).builds).toEqual([]);
     const one = (await (await fetch(`${rt.url}/api/v1/builds/${id}`, { headers: API_AUTH })).json()) as any;
-    expect(one.stages.filter((s: { stage: string }) => ['fetch', 'build'].includes(s.stage))).toMatchObject([{ stage: 'fetch', state: 'done' }, { stage: 'build', state: 'done' }]);
+    expect(one.stages.filter((s: { stage: string }) => ['fetch', 'build'].includes(s.stage))).toMatchObject([
+      { stage: 'fetch', state: 'done' },
+      { stage: 'build', state: 'done' },
+    ]);
     expect(one.steps.length).toBeGreaterThan(0);
     expect(one.decisions).toEqual([]);
   });

@@ -62,8 +62,12 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   });
 
   it('cancels the queued build of an older commit when a newer push arrives', async () => {
-    const older = (await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', commit: repo.commit({ 'd.txt': '1' }) }), WEBHOOK_SECRET))).json();
-    const newer = (await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', commit: repo.commit({ 'd.txt': '2' }) }), WEBHOOK_SECRET))).json();
+    const older = (
+      await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', commit: repo.commit({ 'd.txt': '1' }) }), WEBHOOK_SECRET))
+    ).json();
+    const newer = (
+      await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', commit: repo.commit({ 'd.txt': '2' }) }), WEBHOOK_SECRET))
+    ).json();
     const row = await getBuild(rt.store.db, older.builds[0].id);
     expect(row).toMatchObject({ state: 'canceled', superseded_by: newer.builds[0].id });
     // The queued job is gone, so no worker will even pick it up.
@@ -73,7 +77,10 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   it.each([
     ['no signature', (h: Record<string, string>) => delete h['x-hub-signature-256']],
     ['a wrong signature', (h: Record<string, string>) => (h['x-hub-signature-256'] = `sha256=${'0'.repeat(64)}`)],
-    ['a signature made with another secret', (h: Record<string, string>) => (h['x-hub-signature-256'] = `sha256=${createHmac('sha256', 'nope').update('x').digest('hex')}`)],
+    [
+      'a signature made with another secret',
+      (h: Record<string, string>) => (h['x-hub-signature-256'] = `sha256=${createHmac('sha256', 'nope').update('x').digest('hex')}`),
+    ],
     ['a malformed signature header', (h: Record<string, string>) => (h['x-hub-signature-256'] = 'md5=abc')],
   ])('refuses a GitHub delivery with %s: 401 problem+json that echoes nothing', async (_name, mutate) => {
     const req = signedGithub('push', githubPush({ repo: 'octo/hello', commit: 'f'.repeat(40) }), WEBHOOK_SECRET);
@@ -127,7 +134,10 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   });
 
   it('answers 413 for a body over 25 MB without reading it all', async () => {
-    const res = await post('/webhooks/github', { body: Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'big', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` } });
+    const res = await post('/webhooks/github', {
+      body: Buffer.alloc(25 * 1024 * 1024 + 1, 0x20),
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'big', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+    });
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json()).toMatchObject({ code: 'SLW_WEBHOOK_TOO_LARGE' });
@@ -136,7 +146,11 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   it('answers 202 with a reason for a repository no app names, and builds nothing', async () => {
     const res = await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'someone/else', commit: 'b'.repeat(40) }), WEBHOOK_SECRET));
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ builds: [], duplicate: false, reason: 'no app is configured for github:someone/else: add one under apps with repo: "github:someone/else"' });
+    expect(res.json()).toEqual({
+      builds: [],
+      duplicate: false,
+      reason: 'no app is configured for github:someone/else: add one under apps with repo: "github:someone/else"',
+    });
   });
 
   it('ignores a branch deletion and a branch no target is mapped to, with reasons', async () => {
@@ -144,25 +158,42 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
     expect(del.statusCode).toBe(202);
     expect(del.json().builds).toEqual([]);
     expect(del.json().reason).toMatch(/deleted/);
-    const other = await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', branch: 'dev', commit: 'd'.repeat(40) }), WEBHOOK_SECRET));
+    const other = await post(
+      '/webhooks/github',
+      signedGithub('push', githubPush({ repo: 'octo/hello', branch: 'dev', commit: 'd'.repeat(40) }), WEBHOOK_SECRET),
+    );
     expect(other.json()).toMatchObject({ builds: [], reason: 'push to branch "dev": app hello builds "main"' });
   });
 
   it('builds a pull request preview and cancels it when the pull request closes', async () => {
     const sha = repo.commit({ 'pr.txt': '1' }, 'feature');
-    const opened = await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 7, headSha: sha }), WEBHOOK_SECRET));
+    const opened = await post(
+      '/webhooks/github',
+      signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 7, headSha: sha }), WEBHOOK_SECRET),
+    );
     expect(opened.statusCode).toBe(202);
     const build = opened.json().builds[0];
     expect(build).toMatchObject({ prNumber: 7, commit: sha, state: 'queued', fork: false });
-    const closed = await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'closed', number: 7, headSha: sha }), WEBHOOK_SECRET));
+    const closed = await post(
+      '/webhooks/github',
+      signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'closed', number: 7, headSha: sha }), WEBHOOK_SECRET),
+    );
     expect(closed.json().reason).toMatch(/canceled/);
     expect((await getBuild(rt.store.db, build.id))!.state).toBe('canceled');
   });
 
-  it('leaves a closed pull request\'s preview removal to a worker: the request only queues it', async () => {
+  it("leaves a closed pull request's preview removal to a worker: the request only queues it", async () => {
     const sha = repo.commit({ 'pr8.txt': '1' }, 'feature-8');
-    const opened = (await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 8, headSha: sha }), WEBHOOK_SECRET))).json();
-    await post('/webhooks/github', signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'closed', number: 8, headSha: sha }), WEBHOOK_SECRET));
+    const opened = (
+      await post(
+        '/webhooks/github',
+        signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'opened', number: 8, headSha: sha }), WEBHOOK_SECRET),
+      )
+    ).json();
+    await post(
+      '/webhooks/github',
+      signedGithub('pull_request', githubPullRequest({ repo: 'octo/hello', action: 'closed', number: 8, headSha: sha }), WEBHOOK_SECRET),
+    );
     // No worker runs here: the removal waits on the feedback queue instead of happening in the request.
     const job = await rt.feedback.queue.getJob('unpreview~hello~local~github~8');
     expect(job?.data).toEqual({ kind: 'unpreview', app: 'hello', target: 'local', forge: 'github', number: 8 });
@@ -170,7 +201,20 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   });
 
   it('answers ping with 202 and no build', async () => {
-    const ping = await post('/webhooks/github', signedGithub('ping', { zen: 'Keep it logically awesome.', hook_id: 1, hook: { type: 'Repository', id: 1, events: ['push'] }, repository: githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }).repository, sender: { login: 'octocat' } }, WEBHOOK_SECRET));
+    const ping = await post(
+      '/webhooks/github',
+      signedGithub(
+        'ping',
+        {
+          zen: 'Keep it logically awesome.',
+          hook_id: 1,
+          hook: { type: 'Repository', id: 1, events: ['push'] },
+          repository: githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }).repository,
+          sender: { login: 'octocat' },
+        },
+        WEBHOOK_SECRET,
+      ),
+    );
     expect(ping.statusCode).toBe(202);
     expect(ping.json().builds).toEqual([]);
     expect(ping.json().reason).toMatch(/^ping/);
@@ -212,7 +256,14 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
   it('refuses every webhook when no secret is configured (fail closed)', async () => {
     const open = await startTestRuntime({ worker: false, config: { github: {}, gitlab: {} } });
     try {
-      const res = await open.server!.inject({ method: 'POST', url: '/webhooks/github', ...(() => { const r = signedGithub('push', githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }), WEBHOOK_SECRET); return { headers: r.headers, payload: r.body }; })() });
+      const res = await open.server!.inject({
+        method: 'POST',
+        url: '/webhooks/github',
+        ...(() => {
+          const r = signedGithub('push', githubPush({ repo: 'octo/hello', commit: 'a'.repeat(40) }), WEBHOOK_SECRET);
+          return { headers: r.headers, payload: r.body };
+        })(),
+      });
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ code: 'SLW_WEBHOOK_NOT_CONFIGURED' });
     } finally {

@@ -54,7 +54,9 @@ describe('slipway keys generate / sign / verify, end to end (real registry)', ()
     const signed = await slipway(cwd(), ['sign', image.ref], ENV);
     expect(signed.stderr).toBe('');
     expect(signed.code).toBe(0);
-    expect(signed.stdout).toMatch(new RegExp(`^signed ${image.ref.replace(/[.]/g, '\\.')}\nsignature .*:sha256-[a-f0-9]{64}\\.sig \\(\\d+ signatures?, manifest sha256:[a-f0-9]{64}\\)\n$`));
+    expect(signed.stdout).toMatch(
+      new RegExp(`^signed ${image.ref.replace(/[.]/g, '\\.')}\nsignature .*:sha256-[a-f0-9]{64}\\.sig \\(\\d+ signatures?, manifest sha256:[a-f0-9]{64}\\)\n$`),
+    );
     const v = await slipway(cwd(), ['verify', image.ref, '--key', '.slipway/cosign.pub'], ENV);
     expect(v.code).toBe(0);
     const lines = v.stdout.trim().split('\n');
@@ -78,7 +80,10 @@ describe('slipway keys generate / sign / verify, end to end (real registry)', ()
   });
 
   it('refuses a tag for sign and verify (usage error, exit 2)', async () => {
-    for (const cmd of [['sign', image.tagRef], ['verify', image.tagRef, '--key', '.slipway/cosign.pub']]) {
+    for (const cmd of [
+      ['sign', image.tagRef],
+      ['verify', image.tagRef, '--key', '.slipway/cosign.pub'],
+    ]) {
       const r = await slipway(cwd(), cmd, ENV);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/refusing to (sign|verify) .*:v1: name the image by digest/);

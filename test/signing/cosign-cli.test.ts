@@ -41,7 +41,11 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
   const cosign = (timeoutMs = 20_000, env: Record<string, string> = baseEnv) => new CosignCli({ path, timeoutMs, env });
   const calls = (): Call[] =>
     existsSync(join(scratch.dir, 'calls.jsonl'))
-      ? readFileSync(join(scratch.dir, 'calls.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call)
+      ? readFileSync(join(scratch.dir, 'calls.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Call)
       : [];
   const lastCall = () => calls().at(-1)!;
 
@@ -70,7 +74,7 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
     expect(await cosign().version()).toBe('v2.4.1-strict-stand-in');
   });
 
-  it('sign --key: exact argv, password through COSIGN_PASSWORD only, only cosign\'s variables passed', async () => {
+  it("sign --key: exact argv, password through COSIGN_PASSWORD only, only cosign's variables passed", async () => {
     const result = await cosign().sign(IMAGE, { key: keyPath, password: 'pw', annotations: { team: 'core' } });
     expect(result).toEqual({ image: IMAGE, pushedTo: '127.0.0.1:5000/slipway-test/app', tlogIndex: expect.any(Number) });
     const call = lastCall();
@@ -80,7 +84,7 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
     expect(call.envNames).toEqual(['COSIGN_PASSWORD', 'HOME', 'PATH']);
   });
 
-  it('verify --key: verified with the payloads cosign printed; another key is not, with cosign\'s reason', async () => {
+  it("verify --key: verified with the payloads cosign printed; another key is not, with cosign's reason", async () => {
     const ok = await cosign().verify(IMAGE, { key: pubPath });
     expect(ok.verified).toBe(true);
     expect(ok.payloads[0]?.critical.image['docker-manifest-digest']).toBe(IMAGE.split('@')[1]);
@@ -95,7 +99,10 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
   it('without a tlog upload, verify needs --insecure-ignore-tlog=true', async () => {
     await cosign().sign(OTHER, { key: keyPath, password: 'pw', tlogUpload: false });
     expect(lastCall().argv).toEqual(['sign', '--yes', '--key', keyPath, '--tlog-upload=false', OTHER]);
-    expect(await cosign().verify(OTHER, { key: pubPath })).toMatchObject({ verified: false, reason: 'no matching signatures: signature not found in transparency log' });
+    expect(await cosign().verify(OTHER, { key: pubPath })).toMatchObject({
+      verified: false,
+      reason: 'no matching signatures: signature not found in transparency log',
+    });
     expect(await cosign().verify(OTHER, { key: pubPath, insecureIgnoreTlog: true })).toMatchObject({ verified: true });
   });
 
@@ -105,7 +112,7 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
     expect((await cosign().verify(IMAGE, { key: pubPath, signatureRepository: '127.0.0.1:5000/sigs' })).verified).toBe(true);
   });
 
-  it('keyless: fails without an OIDC token, passes GitHub Actions\' OIDC variables through', async () => {
+  it("keyless: fails without an OIDC token, passes GitHub Actions' OIDC variables through", async () => {
     const err = await thrown(cosign().sign(IMAGE));
     expect(isSlipwayError(err, 'SLW_SIGNING_COSIGN')).toBe(true);
     expect((err as Error).message).toMatch(/cosign sign .* failed \(exit 1\): signing \[.*\]: getting signer: .*no OIDC token/);
@@ -119,7 +126,16 @@ describe('cosign CLI wrapper against a strict stand-in (no cosign here)', () => 
     expect(calls().length).toBe(before); // refused before running cosign
     const v = await cosign().verify(IMAGE, { certificateIdentity: 'github-actions', certificateOidcIssuer: 'https://token.actions.githubusercontent.com' });
     expect(v.verified).toBe(true);
-    expect(lastCall().argv).toEqual(['verify', '--output', 'json', '--certificate-identity', 'github-actions', '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com', IMAGE]);
+    expect(lastCall().argv).toEqual([
+      'verify',
+      '--output',
+      'json',
+      '--certificate-identity',
+      'github-actions',
+      '--certificate-oidc-issuer',
+      'https://token.actions.githubusercontent.com',
+      IMAGE,
+    ]);
   });
 
   it('an identity token goes through SIGSTORE_ID_TOKEN, not argv', async () => {

@@ -4,7 +4,14 @@ import { isSlipwayError } from '../../src/core/errors.js';
 import { encodePrivateKey, generateKeyPair, loadPrivateKey, loadPublicKey, PEM_TYPES } from '../../src/signing/index.js';
 import { hasShared, sharedFixture } from '../helpers/shared.js';
 
-const pemBody = (pem: string) => Buffer.from(pem.split('\n').filter((l) => l && !l.startsWith('-----')).join(''), 'base64');
+const pemBody = (pem: string) =>
+  Buffer.from(
+    pem
+      .split('\n')
+      .filter((l) => l && !l.startsWith('-----'))
+      .join(''),
+    'base64',
+  );
 
 async function rejection(p: Promise<unknown>) {
   const err = await p.then(
@@ -31,7 +38,9 @@ describe('cosign key files: generate, write, load back', () => {
     expect(lines.at(-1)).toBe(`-----END ${PEM_TYPES.sigstorePrivate}-----`);
     expect(lines.slice(1, -2).every((l) => l.length === 64)).toBe(true);
     const envelope = pemBody(pair.privateKeyPem).toString('utf8');
-    expect(envelope).toMatch(/^\{"kdf":\{"name":"scrypt","params":\{"N":32768,"r":8,"p":1\},"salt":"[A-Za-z0-9+/]{43}="\},"cipher":\{"name":"nacl\/secretbox","nonce":"[A-Za-z0-9+/]{32}"\},"ciphertext":"[A-Za-z0-9+/=]+"\}$/);
+    expect(envelope).toMatch(
+      /^\{"kdf":\{"name":"scrypt","params":\{"N":32768,"r":8,"p":1\},"salt":"[A-Za-z0-9+/]{43}="\},"cipher":\{"name":"nacl\/secretbox","nonce":"[A-Za-z0-9+/]{32}"\},"ciphertext":"[A-Za-z0-9+/=]+"\}$/,
+    );
     expect(pair.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----\n[\s\S]+\n-----END PUBLIC KEY-----\n$/);
   });
 
@@ -93,7 +102,7 @@ describe.skipIf(!hasShared())('cosign key fixtures (../shared/fixtures/cosign/si
     expect(key.publicKey.fingerprint).toBe(loadPublicKey(fixture(pubFile)).fingerprint);
   });
 
-  it('rejects the SEC1 key as cosign does, in cosign\'s words', async () => {
+  it("rejects the SEC1 key as cosign does, in cosign's words", async () => {
     const err = await rejection(loadPrivateKey(fixture('cosign-labeled-ec-sec1.password-hello.key'), 'hello'));
     expect(err.code).toBe('SLW_SIGNING_KEY_INVALID');
     expect(err.message).toContain('x509: failed to parse private key (use ParseECPrivateKey instead for this key format)');

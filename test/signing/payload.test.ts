@@ -19,7 +19,9 @@ describe('simple-signing payload bytes', () => {
     ['ghcr.io', 'octo/app', 'ghcr.io/octo/app'],
   ])('%s/%s signs as docker-reference %s (go-containerregistry Repository.Name)', (registry, repository, identity) => {
     const text = simpleSigningPayload(registry, repository, D).toString();
-    expect(text).toBe(`{"critical":{"identity":{"docker-reference":"${identity}"},"image":{"docker-manifest-digest":"${D}"},"type":"cosign container image signature"},"optional":null}`);
+    expect(text).toBe(
+      `{"critical":{"identity":{"docker-reference":"${identity}"},"image":{"docker-manifest-digest":"${D}"},"type":"cosign container image signature"},"optional":null}`,
+    );
   });
 
   it("writes annotations as Go's json.Marshal of a map: keys sorted, HTML characters escaped", () => {
@@ -30,8 +32,18 @@ describe('simple-signing payload bytes', () => {
 
   it.each([
     ['not JSON', 'nope', /not JSON/],
-    ['another type', JSON.stringify({ critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': D }, type: 'atomic container signature' } }), /payload type is "atomic container signature"/],
-    ['a tag instead of a digest', JSON.stringify({ critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': 'latest' }, type: 'cosign container image signature' } }), /no sha256 image digest/],
+    [
+      'another type',
+      JSON.stringify({ critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': D }, type: 'atomic container signature' } }),
+      /payload type is "atomic container signature"/,
+    ],
+    [
+      'a tag instead of a digest',
+      JSON.stringify({
+        critical: { identity: { 'docker-reference': 'x' }, image: { 'docker-manifest-digest': 'latest' }, type: 'cosign container image signature' },
+      }),
+      /no sha256 image digest/,
+    ],
   ])('parsePayload refuses %s', (_what, text, reason) => {
     const parsed = parsePayload(Buffer.from(text));
     expect(parsed.ok).toBe(false);

@@ -50,7 +50,12 @@ async function independentlyVerified(repo: string, digest: string, publicKey: Tr
     if (`sha256:${createHash('sha256').update(payload).digest('hex')}` !== layer.digest) continue;
     const body = JSON.parse(payload.toString()) as { critical: { image: { 'docker-manifest-digest': string }; type: string } };
     const sig = Buffer.from(layer.annotations?.['dev.cosignproject.cosign/signature'] ?? '', 'base64');
-    if (body.critical.type === 'cosign container image signature' && body.critical.image['docker-manifest-digest'] === digest && cryptoVerify('sha256', payload, publicKey.key, sig)) good++;
+    if (
+      body.critical.type === 'cosign container image signature' &&
+      body.critical.image['docker-manifest-digest'] === digest &&
+      cryptoVerify('sha256', payload, publicKey.key, sig)
+    )
+      good++;
   }
   return good;
 }
@@ -73,14 +78,18 @@ describe('signing and verifying against the real registry (127.0.0.1:5000)', () 
     expect(m.mediaType).toBe(MediaTypes.ociManifest);
     const layers = m.json.layers as { mediaType: string; digest: string; size: number; annotations: Record<string, string> }[];
     expect(layers).toHaveLength(1);
-    expect(layers[0]).toMatchObject({ mediaType: SIMPLE_SIGNING_MEDIA_TYPE, digest: signed.payloadDigest, annotations: { [SIGNATURE_ANNOTATION]: signed.signature } });
+    expect(layers[0]).toMatchObject({
+      mediaType: SIMPLE_SIGNING_MEDIA_TYPE,
+      digest: signed.payloadDigest,
+      annotations: { [SIGNATURE_ANNOTATION]: signed.signature },
+    });
     const result = await verifyImage(client(), image.ref, [bob.pub, alice.pub]);
     expect(result).toMatchObject({ verified: true, keyIds: ['alice.pub'], cached: false });
     expect(result.signatures[0]).toMatchObject({ verified: true, identity: `${SHARED_REGISTRY}/${image.repository}` });
     expect(await independentlyVerified(image.repository, image.digest, alice.pub)).toBe(1);
   });
 
-  it('signing again with the same key adds nothing (idempotent, like cosign\'s dupe detector)', async () => {
+  it("signing again with the same key adds nothing (idempotent, like cosign's dupe detector)", async () => {
     const again = await signImage(client(), image.ref, alice.key);
     expect(again).toMatchObject({ added: false, signatures: 1 });
   });
@@ -112,7 +121,9 @@ describe('signing and verifying against the real registry (127.0.0.1:5000)', () 
     const target = await pushSyntheticImage({}, 128);
     const signed = await signImage(client(), target.ref, alice.key);
     const c = client();
-    const forged = Buffer.from((await c.getBlobBytes(target.repository, signed.payloadDigest)).toString().replace('"optional":null', '"optional":{"approved":"yes"}'));
+    const forged = Buffer.from(
+      (await c.getBlobBytes(target.repository, signed.payloadDigest)).toString().replace('"optional":null', '"optional":{"approved":"yes"}'),
+    );
     const forgedDigest = await c.uploadBlob(target.repository, forged);
     const m = await c.getManifest(target.repository, signed.signatureTag);
     const json = m.json as { layers: { digest: string; size: number }[] };
@@ -169,7 +180,11 @@ describe('concurrent signers (real registry)', () => {
     expect(results.every((r) => r.added)).toBe(true);
     const set = await readSignatureSet(client(), image.repository, image.digest as Digest);
     expect(set.layers).toHaveLength(5);
-    const verified = await verifyImage(client(), image.ref, signers.map((s) => s.pub));
+    const verified = await verifyImage(
+      client(),
+      image.ref,
+      signers.map((s) => s.pub),
+    );
     expect(verified.keyIds.sort()).toEqual(signers.map((s) => s.pub.id).sort());
   });
 

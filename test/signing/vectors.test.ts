@@ -49,7 +49,11 @@ describe.skipIf(!hasShared())('cosign signature vectors (../shared/fixtures/cosi
 
   it.each<[string, Partial<ExpectedClaims>, RegExp]>([
     ['another digest', { digest: `sha256:${'0'.repeat(64)}` as Digest }, /the payload signs sha256:634a8f35[a-f0-9]{56}, not sha256:0{64}/],
-    ['another repository', { identities: ['192.168.64.2:5000/somebody-else'] }, /is for 192.168.64.2:5000\/cosign-signed-single-sample, not 192.168.64.2:5000\/somebody-else/],
+    [
+      'another repository',
+      { identities: ['192.168.64.2:5000/somebody-else'] },
+      /is for 192.168.64.2:5000\/cosign-signed-single-sample, not 192.168.64.2:5000\/somebody-else/,
+    ],
   ])('a valid signature still fails the claims for %s', (_what, claims, reason) => {
     const sig = dirSignature('cosign/containers-image/dir-img-cosign-valid/signature-1');
     const check = verifySignature(sig.payload, sig.signature, { ...{ digest: digest(), identities: [identity] }, ...claims }, [key('cosign.pub')]);

@@ -44,7 +44,15 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
   });
 
   it('records a delivery once and reports the second as a duplicate', async () => {
-    const d = { forge: 'github', deliveryId: 'd-1', event: 'push', repo: 'octo/hello', receivedAt: new Date().toISOString(), outcome: 'accepted' as const, reason: null };
+    const d = {
+      forge: 'github',
+      deliveryId: 'd-1',
+      event: 'push',
+      repo: 'octo/hello',
+      receivedAt: new Date().toISOString(),
+      outcome: 'accepted' as const,
+      reason: null,
+    };
     expect(await insertDelivery(t.store.db, d)).toBe(true);
     expect(await insertDelivery(t.store.db, d)).toBe(false);
     // The same id from another forge is another delivery.
@@ -123,7 +131,16 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
   });
 
   it('records audit decisions and numbers revisions monotonically', async () => {
-    await recordDecision(t.store.db, { buildId: 'b-1', gate: 'image', policy: 'non-root', ruleIndex: 0, mode: 'enforce', outcome: 'deny', message: 'runs as root', subject: 'sha256:00' });
+    await recordDecision(t.store.db, {
+      buildId: 'b-1',
+      gate: 'image',
+      policy: 'non-root',
+      ruleIndex: 0,
+      mode: 'enforce',
+      outcome: 'deny',
+      message: 'runs as root',
+      subject: 'sha256:00',
+    });
     expect(await listDecisions(t.store.db, 'b-1')).toMatchObject([{ gate: 'image', outcome: 'deny', rule_index: 0 }]);
     const r1 = await createRevision(t.store.db, { app: 'hello', target: 'local', digest: 'sha256:1', buildId: null, commit: null });
     const r2 = await createRevision(t.store.db, { app: 'hello', target: 'local', digest: 'sha256:2', buildId: null, commit: null });

@@ -41,8 +41,16 @@ beforeAll(async () => {
   router = `http://${listen}`;
   target = rt.targets.get('local')!;
   await target.serve!();
-  for (const [n, image] of [[1, v1], [2, v2]] as const) {
-    await target.promote('web', { image, buildId: `b-000${n}`, commit: String(n).repeat(40), buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() });
+  for (const [n, image] of [
+    [1, v1],
+    [2, v2],
+  ] as const) {
+    await target.promote('web', {
+      image,
+      buildId: `b-000${n}`,
+      commit: String(n).repeat(40),
+      buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    });
   }
 }, 120_000);
 
@@ -66,11 +74,20 @@ describe('serving HTTP API', () => {
   });
 
   it('sets traffic, and answers problem+json for invalid bodies, unknown targets and stale generations', async () => {
-    const put = (payload: unknown, url = '/api/v1/apps/web/traffic') => rt.server!.inject({ method: 'PUT', url, payload: payload as object, headers: API_AUTH });
-    const ok = await put({ traffic: [{ revision: 'web-1', percent: 50 }, { latestRevision: true, percent: 50, tag: 'head' }] });
+    const put = (payload: unknown, url = '/api/v1/apps/web/traffic') =>
+      rt.server!.inject({ method: 'PUT', url, payload: payload as object, headers: API_AUTH });
+    const ok = await put({
+      traffic: [
+        { revision: 'web-1', percent: 50 },
+        { latestRevision: true, percent: 50, tag: 'head' },
+      ],
+    });
     expect(ok.statusCode).toBe(200);
     const set = ok.json() as AppStatus;
-    expect(set.traffic.map((t) => [t.revisionName, t.percent, t.tag])).toEqual([['web-1', 50, undefined], ['web-2', 50, 'head']]);
+    expect(set.traffic.map((t) => [t.revisionName, t.percent, t.tag])).toEqual([
+      ['web-1', 50, undefined],
+      ['web-2', 50, 'head'],
+    ]);
     expect(await get(router, 'head-web.localhost')).toMatchObject({ status: 200, body: 'v2' });
 
     const cases: [unknown, string, number, string][] = [
@@ -113,7 +130,12 @@ describe('slipway revisions | traffic | rollback', () => {
     expect(await get(router, 'old-web.localhost')).toMatchObject({ status: 200, revision: 'web-1' });
 
     // A retried promotion of the build rolled back from must not undo the rollback.
-    const retried = await target.promote('web', { image: json.revisions[0]!.image, buildId: 'b-0002', commit: '2'.repeat(40), buildCreatedAt: json.revisions[0]!.build!.createdAt });
+    const retried = await target.promote('web', {
+      image: json.revisions[0]!.image,
+      buildId: 'b-0002',
+      commit: '2'.repeat(40),
+      buildCreatedAt: json.revisions[0]!.build!.createdAt,
+    });
     expect(retried).toMatchObject({ moved: false, revision: 'web-2' });
     expect(retried.reason).toMatch(/moved away/);
 

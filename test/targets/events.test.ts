@@ -32,7 +32,9 @@ beforeAll(async () => {
     'www/cgi-bin/drift': CGI('mkdir -p /tmp && cp /bin/busybox /tmp/busybox && /tmp/busybox echo ran'),
   });
   enforcerArtifacts();
-  image = (await injectEnforcer(new RegistryClient({ host: REGISTRY }), tag, `${tag}-slipway`, { policy: { mode: 'audit' }, labels: { 'dev.slipway.build': 'test' } })).ref;
+  image = (
+    await injectEnforcer(new RegistryClient({ host: REGISTRY }), tag, `${tag}-slipway`, { policy: { mode: 'audit' }, labels: { 'dev.slipway.build': 'test' } })
+  ).ref;
   const listen = `127.0.0.1:${await freePort()}`;
   rt = await startTestRuntime({ worker: false, router: true, config: { targets: { local: { kind: 'local', listen, idleTimeout: '5m' } } } });
   router = `http://${listen}`;
@@ -57,12 +59,16 @@ describe('runtime decisions of a served revision', () => {
     expect(reply).toMatchObject({ status: 200 });
     expect(reply.body).toContain('ran'); // audit mode lets it run
 
-    const events = await waitFor(async () => {
-      const res = await rt.server!.inject({ method: 'GET', url: `/api/v1/apps/drift/events?revision=${rev.name}`, headers: API_AUTH });
-      expect(res.statusCode).toBe(200);
-      const body = res.json() as EventsBody;
-      return body.events.some((e) => e.path === '/tmp/busybox') ? body.events : undefined;
-    }, 'an audited exec of /tmp/busybox', 15_000);
+    const events = await waitFor(
+      async () => {
+        const res = await rt.server!.inject({ method: 'GET', url: `/api/v1/apps/drift/events?revision=${rev.name}`, headers: API_AUTH });
+        expect(res.statusCode).toBe(200);
+        const body = res.json() as EventsBody;
+        return body.events.some((e) => e.path === '/tmp/busybox') ? body.events : undefined;
+      },
+      'an audited exec of /tmp/busybox',
+      15_000,
+    );
     const dropped = events.find((e) => e.path === '/tmp/busybox')!;
     expect(dropped).toMatchObject({ revision: rev.name, decision: 'audited', count: 1 });
     expect(dropped.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -75,11 +81,17 @@ describe('runtime decisions of a served revision', () => {
 
     // Asked again, the same exec counts into the same row (same minute) or a new one, never lost.
     await get(router, 'drift.localhost', '/cgi-bin/drift');
-    await waitFor(async () => {
-      const body = (await rt.server!.inject({ method: 'GET', url: `/api/v1/apps/drift/events?revision=${rev.name}`, headers: API_AUTH })).json() as EventsBody;
-      const total = body.events.filter((e) => e.path === '/tmp/busybox').reduce((n, e) => n + e.count, 0);
-      return total === 2 ? total : undefined;
-    }, 'a second audited exec', 15_000);
+    await waitFor(
+      async () => {
+        const body = (
+          await rt.server!.inject({ method: 'GET', url: `/api/v1/apps/drift/events?revision=${rev.name}`, headers: API_AUTH })
+        ).json() as EventsBody;
+        const total = body.events.filter((e) => e.path === '/tmp/busybox').reduce((n, e) => n + e.count, 0);
+        return total === 2 ? total : undefined;
+      },
+      'a second audited exec',
+      15_000,
+    );
 
     const metrics = await rt.server!.inject({ method: 'GET', url: '/metrics', headers: API_AUTH });
     expect(metrics.body).toMatch(new RegExp(`slipway_enforcer_decisions_total\\{app="drift",revision="${rev.name}",decision="audited"\\} [1-9]`));

@@ -93,7 +93,14 @@ export async function harness(id: string, overrides: Partial<LocalTargetSettings
   const store = await openStore({ url: `sqlite:${join(dir, 'slipway.db')}` });
   const listen = `127.0.0.1:${await freePort()}`;
   const settings = localSettings({ listen, ...overrides });
-  const make = () => new LocalTarget('local', settings, { state: servingState(store.db), logger: createLogger({ level: process.env.SLIPWAY_TEST_LOG ?? 'silent' }), labels: { [TEST_LABEL]: id }, apps, dataDir: dir });
+  const make = () =>
+    new LocalTarget('local', settings, {
+      state: servingState(store.db),
+      logger: createLogger({ level: process.env.SLIPWAY_TEST_LOG ?? 'silent' }),
+      labels: { [TEST_LABEL]: id },
+      apps,
+      dataDir: dir,
+    });
   const h: Harness = {
     id,
     dir,

@@ -105,7 +105,14 @@ export class FakeKnativeController {
       ...(routesOk ? { traffic } : {}),
       conditions: [
         condition('ConfigurationsReady', configOk, 'RevisionFailed', `Revision "${revision}" failed with message: ${failure ?? ''}.`),
-        condition('Ready', configOk && routesOk, configOk ? 'RevisionMissing' : 'RevisionFailed', configOk ? `Revision "${missing[0]?.revisionName ?? '?'}" referenced in traffic not found.` : `Revision "${revision}" failed with message: ${failure ?? ''}.`),
+        condition(
+          'Ready',
+          configOk && routesOk,
+          configOk ? 'RevisionMissing' : 'RevisionFailed',
+          configOk
+            ? `Revision "${missing[0]?.revisionName ?? '?'}" referenced in traffic not found.`
+            : `Revision "${revision}" failed with message: ${failure ?? ''}.`,
+        ),
         condition('RoutesReady', routesOk, 'RevisionMissing', `Revision "${missing[0]?.revisionName ?? '?'}" referenced in traffic not found.`),
       ],
     };
@@ -130,7 +137,8 @@ export class FakeKnativeController {
     const tags = traffic.flatMap((t) => (t.tag ? [t.tag] : []));
     if (new Set(tags).size !== tags.length) this.errors.push(`webhook: Service ${svc.metadata.name}: a tag is used twice (${tags.join(', ')})`);
     for (const t of traffic) {
-      if (t.latestRevision === (t.revisionName !== undefined)) this.errors.push(`webhook: Service ${svc.metadata.name}: a traffic entry needs exactly one of revisionName and latestRevision: true`);
+      if (t.latestRevision === (t.revisionName !== undefined))
+        this.errors.push(`webhook: Service ${svc.metadata.name}: a traffic entry needs exactly one of revisionName and latestRevision: true`);
     }
   }
 
@@ -140,7 +148,8 @@ export class FakeKnativeController {
     if (existing.status === 200) {
       // Bring-your-own revision names are immutable: the same name must always mean the same spec.
       const { spec: had } = existing.body as { spec: { containers: unknown } };
-      if (JSON.stringify(had.containers) !== JSON.stringify(svc.spec.template.spec.containers)) this.errors.push(`webhook: revision ${revision} exists with another spec: ${JSON.stringify(had)} vs ${JSON.stringify(svc.spec.template.spec)}`);
+      if (JSON.stringify(had.containers) !== JSON.stringify(svc.spec.template.spec.containers))
+        this.errors.push(`webhook: revision ${revision} exists with another spec: ${JSON.stringify(had)} vs ${JSON.stringify(svc.spec.template.spec)}`);
       return;
     }
     const created = await this.kube.call<{ metadata: { resourceVersion: string } }>('POST', this.base('revisions'), {

@@ -62,12 +62,19 @@ class FakeKubelet {
       const query = Object.fromEntries(url.searchParams);
       const allowed = new Set(['follow', 'timestamps', 'sinceTime']);
       const bad =
-        req.method !== 'GET' ? 'method' :
-        !m || m[1] !== NS ? 'path' :
-        query['follow'] !== 'true' || query['timestamps'] !== 'true' ? 'follow/timestamps' :
-        Object.keys(query).some((k) => !allowed.has(k)) ? 'query' :
-        query['sinceTime'] !== undefined && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(query['sinceTime']) ? 'sinceTime' :
-        !this.logs.has(m[2]!) ? 'unknown pod' : undefined;
+        req.method !== 'GET'
+          ? 'method'
+          : !m || m[1] !== NS
+            ? 'path'
+            : query['follow'] !== 'true' || query['timestamps'] !== 'true'
+              ? 'follow/timestamps'
+              : Object.keys(query).some((k) => !allowed.has(k))
+                ? 'query'
+                : query['sinceTime'] !== undefined && !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(query['sinceTime'])
+                  ? 'sinceTime'
+                  : !this.logs.has(m[2]!)
+                    ? 'unknown pod'
+                    : undefined;
       if (bad || !m) {
         this.refused.push(`${bad}: ${req.method} ${req.url}`);
         res.writeHead(bad === 'unknown pod' ? 404 : 400).end(bad);
@@ -86,7 +93,12 @@ class FakeKubelet {
       const list = this.open.get(pod) ?? [];
       list.push(res);
       this.open.set(pod, list);
-      res.on('close', () => this.open.set(pod, (this.open.get(pod) ?? []).filter((r) => r !== res)));
+      res.on('close', () =>
+        this.open.set(
+          pod,
+          (this.open.get(pod) ?? []).filter((r) => r !== res),
+        ),
+      );
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -172,12 +184,36 @@ describe('knative runtime events against a real kube-apiserver', () => {
   const markRunning = (name: string) =>
     call('PATCH', `/api/v1/namespaces/${NS}/pods/${name}/status`, { status: { phase: 'Running' } }, 'application/merge-patch+json');
 
-  const revisionLabels = (app: string, revision: string) => ({ 'serving.knative.dev/service': app, 'serving.knative.dev/revision': revision, 'serving.knative.dev/configuration': app });
+  const revisionLabels = (app: string, revision: string) => ({
+    'serving.knative.dev/service': app,
+    'serving.knative.dev/revision': revision,
+    'serving.knative.dev/configuration': app,
+  });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'slipway-knative-events-'));
     // The fake kubelet's serving certificate, which the API server is told to trust for kubelets.
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=fake-kubelet', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'kubelet.key'), '-out', join(dir, 'kubelet.crt')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=fake-kubelet',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'kubelet.key'),
+        '-out',
+        join(dir, 'kubelet.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     kubelet = new FakeKubelet({ cert: readFileSync(join(dir, 'kubelet.crt'), 'utf8'), key: readFileSync(join(dir, 'kubelet.key'), 'utf8') });
     await kubelet.start();
     kube = await startKube({ crds: false, kubeletCa: join(dir, 'kubelet.crt') });
@@ -236,7 +272,16 @@ describe('knative runtime events against a real kube-apiserver', () => {
     expect(t.followedPods).toEqual([pod]);
     await until('the decision to be stored', async () => (await listRuntimeEvents(store.db, { app: 'hello', limit: 10 })).length === 1);
     const [row] = await listRuntimeEvents(store.db, { app: 'hello', limit: 10 });
-    expect(row).toMatchObject({ app: 'hello', target: 'kn', revision: 'hello-1', container: pod, decision: 'denied', path: '/usr/bin/curl', count: 1, last_at: new Date(t0 + 10).toISOString() });
+    expect(row).toMatchObject({
+      app: 'hello',
+      target: 'kn',
+      revision: 'hello-1',
+      container: pod,
+      decision: 'denied',
+      path: '/usr/bin/curl',
+      count: 1,
+      last_at: new Date(t0 + 10).toISOString(),
+    });
     // The API server asked the kubelet for user-container, following with timestamps, from the start.
     expect(kubelet.requests).toEqual([{ pod, container: 'user-container', query: { follow: 'true', timestamps: 'true' } }]);
 
@@ -248,11 +293,21 @@ describe('knative runtime events against a real kube-apiserver', () => {
     kubelet.cut(pod);
     kubelet.write(pod, t1 + 1, decision('/usr/bin/wget'));
     await until('the reconnect', () => kubelet.openFollows(pod) === 1 && kubelet.requests.length === 2, 10_000);
-    expect(kubelet.requests[1]).toEqual({ pod, container: 'user-container', query: { follow: 'true', timestamps: 'true', sinceTime: `${new Date(t1).toISOString().slice(0, 19)}Z` } });
-    await until('the line written during the reconnect', async () => (await listRuntimeEvents(store.db, { app: 'hello', limit: 10 })).find((r) => r.path === '/usr/bin/wget')?.count === 2);
+    expect(kubelet.requests[1]).toEqual({
+      pod,
+      container: 'user-container',
+      query: { follow: 'true', timestamps: 'true', sinceTime: `${new Date(t1).toISOString().slice(0, 19)}Z` },
+    });
+    await until(
+      'the line written during the reconnect',
+      async () => (await listRuntimeEvents(store.db, { app: 'hello', limit: 10 })).find((r) => r.path === '/usr/bin/wget')?.count === 2,
+    );
     await recorder.flush();
     const rows = await listRuntimeEvents(store.db, { app: 'hello', limit: 10 });
-    expect(rows.map((r) => [r.path, r.count]).sort()).toEqual([['/usr/bin/curl', 1], ['/usr/bin/wget', 2]]);
+    expect(rows.map((r) => [r.path, r.count]).sort()).toEqual([
+      ['/usr/bin/curl', 1],
+      ['/usr/bin/wget', 2],
+    ]);
 
     // A second revision's pod (hello-2 is in the store too) is followed once it runs, beside the first.
     await markRunning(early);
@@ -295,7 +350,11 @@ describe('knative runtime events against a real kube-apiserver', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pods-only' },
       subjects: [{ kind: 'ServiceAccount', name: 'slipway-nolog', namespace: NS }],
     });
-    const tokenRequest = (await call('POST', `/api/v1/namespaces/${NS}/serviceaccounts/slipway-nolog/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } })) as { status: { token: string } };
+    const tokenRequest = (await call('POST', `/api/v1/namespaces/${NS}/serviceaccounts/slipway-nolog/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    })) as { status: { token: string } };
     const kubeconfig = join(dir, 'nolog.kubeconfig');
     writeFileSync(
       kubeconfig,
@@ -321,7 +380,10 @@ describe('knative runtime events against a real kube-apiserver', () => {
     await until('the 403 to be logged', () => logLines.slice(before).some((l) => l.includes(pod)));
     // Backoff 1 s, 2 s: at least two more attempts happen in this time, none logged again.
     await sleep(3_500);
-    const about = logLines.slice(before).filter((l) => l.includes(pod)).map((l) => JSON.parse(l) as { level: number; msg: string; err: { status: number; message: string } });
+    const about = logLines
+      .slice(before)
+      .filter((l) => l.includes(pod))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; err: { status: number; message: string } });
     expect(about).toHaveLength(1);
     expect(about[0]!.msg).toContain('grant get on pods/log');
     expect(about[0]!.err.status).toBe(403);

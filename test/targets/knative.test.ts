@@ -24,7 +24,11 @@ import { FakeKnativeController } from './knative-controller.js';
  */
 
 const image = (n: number) => `127.0.0.1:5000/slipway-test/kn@sha256:${createHash('sha256').update(`image-${n}`).digest('hex')}`;
-const build = (n: number) => ({ buildId: `b-${String(n).padStart(4, '0')}`, commit: String(n % 10).repeat(40), buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() });
+const build = (n: number) => ({
+  buildId: `b-${String(n).padStart(4, '0')}`,
+  commit: String(n % 10).repeat(40),
+  buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+});
 
 function serviceSchema(): ValidateFunction {
   const crd = knativeCrd('service.yaml') as { spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] } };
@@ -65,11 +69,22 @@ const revision = (name: string, spec: Partial<Revision['spec']> = {}): Revision 
 describe.skipIf(!hasShared())('knative Service objects (validated against the original CRD schema with ajv)', () => {
   it('production, preview, @latest, preview-only and a full template are all valid Services; a wrong type is caught', () => {
     const validate = serviceSchema();
-    const full = revision('hello-3', { env: { GREETING: 'hi', 'app.mode': 'x' }, port: 8080, resources: { memory: 512 * 2 ** 20, cpu: 0.5 }, annotations: { 'autoscaling.knative.dev/max-scale': '4', 'dev.slipway.build': 'b-1' } });
+    const full = revision('hello-3', {
+      env: { GREETING: 'hi', 'app.mode': 'x' },
+      port: 8080,
+      resources: { memory: 512 * 2 ** 20, cpu: 0.5 },
+      annotations: { 'autoscaling.knative.dev/max-scale': '4', 'dev.slipway.build': 'b-1' },
+    });
     const blocks = [
       [{ revision: 'hello-3', percent: 100 }],
-      [{ revision: 'hello-2', percent: 100 }, { revision: 'hello-3', percent: 0, tag: 'pr-7' }],
-      [{ latestRevision: true, percent: 80 }, { revision: 'hello-1', percent: 20, tag: 'old' }],
+      [
+        { revision: 'hello-2', percent: 100 },
+        { revision: 'hello-3', percent: 0, tag: 'pr-7' },
+      ],
+      [
+        { latestRevision: true, percent: 80 },
+        { revision: 'hello-1', percent: 20, tag: 'old' },
+      ],
       [{ revision: 'hello-3', percent: 0, tag: 'pr-7' }],
       [],
     ];
@@ -81,14 +96,30 @@ describe.skipIf(!hasShared())('knative Service objects (validated against the or
     const svc = knativeService({ app: 'hello', namespace: 'apps', template: full, traffic: blocks[1]!, routeGeneration: 4 });
     expect(svc.spec.template).toEqual({
       metadata: { name: 'hello-3', annotations: { 'autoscaling.knative.dev/max-scale': '4', 'dev.slipway.build': 'b-1' } },
-      spec: { containers: [{ image: image(1), env: [{ name: 'GREETING', value: 'hi' }, { name: 'app.mode', value: 'x' }], ports: [{ containerPort: 8080 }], resources: { limits: { memory: '512Mi', cpu: '500m' } } }] },
+      spec: {
+        containers: [
+          {
+            image: image(1),
+            env: [
+              { name: 'GREETING', value: 'hi' },
+              { name: 'app.mode', value: 'x' },
+            ],
+            ports: [{ containerPort: 8080 }],
+            resources: { limits: { memory: '512Mi', cpu: '500m' } },
+          },
+        ],
+      },
     });
     expect(svc.spec.traffic).toEqual([
       { revisionName: 'hello-2', latestRevision: false, percent: 100 },
       { revisionName: 'hello-3', latestRevision: false, percent: 0, tag: 'pr-7' },
     ]);
     // A preview-only app: Knative must send 100% somewhere, so the newest preview also takes the main URL.
-    expect(knativeService({ app: 'hello', namespace: 'apps', template: full, traffic: blocks[3]!, routeGeneration: 1 }).spec.traffic[0]).toEqual({ revisionName: 'hello-3', latestRevision: false, percent: 100 });
+    expect(knativeService({ app: 'hello', namespace: 'apps', template: full, traffic: blocks[3]!, routeGeneration: 1 }).spec.traffic[0]).toEqual({
+      revisionName: 'hello-3',
+      latestRevision: false,
+      percent: 100,
+    });
     // The validator is not vacuous: Knative's schema rejects a percent written as a string.
     const broken = structuredClone(svc) as unknown as { spec: { traffic: { percent: unknown }[] } };
     broken.spec.traffic[0]!.percent = '100';
@@ -105,7 +136,9 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
   const logger = createLogger({ level: process.env.SLIPWAY_TEST_LOG ?? 'silent' });
 
   const settings = (overrides: Record<string, unknown> = {}): KnativeTargetSettings => {
-    const parsed = configSchema.parse({ targets: { kn: { kind: 'knative', kubeconfig: kube.kubeconfig, domain: 'default.example.com', readyTimeout: '20s', ...overrides } } }).targets['kn'];
+    const parsed = configSchema.parse({
+      targets: { kn: { kind: 'knative', kubeconfig: kube.kubeconfig, domain: 'default.example.com', readyTimeout: '20s', ...overrides } },
+    }).targets['kn'];
     if (parsed?.kind !== 'knative') throw new Error('unreachable');
     return parsed;
   };
@@ -115,7 +148,10 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     return res.status === 200 ? res.body : undefined;
   };
   const rejection = async (p: Promise<unknown>): Promise<SlipwayError> => {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!isSlipwayError(err)) throw new Error(`expected a SlipwayError, got ${String(err)}`);
     return err;
   };
@@ -140,7 +176,9 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     const t = target();
     const err = await rejection(t.deploy('bare', { image: image(1) }).finally(() => loadKnativeCrds(kube)));
     expect(err.code).toBe('SLW_TARGET_REJECTED');
-    expect(err.message).toMatch(/^reading Service default\/bare: the cluster at https:\/\/127\.0\.0\.1:\d+ does not serve serving\.knative\.dev\/v1 \(404 page not found\); install Knative Serving there$/);
+    expect(err.message).toMatch(
+      /^reading Service default\/bare: the cluster at https:\/\/127\.0\.0\.1:\d+ does not serve serving\.knative\.dev\/v1 \(404 page not found\); install Knative Serving there$/,
+    );
     expect(err.message).not.toContain(kube.token);
     expect((await t.listRevisions('bare'))[0]).toMatchObject({ name: 'bare-1', state: 'failed' });
   });
@@ -174,7 +212,11 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     expectValid(validate, svc);
     expect(svc!.spec.template.metadata.name).toBe('hello-1');
     expect(svc!.spec.template.metadata.annotations).toEqual({ 'autoscaling.knative.dev/max-scale': '3' });
-    expect(svc!.spec.template.spec.containers[0]).toMatchObject({ image: image(1), env: [{ name: 'GREETING', value: 'hi' }], ports: [{ containerPort: 8080 }] });
+    expect(svc!.spec.template.spec.containers[0]).toMatchObject({
+      image: image(1),
+      env: [{ name: 'GREETING', value: 'hi' }],
+      ports: [{ containerPort: 8080 }],
+    });
     const managers = svc!.metadata.managedFields.filter((m) => m.operation === 'Apply').map((m) => m.manager);
     expect(managers).toEqual(['slipway']);
     const status = await t.setTraffic('hello', [{ revision: 'hello-1', percent: 100 }]);
@@ -185,7 +227,11 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
   it('promotion pins production at 100% and previews as tag pr-<n> at 0%, never goes backwards, and removes tags on close (test plays the Knative controller)', async () => {
     controller.start();
     const t = target();
-    expect(await t.promote('shop', { image: image(10), ...build(10) })).toMatchObject({ revision: 'shop-1', moved: true, url: 'http://shop.default.example.com' });
+    expect(await t.promote('shop', { image: image(10), ...build(10) })).toMatchObject({
+      revision: 'shop-1',
+      moved: true,
+      url: 'http://shop.default.example.com',
+    });
     const preview = await t.promote('shop', { image: image(11), ...build(11), tag: 'pr-7' });
     expect(preview).toMatchObject({ revision: 'shop-2', moved: true, tagUrl: 'http://pr-7-shop.default.example.com' });
     let svc = await readService('shop');
@@ -221,7 +267,9 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     controller.failing.set(image(21), 'Unable to fetch image "127.0.0.1:5000/slipway-test/kn": failed to resolve image to digest');
     const err = await rejection(t.promote('bad', { image: image(21), ...build(21) }));
     expect(err.code).toBe('SLW_REVISION_FAILED');
-    expect(err.message).toContain('revision bad-2 on Knative (default/bad) failed: ConfigurationsReady=False (RevisionFailed): Revision "bad-2" failed with message: Unable to fetch image');
+    expect(err.message).toContain(
+      'revision bad-2 on Knative (default/bad) failed: ConfigurationsReady=False (RevisionFailed): Revision "bad-2" failed with message: Unable to fetch image',
+    );
     expect((await t.listRevisions('bad')).map((r) => `${r.name}:${r.state}`)).toEqual(['bad-2:failed', 'bad-1:ready']);
     const svc = await readService('bad');
     expect(svc!.spec.template.metadata.name).toBe('bad-1');
@@ -232,14 +280,21 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     controller.stop();
     const err = await rejection(target({ readyTimeout: '1500ms' }).deploy('slow', { image: image(30) }));
     expect(err.code).toBe('SLW_REVISION_FAILED');
-    expect(err.message).toBe('revision slow-1 on Knative (default/slow) was not ready within 2 s: the Service has no status conditions yet (is the Knative Serving controller running?)');
+    expect(err.message).toBe(
+      'revision slow-1 on Knative (default/slow) was not ready within 2 s: the Service has no status conditions yet (is the Knative Serving controller running?)',
+    );
   });
 
   it('a Service carrying a newer route generation than the store is never overwritten with older traffic (test plays the Knative controller)', async () => {
     controller.start();
     const t = target();
     await t.promote('guard', { image: image(40), ...build(40) });
-    const res = await kube.call('PATCH', '/apis/serving.knative.dev/v1/namespaces/default/services/guard', { metadata: { annotations: { 'slipway.dev/route-generation': '99' } } }, 'application/merge-patch+json');
+    const res = await kube.call(
+      'PATCH',
+      '/apis/serving.knative.dev/v1/namespaces/default/services/guard',
+      { metadata: { annotations: { 'slipway.dev/route-generation': '99' } } },
+      'application/merge-patch+json',
+    );
     expect(res.status).toBe(200);
     const err = await rejection(t.setTraffic('guard', [{ latestRevision: true, percent: 100 }]));
     expect(err.code).toBe('SLW_TRAFFIC_CONFLICT');
@@ -264,14 +319,20 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     controller.start();
     const kubeconfig = join(dir, 'kubeconfig-cli');
     writeFileSync(kubeconfig, (await import('node:fs')).readFileSync(kube.kubeconfig));
-    const rt = await startTestRuntime({ worker: false, config: { targets: { prod: { kind: 'knative', kubeconfig, domain: 'default.example.com', readyTimeout: '20s' } } } });
+    const rt = await startTestRuntime({
+      worker: false,
+      config: { targets: { prod: { kind: 'knative', kubeconfig, domain: 'default.example.com', readyTimeout: '20s' } } },
+    });
     try {
       const prod = rt.targets.get('prod')!;
       expect(prod.kind).toBe('knative');
       expect(createTarget('x', settings(), { state: servingState(store.db), logger }).kind).toBe('knative');
       await prod.promote('web', { image: image(60), ...build(60) });
       await prod.promote('web', { image: image(61), ...build(61) });
-      const split = await runCli(['traffic', 'web', '--traffic', 'web-1=30', '--traffic', 'web-2=70', '--tag', 'web-1=old', '--target', 'prod', '--server', rt.url], { env: { SLIPWAY_TOKEN: API_TOKEN }, cwd: rt.dir });
+      const split = await runCli(
+        ['traffic', 'web', '--traffic', 'web-1=30', '--traffic', 'web-2=70', '--tag', 'web-1=old', '--target', 'prod', '--server', rt.url],
+        { env: { SLIPWAY_TOKEN: API_TOKEN }, cwd: rt.dir },
+      );
       expect(split.stderr).toBe('');
       expect(split.code).toBe(0);
       expect((await readService('web'))!.spec.traffic).toEqual([

@@ -33,7 +33,11 @@ afterAll(async () => {
   await removeTestContainers(id);
 });
 
-const build = (n: number, commit = String(n).repeat(40)) => ({ buildId: `b-${String(n).padStart(4, '0')}`, commit, buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString() });
+const build = (n: number, commit = String(n).repeat(40)) => ({
+  buildId: `b-${String(n).padStart(4, '0')}`,
+  commit,
+  buildCreatedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+});
 
 describe('local target: deploy and route', () => {
   it('deploys <app>-1, serves it at <app>.<domain> with the runtime contract env and X-Slipway-Revision; unknown hosts get 404 naming the host', async () => {
@@ -91,7 +95,12 @@ describe('local target: deploy and route', () => {
   it('rejects invalid traffic with every problem at once', async () => {
     const h = await make();
     await h.target.deploy('strict', { image: v1 });
-    const err = await h.target.setTraffic('strict', [{ revision: 'strict-9', percent: 50, tag: 'Bad_Tag' }, { latestRevision: true, percent: 30 }]).catch((e: unknown) => e);
+    const err = await h.target
+      .setTraffic('strict', [
+        { revision: 'strict-9', percent: 50, tag: 'Bad_Tag' },
+        { latestRevision: true, percent: 30 },
+      ])
+      .catch((e: unknown) => e);
     expect(isSlipwayError(err, 'SLW_TRAFFIC_INVALID')).toBe(true);
     expect((err as Error).message).toMatch(/strict-9 does not exist.*tag "Bad_Tag".*sum to 80/);
   });
@@ -111,10 +120,14 @@ describe('local target: scale to zero and back', () => {
     expect(h.target.containerCounts(rev.name)).toMatchObject({ ready: 1, paused: 0 });
 
     await waitFor(async () => (h.target.containerCounts(rev.name)?.paused === 1 ? true : undefined), 'paused again', 5000);
-    await waitFor(async () => {
-      const c = h.target.containerCounts(rev.name);
-      return c && c.paused + c.ready === 0 ? true : undefined;
-    }, 'the container to be removed', 8000);
+    await waitFor(
+      async () => {
+        const c = h.target.containerCounts(rev.name);
+        return c && c.paused + c.ready === 0 ? true : undefined;
+      },
+      'the container to be removed',
+      8000,
+    );
     const fromRemoved = await Promise.all(Array.from({ length: 20 }, () => get(h.router, 'cold.localhost')));
     expect(fromRemoved.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(fromRemoved.every((r) => r.body === 'v1' && r.revision === rev.name)).toBe(true);

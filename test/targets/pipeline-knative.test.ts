@@ -14,7 +14,10 @@ import { FakeKnativeController } from './knative-controller.js';
  */
 
 interface ServiceView {
-  spec: { template: { metadata: { name: string }; spec: { containers: { image: string }[] } }; traffic: { revisionName?: string; percent: number; tag?: string }[] };
+  spec: {
+    template: { metadata: { name: string }; spec: { containers: { image: string }[] } };
+    traffic: { revisionName?: string; percent: number; tag?: string }[];
+  };
 }
 
 describe.skipIf(!hasShared())('the pipeline promotes to Knative Services (real kube-apiserver; test plays the Knative controller)', () => {

@@ -37,10 +37,14 @@ describe('serving through the pipeline (real BuildKit, registry, Docker Engine, 
   const ready = (id: string) => buildEnded(rt, id);
   /** Routes reach the router within about a second of a promotion (it re-reads the store). */
   const eventually = (host: string, expected: { status: number; body?: string }) =>
-    waitFor(async () => {
-      const r = await get(host);
-      return r.status === expected.status && (expected.body === undefined || r.body === expected.body) ? r : undefined;
-    }, `${host} to answer ${expected.status}${expected.body ? ` ${JSON.stringify(expected.body)}` : ''}`, 15_000);
+    waitFor(
+      async () => {
+        const r = await get(host);
+        return r.status === expected.status && (expected.body === undefined || r.body === expected.body) ? r : undefined;
+      },
+      `${host} to answer ${expected.status}${expected.body ? ` ${JSON.stringify(expected.body)}` : ''}`,
+      15_000,
+    );
   const get = (host: string) => getWithHost(router, host);
 
   it('a push to main serves the new revision at the app URL, and the next push replaces it', async () => {
@@ -89,20 +93,36 @@ describe('fork previews wait for a maintainer (real pipeline and router)', () =>
         const req = signedGithub('pull_request', githubPullRequest({ repo: 'octo/forked', action, number: 5, headSha: sha, fork: true }), WEBHOOK_SECRET);
         const res = await rt.server!.inject({ method: 'POST', url: '/webhooks/github', headers: req.headers, payload: req.body });
         const id = res.json().builds[0].id as string;
-        return waitFor(async () => {
-          const b = await getBuild(rt.store.db, id);
-          return b && ['built', 'signed', 'ready', 'failed', 'rejected'].includes(b.state) ? b : undefined;
-        }, 'the fork build to end', 90_000);
+        return waitFor(
+          async () => {
+            const b = await getBuild(rt.store.db, id);
+            return b && ['built', 'signed', 'ready', 'failed', 'rejected'].includes(b.state) ? b : undefined;
+          },
+          'the fork build to end',
+          90_000,
+        );
       };
       const first = await deliver(repo.commit(servingApp('from a fork\n'), 'fork'), 'opened');
       // Not signed either: a trusted signature would make what a stranger's code built promotable.
       expect(first).toMatchObject({ state: 'built', fork: 1 });
       const lines = (await logsAfter(rt.store.db, first.id)).map((l) => l.line);
-      expect(lines).toContain("promote skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label");
-      expect(lines).toContain("sign skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label");
+      expect(lines).toContain(
+        "promote skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label",
+      );
+      expect(lines).toContain(
+        "sign skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label",
+      );
       expect((await listStages(rt.store.db, first.id)).some((s) => ['sign', 'policy-promote', 'promote'].includes(s.stage))).toBe(false);
 
-      await recordApproval(rt.store.db, { app: 'forked', prNumber: 5, forge: 'github', repo: 'octo/forked', approvedBy: 'maintainer', via: 'comment', commit: first.commit_sha });
+      await recordApproval(rt.store.db, {
+        app: 'forked',
+        prNumber: 5,
+        forge: 'github',
+        repo: 'octo/forked',
+        approvedBy: 'maintainer',
+        via: 'comment',
+        commit: first.commit_sha,
+      });
       const second = await deliver(repo.commit(servingApp('approved fork\n'), 'fork'), 'synchronize');
       expect(second.state).toBe('ready');
     } finally {

@@ -38,10 +38,14 @@ describe('slipway router (a real process)', () => {
       await router.waitForLine(/local listening on http:\/\/127\.0\.0\.1:\d+/);
       const result = await targets.get('local')!.promote('hello', { image, buildId: 'b-1', commit: 'a'.repeat(40), buildCreatedAt: new Date().toISOString() });
       expect(result).toMatchObject({ revision: 'hello-1', url: 'http://hello.localhost', moved: true });
-      const first = await waitFor(async () => {
-        const r = await get(`http://${listen}`, 'hello.localhost');
-        return r.status === 200 ? r : undefined;
-      }, 'the router to serve the promoted revision', 10_000);
+      const first = await waitFor(
+        async () => {
+          const r = await get(`http://${listen}`, 'hello.localhost');
+          return r.status === 200 ? r : undefined;
+        },
+        'the router to serve the promoted revision',
+        10_000,
+      );
       expect(first).toMatchObject({ body: 'v1', revision: 'hello-1' });
       const containers = async () => (await dockerOk(['ps', '-q', '--filter', `label=dev.slipway.installation=${prefix}`])).split('\n').filter(Boolean);
       const before = await containers();

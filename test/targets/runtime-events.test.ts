@@ -47,7 +47,18 @@ describe.each(STORE_FACTORIES)('runtime events on %s', (_name, factory) => {
     await rec.close();
     const rows = await listRuntimeEvents(db.db, { app: 'hello', limit: 100 });
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ revision: 'hello-1', decision: 'denied', rule: 'not-in-manifest', path: '/tmp/x', sha256: SHA, uid: 1000, parent: 'sh', count: 500, first_at: '2025-01-31T12:00:00.000Z', last_at: '2025-01-31T12:00:04.990Z' });
+    expect(rows[0]).toMatchObject({
+      revision: 'hello-1',
+      decision: 'denied',
+      rule: 'not-in-manifest',
+      path: '/tmp/x',
+      sha256: SHA,
+      uid: 1000,
+      parent: 'sh',
+      count: 500,
+      first_at: '2025-01-31T12:00:00.000Z',
+      last_at: '2025-01-31T12:00:04.990Z',
+    });
     expect(await metricValue(metrics, 'slipway_enforcer_decisions_total')).toBe(500);
     // Flushes add up: 5 more after a write go into the same row.
     const again = new RuntimeEventRecorder({ store: db, logger, metrics });
@@ -81,9 +92,32 @@ describe('runtime events back to the pull request', () => {
     const s = await STORE_FACTORIES[0][1]();
     opened.push(s);
     const db = s.store;
-    const config = configSchema.parse({ apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' }, previews: { target: 'local' } }], targets: { local: { kind: 'local' } } });
-    const { build } = await createBuild(db.db, { app: 'hello', target: 'local', commit: 'b'.repeat(40), ref: 'refs/heads/feature', scope: 'pr:7', trigger: 'change_request', cloneUrl: 'https://github.com/octo/hello.git', forge: 'github', repo: 'octo/hello', prNumber: 7 });
-    const rev = await createServingRevision(db.db, { app: 'hello', target: 'local', digest: `sha256:${'c'.repeat(64)}`, buildId: build.id, commit: build.commit_sha, image: 'x', buildCreatedAt: build.created_at, spec: '{}' });
+    const config = configSchema.parse({
+      apps: [{ name: 'hello', repo: 'github:octo/hello', branches: { main: 'local' }, previews: { target: 'local' } }],
+      targets: { local: { kind: 'local' } },
+    });
+    const { build } = await createBuild(db.db, {
+      app: 'hello',
+      target: 'local',
+      commit: 'b'.repeat(40),
+      ref: 'refs/heads/feature',
+      scope: 'pr:7',
+      trigger: 'change_request',
+      cloneUrl: 'https://github.com/octo/hello.git',
+      forge: 'github',
+      repo: 'octo/hello',
+      prNumber: 7,
+    });
+    const rev = await createServingRevision(db.db, {
+      app: 'hello',
+      target: 'local',
+      digest: `sha256:${'c'.repeat(64)}`,
+      buildId: build.id,
+      commit: build.commit_sha,
+      image: 'x',
+      buildCreatedAt: build.created_at,
+      spec: '{}',
+    });
     const asked: string[] = [];
     const rec = new RuntimeEventRecorder({ store: db, logger, notify: async (id) => void asked.push(id), notifyInterval: 300 });
     rec.record(...record('hello', rev.name, '2025-01-31T14:02:05.000Z', decision()));
@@ -107,7 +141,15 @@ describe('runtime events back to the pull request', () => {
     const s = await STORE_FACTORIES[0][1]();
     opened.push(s);
     const config = configSchema.parse({});
-    const { build } = await createBuild(s.store.db, { app: 'quiet', target: 'local', commit: 'd'.repeat(40), ref: 'refs/heads/main', scope: 'branch:main', trigger: 'push', cloneUrl: 'https://github.com/octo/quiet.git' });
+    const { build } = await createBuild(s.store.db, {
+      app: 'quiet',
+      target: 'local',
+      commit: 'd'.repeat(40),
+      ref: 'refs/heads/main',
+      scope: 'branch:main',
+      trigger: 'push',
+      cloneUrl: 'https://github.com/octo/quiet.git',
+    });
     const comment = commentMarkdown({ number: 1, forge: 'github', builds: [await snapshotOf(s.store, config, build)], fork: false });
     expect(comment).not.toContain('blocked');
   });

@@ -27,8 +27,20 @@ const revisions = [rev(4, 'created'), rev(3), rev(2, 'failed'), rev(1), rev(0, '
 describe('validateTraffic', () => {
   it.each<[string, TrafficTarget[]]>([
     ['one revision at 100%', [{ revision: 'app-1', percent: 100 }]],
-    ['@latest with a 0% tag', [{ latestRevision: true, percent: 100 }, { revision: 'app-1', percent: 0, tag: 'old' }]],
-    ['a split with tags', [{ revision: 'app-1', percent: 80, tag: 'stable' }, { revision: 'app-3', percent: 20 }]],
+    [
+      '@latest with a 0% tag',
+      [
+        { latestRevision: true, percent: 100 },
+        { revision: 'app-1', percent: 0, tag: 'old' },
+      ],
+    ],
+    [
+      'a split with tags',
+      [
+        { revision: 'app-1', percent: 80, tag: 'stable' },
+        { revision: 'app-3', percent: 20 },
+      ],
+    ],
   ])('accepts %s', (_what, traffic) => {
     expect(validateTraffic('app', traffic, revisions)).toHaveLength(traffic.length);
   });
@@ -38,13 +50,27 @@ describe('validateTraffic', () => {
     ['percents not summing to 100', [{ revision: 'app-1', percent: 60 }], /sum to 60/],
     ['both revision and latestRevision', [{ revision: 'app-1', latestRevision: true, percent: 100 }], /exactly one/],
     ['neither', [{ percent: 100 }], /exactly one/],
-    ['a fraction', [{ revision: 'app-1', percent: 50.5 }, { revision: 'app-3', percent: 49.5 }], /whole number/],
+    [
+      'a fraction',
+      [
+        { revision: 'app-1', percent: 50.5 },
+        { revision: 'app-3', percent: 49.5 },
+      ],
+      /whole number/,
+    ],
     ['an unknown revision', [{ revision: 'app-9', percent: 100 }], /app-9 does not exist/],
     ['a deleted revision', [{ revision: 'app-0', percent: 100 }], /app-0 does not exist/],
     ['a failed revision', [{ revision: 'app-2', percent: 100 }], /app-2 is failed, not ready/],
     ['a revision still being created', [{ revision: 'app-4', percent: 100 }], /app-4 is created/],
     ['a tag that is no DNS label', [{ revision: 'app-1', percent: 100, tag: 'PR_1' }], /DNS label/],
-    ['a tag used twice', [{ revision: 'app-1', percent: 100, tag: 'x' }, { revision: 'app-3', percent: 0, tag: 'x' }], /used twice/],
+    [
+      'a tag used twice',
+      [
+        { revision: 'app-1', percent: 100, tag: 'x' },
+        { revision: 'app-3', percent: 0, tag: 'x' },
+      ],
+      /used twice/,
+    ],
   ])('rejects %s', (_what, traffic, message) => {
     let err: unknown;
     try {
@@ -86,12 +112,50 @@ describe('traffic edits', () => {
 });
 
 describe('nextTraffic (slipway traffic, as kn service update)', () => {
-  const current = resolveTraffic('app', 'localhost', [{ revision: 'app-1', percent: 100 }, { revision: 'app-1', percent: 0, tag: 'old' }], revisions);
+  const current = resolveTraffic(
+    'app',
+    'localhost',
+    [
+      { revision: 'app-1', percent: 100 },
+      { revision: 'app-1', percent: 0, tag: 'old' },
+    ],
+    revisions,
+  );
   it.each<[string, { traffic?: string[]; tag?: string[]; untag?: string[] }, TrafficTarget[]]>([
-    ['a split replaces the split and keeps tags', { traffic: ['app-1=80', '@latest=20'] }, [{ revision: 'app-1', percent: 80 }, { latestRevision: true, percent: 20 }, { revision: 'app-1', percent: 0, tag: 'old' }]],
-    ['a tag name stands for its revision', { traffic: ['old=100'] }, [{ revision: 'app-1', percent: 100 }, { revision: 'app-1', percent: 0, tag: 'old' }]],
-    ['--tag lands on the entry that takes traffic', { traffic: ['app-3=100'], tag: ['app-3=current'] }, [{ revision: 'app-3', percent: 100, tag: 'current' }, { revision: 'app-1', percent: 0, tag: 'old' }]],
-    ['--tag alone adds a 0% entry and keeps the split', { tag: ['@latest=head'] }, [{ revision: 'app-1', percent: 100 }, { revision: 'app-1', percent: 0, tag: 'old' }, { latestRevision: true, percent: 0, tag: 'head' }]],
+    [
+      'a split replaces the split and keeps tags',
+      { traffic: ['app-1=80', '@latest=20'] },
+      [
+        { revision: 'app-1', percent: 80 },
+        { latestRevision: true, percent: 20 },
+        { revision: 'app-1', percent: 0, tag: 'old' },
+      ],
+    ],
+    [
+      'a tag name stands for its revision',
+      { traffic: ['old=100'] },
+      [
+        { revision: 'app-1', percent: 100 },
+        { revision: 'app-1', percent: 0, tag: 'old' },
+      ],
+    ],
+    [
+      '--tag lands on the entry that takes traffic',
+      { traffic: ['app-3=100'], tag: ['app-3=current'] },
+      [
+        { revision: 'app-3', percent: 100, tag: 'current' },
+        { revision: 'app-1', percent: 0, tag: 'old' },
+      ],
+    ],
+    [
+      '--tag alone adds a 0% entry and keeps the split',
+      { tag: ['@latest=head'] },
+      [
+        { revision: 'app-1', percent: 100 },
+        { revision: 'app-1', percent: 0, tag: 'old' },
+        { latestRevision: true, percent: 0, tag: 'head' },
+      ],
+    ],
     ['--untag drops a tag', { untag: ['old'] }, [{ revision: 'app-1', percent: 100 }]],
   ])('%s', (_what, opts, expected) => {
     expect(nextTraffic(current, { traffic: opts.traffic ?? [], tag: opts.tag ?? [], untag: opts.untag ?? [] })).toEqual(expected);

@@ -23038,7 +23038,11 @@ var ApiClient = class {
       });
     } catch (err) {
       const cause = err.cause?.code ?? err.message;
-      throw new ApiError(`cannot reach the Slipway server at ${this.baseUrl} (${cause}); is it running (slipway up)? Set --server or SLIPWAY_SERVER`, void 0, void 0);
+      throw new ApiError(
+        `cannot reach the Slipway server at ${this.baseUrl} (${cause}); is it running (slipway up)? Set --server or SLIPWAY_SERVER`,
+        void 0,
+        void 0
+      );
     }
     if (!res.ok) {
       let detail = `${res.status} ${res.statusText}`;
@@ -23072,12 +23076,20 @@ var ApiClient = class {
   async uploadContext(app, archive, query = {}) {
     const params = new URLSearchParams(Object.entries(query).filter((e) => typeof e[1] === "string" && e[1] !== ""));
     const qs = params.size ? `?${params}` : "";
-    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, { method: "POST", headers: { "content-type": "application/gzip" }, body: archive });
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/builds${qs}`, {
+      method: "POST",
+      headers: { "content-type": "application/gzip" },
+      body: archive
+    });
     return await res.json();
   }
   /** Asks for an existing image (by digest) to be promoted through the gates: a build with trigger `image`. */
   async promoteImage(app, body) {
-    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await this.request(`/api/v1/apps/${encodeURIComponent(app)}/promotions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body)
+    });
     return await res.json();
   }
   /** Follows a build's log over SSE; calls onLine per line; resolves with the build's final state. */
@@ -23480,7 +23492,12 @@ function revisionOf(build) {
 async function deployContext(client, request, hooks = {}) {
   const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
   hooks.packed?.(packed.files, packed.archive.length);
-  return follow(client, await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag }), request, hooks);
+  return follow(
+    client,
+    await client.uploadContext(request.app, packed.archive, { target: request.target, ref: request.ref, tag: request.tag }),
+    request,
+    hooks
+  );
 }
 async function follow(client, queued, request, hooks) {
   let build = queued;
@@ -23502,7 +23519,15 @@ async function run() {
   let group;
   const result = await deployContext(
     new ApiClient(server, token),
-    { app, dir: input("context") ?? ".", dockerfile: input("dockerfile"), target: input("target"), tag: input("tag"), ref: process.env.GITHUB_REF, wait: (input("wait") ?? "true") !== "false" },
+    {
+      app,
+      dir: input("context") ?? ".",
+      dockerfile: input("dockerfile"),
+      target: input("target"),
+      tag: input("tag"),
+      ref: process.env.GITHUB_REF,
+      wait: (input("wait") ?? "true") !== "false"
+    },
     {
       packed: (files, bytes) => info(`packed ${files} files (${(bytes / 1024).toFixed(1)} KiB)`),
       queued: (build2) => {
@@ -23529,8 +23554,22 @@ async function run() {
   setOutput("revision", result.revision ?? "");
   setOutput("url", result.url ?? "");
   await summary.addHeading(`Slipway: ${build.app} ${build.state}`, 3).addTable([
-    [{ data: "build", header: true }, { data: "state", header: true }, { data: "target", header: true }, { data: "digest", header: true }, { data: "revision", header: true }, { data: "url", header: true }],
-    [`<a href="${build.url}">${build.id}</a>`, build.state, build.target, build.digest ?? "", result.revision ?? "", result.url ? `<a href="${result.url}">${result.url}</a>` : ""]
+    [
+      { data: "build", header: true },
+      { data: "state", header: true },
+      { data: "target", header: true },
+      { data: "digest", header: true },
+      { data: "revision", header: true },
+      { data: "url", header: true }
+    ],
+    [
+      `<a href="${build.url}">${build.id}</a>`,
+      build.state,
+      build.target,
+      build.digest ?? "",
+      result.revision ?? "",
+      result.url ? `<a href="${result.url}">${result.url}</a>` : ""
+    ]
   ]).write();
   if (!result.succeeded && (input("wait") ?? "true") !== "false") {
     const why = build.error ? `${build.error.message} (${build.error.code})` : `it ended ${build.state}`;

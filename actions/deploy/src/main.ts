@@ -18,7 +18,15 @@ async function run(): Promise<void> {
   let group: string | null | undefined;
   const result: DeployResult = await deployContext(
     new ApiClient(server, token),
-    { app, dir: input('context') ?? '.', dockerfile: input('dockerfile'), target: input('target'), tag: input('tag'), ref: process.env.GITHUB_REF, wait: (input('wait') ?? 'true') !== 'false' },
+    {
+      app,
+      dir: input('context') ?? '.',
+      dockerfile: input('dockerfile'),
+      target: input('target'),
+      tag: input('tag'),
+      ref: process.env.GITHUB_REF,
+      wait: (input('wait') ?? 'true') !== 'false',
+    },
     {
       packed: (files, bytes) => core.info(`packed ${files} files (${(bytes / 1024).toFixed(1)} KiB)`),
       queued: (build) => {
@@ -49,8 +57,22 @@ async function run(): Promise<void> {
   await core.summary
     .addHeading(`Slipway: ${build.app} ${build.state}`, 3)
     .addTable([
-      [{ data: 'build', header: true }, { data: 'state', header: true }, { data: 'target', header: true }, { data: 'digest', header: true }, { data: 'revision', header: true }, { data: 'url', header: true }],
-      [`<a href="${build.url}">${build.id}</a>`, build.state, build.target, build.digest ?? '', result.revision ?? '', result.url ? `<a href="${result.url}">${result.url}</a>` : ''],
+      [
+        { data: 'build', header: true },
+        { data: 'state', header: true },
+        { data: 'target', header: true },
+        { data: 'digest', header: true },
+        { data: 'revision', header: true },
+        { data: 'url', header: true },
+      ],
+      [
+        `<a href="${build.url}">${build.id}</a>`,
+        build.state,
+        build.target,
+        build.digest ?? '',
+        result.revision ?? '',
+        result.url ? `<a href="${result.url}">${result.url}</a>` : '',
+      ],
     ])
     .write();
 

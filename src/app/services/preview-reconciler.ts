@@ -21,7 +21,13 @@ export interface PreviewReconciler {
   stop(): void;
 }
 
-export function startPreviewReconciler(deps: { config: SlipwayConfig; targets: Map<string, ServingTarget>; forges: Map<ForgeId, Forge>; logger: Logger; intervalMs?: number }): PreviewReconciler {
+export function startPreviewReconciler(deps: {
+  config: SlipwayConfig;
+  targets: Map<string, ServingTarget>;
+  forges: Map<ForgeId, Forge>;
+  logger: Logger;
+  intervalMs?: number;
+}): PreviewReconciler {
   const { config, targets, forges, logger } = deps;
   const log = logger.child({ component: 'preview-reconciler' });
   let running: Promise<SweptPreview[]> | undefined;

@@ -71,7 +71,18 @@ export class RuntimeEventRecorder implements RuntimeEventSink {
       if (r.at > seen.lastAt) seen.lastAt = r.at;
       seen.container = r.container;
     } else {
-      this.pending.set(key, { ...row, target: r.target, container: r.container, syscall: d.syscall, sha256: d.sha256, uid: d.uid, parent: d.parent, firstAt: r.at, lastAt: r.at, count: 1 });
+      this.pending.set(key, {
+        ...row,
+        target: r.target,
+        container: r.container,
+        syscall: d.syscall,
+        sha256: d.sha256,
+        uid: d.uid,
+        parent: d.parent,
+        firstAt: r.at,
+        lastAt: r.at,
+        count: 1,
+      });
     }
     if (this.timer === undefined) {
       this.timer = setTimeout(() => {

@@ -10,8 +10,17 @@ import { servingState } from './serving-state.js';
  * adopt each other's containers.
  */
 export function openTargets(config: SlipwayConfig, store: Store, logger: Logger, events?: RuntimeEventSink): Map<string, ServingTarget> {
-  const apps = Object.fromEntries(config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]));
-  return createTargets(config.targets, { state: servingState(store.db), logger, labels: { 'dev.slipway.installation': config.redisPrefix }, apps, dataDir: config.dataDir, ...(events ? { events } : {}) });
+  const apps = Object.fromEntries(
+    config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]),
+  );
+  return createTargets(config.targets, {
+    state: servingState(store.db),
+    logger,
+    labels: { 'dev.slipway.installation': config.redisPrefix },
+    apps,
+    dataDir: config.dataDir,
+    ...(events ? { events } : {}),
+  });
 }
 
 /** Starts the data plane (the local router) of every target that has one in this process, and the runtime event collection of those without one. */

@@ -32,7 +32,7 @@ export async function buildsCommand(ctx: CliContext, global: GlobalOptions, opts
     b.commit.slice(0, 12),
     b.prNumber ? `#${b.prNumber}` : b.ref.replace(/^refs\/(heads|tags)\//, ''),
     age(b.createdAt),
-    b.error ? b.error.message ?? b.error.code : '',
+    b.error ? (b.error.message ?? b.error.code) : '',
   ]);
   ctx.stdout.write(`${formatTable(['ID', 'APP', 'TARGET', 'STATE', 'COMMIT', 'REF', 'AGE', 'ERROR'], rows)}\n`);
   return 0;

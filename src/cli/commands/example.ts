@@ -25,7 +25,15 @@ const git = (cwd: string, ...args: string[]) =>
     cwd,
     encoding: 'utf8',
     // A fixed author and date: the same example makes the same commit, so restarts reuse its build.
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Slipway', GIT_AUTHOR_EMAIL: 'slipway@localhost', GIT_COMMITTER_NAME: 'Slipway', GIT_COMMITTER_EMAIL: 'slipway@localhost', GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Slipway',
+      GIT_AUTHOR_EMAIL: 'slipway@localhost',
+      GIT_COMMITTER_NAME: 'Slipway',
+      GIT_COMMITTER_EMAIL: 'slipway@localhost',
+      GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z',
+      GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z',
+    },
   }).trim();
 
 export interface PreparedExample {
@@ -93,5 +101,7 @@ export async function deployExample(runtime: Runtime, example: PreparedExample, 
   const url = promote?.output ? (JSON.parse(promote.output) as { url?: string }).url : undefined;
   const local = runtime.config.targets[target];
   const listen = local?.kind === 'local' ? local.listen : undefined;
-  out.write(`slipway up: examples/${EXAMPLE_APP} is ready at ${url ?? '(no URL)'}${listen ? ` — try: curl -H 'Host: ${new URL(url ?? 'http://x').host}' http://${listen}/` : ''}\n`);
+  out.write(
+    `slipway up: examples/${EXAMPLE_APP} is ready at ${url ?? '(no URL)'}${listen ? ` — try: curl -H 'Host: ${new URL(url ?? 'http://x').host}' http://${listen}/` : ''}\n`,
+  );
 }

@@ -21,7 +21,8 @@ const usage = (message: string) => new ApiError(message, undefined, 'usage');
  */
 export async function injectCommand(ctx: CliContext, image: string, opts: InjectCommandOptions): Promise<number> {
   if (opts.mode !== undefined && opts.mode !== 'enforce' && opts.mode !== 'audit') throw usage(`--mode ${opts.mode}: use enforce or audit`);
-  if (opts.onUnsupported !== undefined && opts.onUnsupported !== 'fallback' && opts.onUnsupported !== 'fail') throw usage(`--on-unsupported ${opts.onUnsupported}: use fallback or fail`);
+  if (opts.onUnsupported !== undefined && opts.onUnsupported !== 'fallback' && opts.onUnsupported !== 'fail')
+    throw usage(`--on-unsupported ${opts.onUnsupported}: use fallback or fail`);
   const labels: Record<string, string> = {};
   for (const l of opts.label ?? []) {
     const eq = l.indexOf('=');

@@ -11,7 +11,10 @@ export async function keyPassword(ctx: CliContext, passwordEnv: string, opts: { 
   if (fromEnv !== undefined) return fromEnv;
   const stdin = process.stdin;
   if (!stdin.isTTY) {
-    throw new SlipwayError('SLW_SIGNING_PASSWORD_MISSING', `no password for ${opts.purpose}: set the environment variable ${passwordEnv} (signing.passwordEnv names it), or run on a terminal to type it`);
+    throw new SlipwayError(
+      'SLW_SIGNING_PASSWORD_MISSING',
+      `no password for ${opts.purpose}: set the environment variable ${passwordEnv} (signing.passwordEnv names it), or run on a terminal to type it`,
+    );
   }
   const first = await promptHidden(ctx, `Enter password for ${opts.purpose}: `);
   if (opts.confirm && (await promptHidden(ctx, `Enter password for ${opts.purpose} again: `)) !== first) {

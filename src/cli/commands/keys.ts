@@ -20,7 +20,11 @@ export async function keysGenerateCommand(ctx: CliContext, global: GlobalOptions
   const pubPath = join(dir, 'cosign.pub');
   const shown = (p: string) => relative(ctx.cwd, p) || p;
   for (const path of [keyPath, pubPath]) {
-    if (existsSync(path)) throw new SlipwayError('SLW_SIGNING_KEY_EXISTS', `${shown(path)} already exists; refusing to overwrite a key (move it away, or write elsewhere with --dir)`);
+    if (existsSync(path))
+      throw new SlipwayError(
+        'SLW_SIGNING_KEY_EXISTS',
+        `${shown(path)} already exists; refusing to overwrite a key (move it away, or write elsewhere with --dir)`,
+      );
   }
   const password = await keyPassword(ctx, config.signing.passwordEnv, { confirm: true, purpose: 'private key' });
   const pair = await generateKeyPair(password);

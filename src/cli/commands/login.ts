@@ -8,7 +8,12 @@ import { writeCredentials } from '../credentials.js';
  * user's config directory (mode 0600), where client commands find them. The token comes from
  * --token, else SLIPWAY_TOKEN, else a line on stdin (so it need not sit in shell history).
  */
-export async function loginCommand(ctx: CliContext, global: GlobalOptions, opts: { token?: string }, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+export async function loginCommand(
+  ctx: CliContext,
+  global: GlobalOptions,
+  opts: { token?: string },
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<number> {
   const server = global.server ?? ctx.env.SLIPWAY_SERVER ?? loadCliConfig(ctx, global).config.server.publicUrl;
   let token = opts.token ?? ctx.env.SLIPWAY_TOKEN;
   if (!token) {

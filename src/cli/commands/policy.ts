@@ -58,7 +58,8 @@ export async function policyTestCommand(ctx: CliContext, global: GlobalOptions, 
     if (!existsSync(file)) throw new SlipwayError('SLW_BAD_REQUEST', `${file} does not exist; pass --dockerfile with the Dockerfile's path inside ${subject}`);
     input.dockerfile = parseDockerfile(readFileSync(file, 'utf8'), { path: opts.dockerfile ?? 'Dockerfile' });
     gates = opts.gate ? [opts.gate as Gate] : ['source', 'build'];
-    if (gates.some((g) => g === 'image' || g === 'promote')) throw new ApiError(`a directory has no image to judge at the ${opts.gate} gate; pass image@sha256:…`, undefined, 'usage');
+    if (gates.some((g) => g === 'image' || g === 'promote'))
+      throw new ApiError(`a directory has no image to judge at the ${opts.gate} gate; pass image@sha256:…`, undefined, 'usage');
   } else {
     const ref = parseImageRef(subject);
     input.image = await imageFacts(new RegistryClient({ host: ref.registry }), ref);
@@ -83,7 +84,11 @@ export async function policyTestCommand(ctx: CliContext, global: GlobalOptions, 
     ctx.stdout.write(`${formatTable(['GATE', 'POLICY', 'RULE', 'MODE', 'RESULT', 'MESSAGE'], rows)}\n`);
     const failed = decisions.filter((d) => d.outcome === 'deny').length;
     const warned = decisions.filter((d) => d.outcome === 'warn').length;
-    ctx.stdout.write(rejected ? `rejected: ${failed} enforce rule${failed === 1 ? '' : 's'} failed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}\n` : `passed${warned ? ` with ${warned} warning${warned === 1 ? '' : 's'}` : ''}\n`);
+    ctx.stdout.write(
+      rejected
+        ? `rejected: ${failed} enforce rule${failed === 1 ? '' : 's'} failed${warned ? `, ${warned} warning${warned === 1 ? '' : 's'}` : ''}\n`
+        : `passed${warned ? ` with ${warned} warning${warned === 1 ? '' : 's'}` : ''}\n`,
+    );
   }
   return rejected ? 1 : 0;
 }

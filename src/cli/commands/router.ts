@@ -23,7 +23,8 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
       ctx.stderr.write('slipway router: no configured target has a router (kind local); nothing to do\n');
       return 1;
     }
-    for (const [i, h] of handles.entries()) ctx.stderr.write(`slipway router: ${[...targets.values()].filter((t) => t.serve)[i]!.name} listening on ${h.address}\n`);
+    for (const [i, h] of handles.entries())
+      ctx.stderr.write(`slipway router: ${[...targets.values()].filter((t) => t.serve)[i]!.name} listening on ${h.address}\n`);
     await stopSignal(logger);
     return 0;
   } finally {

@@ -30,7 +30,10 @@ export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOption
   if (runtime.address) {
     ctx.stderr.write(`slipway ${role}: listening on ${runtime.address} (webhooks at ${loaded.config.server.publicUrl}/webhooks/github and /webhooks/gitlab)\n`);
   }
-  if (example) void deployExample(runtime, example, ctx.stderr).catch((err: unknown) => ctx.stderr.write(`slipway up: could not deploy the example: ${(err as Error).message}\n`));
+  if (example)
+    void deployExample(runtime, example, ctx.stderr).catch((err: unknown) =>
+      ctx.stderr.write(`slipway up: could not deploy the example: ${(err as Error).message}\n`),
+    );
   await stopSignal(logger);
   await runtime.close();
   return 0;

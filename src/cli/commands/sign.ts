@@ -36,7 +36,10 @@ export async function signCommand(ctx: CliContext, global: GlobalOptions, subjec
       ...(opts.signatureRepo ? { signatureRepository: `${ref.registry}/${opts.signatureRepo}` } : {}),
     });
     if (opts.json) ctx.stdout.write(`${JSON.stringify({ signer: 'cosign', ...result }, null, 2)}\n`);
-    else ctx.stdout.write(`signed ${result.image} with cosign${key ? ` (key ${key})` : ' (keyless)'}${result.pushedTo ? `; signature pushed to ${result.pushedTo}` : ''}${result.tlogIndex !== undefined ? `; tlog index ${result.tlogIndex}` : ''}\n`);
+    else
+      ctx.stdout.write(
+        `signed ${result.image} with cosign${key ? ` (key ${key})` : ' (keyless)'}${result.pushedTo ? `; signature pushed to ${result.pushedTo}` : ''}${result.tlogIndex !== undefined ? `; tlog index ${result.tlogIndex}` : ''}\n`,
+      );
     return 0;
   }
   const keyPath = opts.key ?? config.signing.key;

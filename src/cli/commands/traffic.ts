@@ -15,7 +15,10 @@ const usage = (message: string) => new ApiError(message, undefined, 'usage');
 /** `REV=PCT` / `REV=TAG` → [left, right]. */
 function pair(flag: string, value: string): [string, string] {
   const at = value.lastIndexOf('=');
-  if (at <= 0 || at === value.length - 1) throw usage(`--${flag} ${value}: write it as ${flag === 'traffic' ? 'REVISION=PERCENT (or @latest=PERCENT, TAG=PERCENT)' : 'REVISION=TAG (or @latest=TAG)'}`);
+  if (at <= 0 || at === value.length - 1)
+    throw usage(
+      `--${flag} ${value}: write it as ${flag === 'traffic' ? 'REVISION=PERCENT (or @latest=PERCENT, TAG=PERCENT)' : 'REVISION=TAG (or @latest=TAG)'}`,
+    );
   return [value.slice(0, at), value.slice(at + 1)];
 }
 

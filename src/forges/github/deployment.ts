@@ -40,14 +40,20 @@ export async function publishGithubDeployment(client: GithubClient, report: Depl
       throw client.fail(err, `creating deployment ${report.environment} on ${report.repo}`);
     }
   }
-  await setDeploymentStatus(client, report.repo, id, {
-    state: report.state,
-    log_url: report.logUrl,
-    description: clip(report.description, DESCRIPTION_MAX),
-    ...(report.environmentUrl ? { environment_url: report.environmentUrl } : {}),
-    // A successful preview makes the earlier deployments of its environment inactive.
-    ...(report.state === 'success' ? { auto_inactive: true } : {}),
-  }, headers);
+  await setDeploymentStatus(
+    client,
+    report.repo,
+    id,
+    {
+      state: report.state,
+      log_url: report.logUrl,
+      description: clip(report.description, DESCRIPTION_MAX),
+      ...(report.environmentUrl ? { environment_url: report.environmentUrl } : {}),
+      // A successful preview makes the earlier deployments of its environment inactive.
+      ...(report.state === 'success' ? { auto_inactive: true } : {}),
+    },
+    headers,
+  );
   return String(id);
 }
 
@@ -62,7 +68,13 @@ async function setDeploymentStatus(
   client: GithubClient,
   repoName: string,
   id: number,
-  status: { state: 'in_progress' | 'success' | 'failure' | 'inactive'; log_url?: string; description: string; environment_url?: string; auto_inactive?: boolean },
+  status: {
+    state: 'in_progress' | 'success' | 'failure' | 'inactive';
+    log_url?: string;
+    description: string;
+    environment_url?: string;
+    auto_inactive?: boolean;
+  },
   headers: { authorization: string },
 ): Promise<void> {
   const { owner, repo } = client.split(repoName);

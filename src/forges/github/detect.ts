@@ -189,9 +189,7 @@ function fromIssueComment(body: unknown, event: string, deliveryId: string, gitU
  * app's `owner/name` can match, and the URLs are "" because there is nothing to clone or link.
  */
 function fromPing(p: PingPayload, deliveryId: string, gitUrl: string): PingEvent {
-  const repo: RepoRef = p.repository
-    ? repoRef(p.repository, gitUrl)
-    : { forge: 'github', fullName: p.organization?.login ?? '', cloneUrl: '', webUrl: '' };
+  const repo: RepoRef = p.repository ? repoRef(p.repository, gitUrl) : { forge: 'github', fullName: p.organization?.login ?? '', cloneUrl: '', webUrl: '' };
   return { forge: 'github', kind: 'ping', deliveryId, repo, sender: p.sender?.login ?? '' };
 }
 

@@ -8,7 +8,13 @@ import { isNotFound, type GithubClient } from './client.js';
 export async function githubPullRequestOpen(client: GithubClient, repoName: string, number: number): Promise<boolean> {
   const { owner, repo } = client.split(repoName);
   try {
-    const { data } = await client.octokit.rest.pulls.get({ owner, repo, pull_number: number, headers: await client.headers(repoName), request: client.request() });
+    const { data } = await client.octokit.rest.pulls.get({
+      owner,
+      repo,
+      pull_number: number,
+      headers: await client.headers(repoName),
+      request: client.request(),
+    });
     return data.state === 'open';
   } catch (err) {
     const e = client.fail(err, `reading pull request #${number} of ${repoName}`);

@@ -125,7 +125,10 @@ async function publishCheckRun(client: GithubClient, report: StatusReport, handl
 }
 
 /** `POST /repos/{owner}/{repo}/statuses/{sha}`: one status per context, the latest wins on GitHub. */
-export async function setCommitStatus(client: GithubClient, report: Pick<StatusReport, 'repo' | 'sha' | 'state' | 'detailsUrl' | 'description' | 'name'>): Promise<void> {
+export async function setCommitStatus(
+  client: GithubClient,
+  report: Pick<StatusReport, 'repo' | 'sha' | 'state' | 'detailsUrl' | 'description' | 'name'>,
+): Promise<void> {
   const { owner, repo } = client.split(report.repo);
   try {
     await client.octokit.rest.repos.createCommitStatus({

@@ -30,10 +30,7 @@ export function verifyGithubSignature(req: WebhookRequest, secret: string | unde
   }
   const header = single(req.headers, 'x-hub-signature-256');
   if (header === undefined) {
-    throw new SlipwayError(
-      'SLW_WEBHOOK_SIGNATURE',
-      `X-Hub-Signature-256 header is missing: set a secret on the GitHub webhook; ${MISMATCH_HINT}`,
-    );
+    throw new SlipwayError('SLW_WEBHOOK_SIGNATURE', `X-Hub-Signature-256 header is missing: set a secret on the GitHub webhook; ${MISMATCH_HINT}`);
   }
   const match = SIGNATURE_RE.exec(header);
   if (!checkBody) {

@@ -28,7 +28,11 @@ export async function upsertGitlabNote(client: GitlabClient, c: CommentUpsert, h
     }
   }
   for (let page: string | null = '1'; page !== null && page !== ''; ) {
-    const res: { data: Note[]; headers: Headers } = await client.request<Note[]>('GET', `${notes}?per_page=100&page=${page}&sort=asc&order_by=created_at`, `listing the notes of ${where}`);
+    const res: { data: Note[]; headers: Headers } = await client.request<Note[]>(
+      'GET',
+      `${notes}?per_page=100&page=${page}&sort=asc&order_by=created_at`,
+      `listing the notes of ${where}`,
+    );
     const found = res.data.find((n) => !n.system && n.body.includes(c.marker));
     if (found !== undefined) return update(String(found.id));
     page = res.headers.get('x-next-page');

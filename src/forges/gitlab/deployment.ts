@@ -57,7 +57,11 @@ export async function publishGitlabDeployment(client: GitlabClient, report: Depl
 /** Stops the environment (found by name); an environment GitLab never had, or already stopped, is fine. */
 export async function stopGitlabEnvironment(client: GitlabClient, repo: string, environment: string): Promise<void> {
   const project = client.project(repo);
-  const { data } = await client.request<Environment[]>('GET', `${project}/environments?name=${encodeURIComponent(environment)}`, `finding environment ${environment} on ${repo}`);
+  const { data } = await client.request<Environment[]>(
+    'GET',
+    `${project}/environments?name=${encodeURIComponent(environment)}`,
+    `finding environment ${environment} on ${repo}`,
+  );
   for (const env of data.filter((e) => e.name === environment && e.state !== 'stopped')) {
     try {
       await client.request('POST', `${project}/environments/${env.id}/stop`, `stopping environment ${environment} on ${repo}`, {});

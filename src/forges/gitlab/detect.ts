@@ -212,7 +212,13 @@ function fromNote(body: unknown, event: string, deliveryId: string, gitUrl: stri
 }
 
 function headOf(
-  mr: { source_branch: string; source_project_id: number; target_project_id: number; source?: { git_http_url: string; path_with_namespace?: string | undefined } | null | undefined; last_commit: { id: string } },
+  mr: {
+    source_branch: string;
+    source_project_id: number;
+    target_project_id: number;
+    source?: { git_http_url: string; path_with_namespace?: string | undefined } | null | undefined;
+    last_commit: { id: string };
+  },
   project: { path_with_namespace: string },
   gitUrl: string,
 ): ChangeRequestHead {
@@ -226,13 +232,7 @@ function headOf(
   };
 }
 
-function changeRequest(
-  p: MergeRequestPayload,
-  action: ChangeRequestAction,
-  merged: boolean,
-  deliveryId: string,
-  gitUrl: string,
-): ChangeRequestEvent {
+function changeRequest(p: MergeRequestPayload, action: ChangeRequestAction, merged: boolean, deliveryId: string, gitUrl: string): ChangeRequestEvent {
   const mr = p.object_attributes;
   return {
     forge: 'gitlab',

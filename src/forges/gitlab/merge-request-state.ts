@@ -7,7 +7,11 @@ import { isNotFound, type GitlabClient } from './client.js';
  */
 export async function gitlabMergeRequestOpen(client: GitlabClient, repo: string, iid: number): Promise<boolean> {
   try {
-    const { data } = await client.request<{ state: string }>('GET', `${client.project(repo)}/merge_requests/${iid}`, `reading merge request !${iid} of ${repo}`);
+    const { data } = await client.request<{ state: string }>(
+      'GET',
+      `${client.project(repo)}/merge_requests/${iid}`,
+      `reading merge request !${iid} of ${repo}`,
+    );
     return data.state === 'opened' || data.state === 'locked';
   } catch (err) {
     if (isNotFound(err)) return false;

@@ -68,9 +68,7 @@ export type MergeRequestPayload = z.infer<typeof mergeRequestPayload>;
 /** `changes.labels` of an MR update (webhook_events.md, "Merge request events"): titles before and after. */
 const labelList = z.array(z.looseObject({ title: z.string() }));
 export const mergeRequestLabelChanges = z.looseObject({
-  changes: z
-    .looseObject({ labels: z.looseObject({ previous: labelList.nullish(), current: labelList.nullish() }).optional() })
-    .optional(),
+  changes: z.looseObject({ labels: z.looseObject({ previous: labelList.nullish(), current: labelList.nullish() }).optional() }).optional(),
 });
 
 /** Who made the change: read only once the change matters (the approval label). */

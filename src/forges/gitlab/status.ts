@@ -23,13 +23,18 @@ const DESCRIPTION_MAX = 255;
 
 export async function publishGitlabStatus(client: GitlabClient, report: StatusReport): Promise<string> {
   try {
-    await client.request('POST', `${client.project(report.repo)}/statuses/${report.sha}`, `setting commit status ${report.name} on ${report.repo}@${report.sha.slice(0, 12)}`, {
-      state: STATE[report.state],
-      ref: report.ref,
-      name: report.name,
-      target_url: report.detailsUrl,
-      description: clip(report.description, DESCRIPTION_MAX),
-    });
+    await client.request(
+      'POST',
+      `${client.project(report.repo)}/statuses/${report.sha}`,
+      `setting commit status ${report.name} on ${report.repo}@${report.sha.slice(0, 12)}`,
+      {
+        state: STATE[report.state],
+        ref: report.ref,
+        name: report.name,
+        target_url: report.detailsUrl,
+        description: clip(report.description, DESCRIPTION_MAX),
+      },
+    );
   } catch (err) {
     if (!isAlreadyInState(err)) throw err;
   }

@@ -19,10 +19,7 @@ export function verifyGitlabToken(req: WebhookRequest, token: string | undefined
   }
   const received = single(req.headers, 'x-gitlab-token');
   if (received === undefined) {
-    throw new SlipwayError(
-      'SLW_WEBHOOK_SIGNATURE',
-      `X-Gitlab-Token header is missing: set a secret token on the GitLab webhook; ${MISMATCH_HINT}`,
-    );
+    throw new SlipwayError('SLW_WEBHOOK_SIGNATURE', `X-Gitlab-Token header is missing: set a secret token on the GitLab webhook; ${MISMATCH_HINT}`);
   }
   // Comparing fixed-length digests keeps timingSafeEqual from throwing on a length difference and
   // keeps the token's length from leaking through timing.

@@ -65,7 +65,16 @@ function sourceUrl(cloneUrl: string, repoSpec: string): string {
 }
 
 const stepRows = (steps: BuildStep[]) =>
-  steps.map((s) => ({ index: s.index, name: s.name, digest: s.digest, cached: s.cached, startedAt: s.startedAt, completedAt: s.completedAt, durationMs: s.durationMs, error: s.error }));
+  steps.map((s) => ({
+    index: s.index,
+    name: s.name,
+    digest: s.digest,
+    cached: s.cached,
+    startedAt: s.startedAt,
+    completedAt: s.completedAt,
+    durationMs: s.durationMs,
+    error: s.error,
+  }));
 
 /**
  * `build`: BuildKit builds the fetched commit with the app's Dockerfile, pushes it to
@@ -123,7 +132,10 @@ export const buildStage: Stage<BuildOutput> = {
       });
       await logged;
       if (!(await registryHas(config, app.name, result.digest, ctx.signal))) {
-        throw new SlipwayError('SLW_BUILD_PUSH', `the registry at ${config.registry.url} does not have ${result.reference} after the push; check its storage and logs`);
+        throw new SlipwayError(
+          'SLW_BUILD_PUSH',
+          `the registry at ${config.registry.url} does not have ${result.reference} after the push; check its storage and logs`,
+        );
       }
       await updateBuild(ctx.store.db, build.id, { digest: result.digest });
       await ctx.log(`pushed ${result.reference} (${result.tagged})`);
@@ -132,7 +144,16 @@ export const buildStage: Stage<BuildOutput> = {
     } catch (err) {
       if (guard.refusal) {
         await ctx.log(`✗ ${guard.refusal.message}`, 'error');
-        await recordDecision(ctx.store.db, { buildId: build.id, gate: 'build', policy: RESOLUTION_POLICY, ruleIndex: 0, mode: 'enforce', outcome: 'deny', message: guard.refusal.message, subject: guard.refusal.image });
+        await recordDecision(ctx.store.db, {
+          buildId: build.id,
+          gate: 'build',
+          policy: RESOLUTION_POLICY,
+          ruleIndex: 0,
+          mode: 'enforce',
+          outcome: 'deny',
+          message: guard.refusal.message,
+          subject: guard.refusal.image,
+        });
       }
       throw err;
     } finally {
@@ -165,7 +186,9 @@ function resolutionGuard(contextDir: string, dockerfile: string, shownPath: stri
       const image = seen ? formatNormalized(seen) : ref;
       const message = `rejected at the build gate: BuildKit resolved ${image} ("${vertex}"), an image the build gate did not see in ${shownPath} and so did not check; name every image in the Dockerfile itself (FROM, COPY --from, RUN --mount from) so the policies can judge it, and use base images without ONBUILD instructions that pull others`;
       guard.refusal = { message, image };
-      throw new SlipwayError('SLW_POLICY_REJECTED', message, { details: { gate: 'build', failed: [{ policy: RESOLUTION_POLICY, rule: 0, message: `BuildKit resolved ${image}, which the build gate did not check` }] } });
+      throw new SlipwayError('SLW_POLICY_REJECTED', message, {
+        details: { gate: 'build', failed: [{ policy: RESOLUTION_POLICY, rule: 0, message: `BuildKit resolved ${image}, which the build gate did not check` }] },
+      });
     },
   };
   return guard;
@@ -183,7 +206,10 @@ async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
   const secrets = new Map<string, Buffer>();
   if (wanted.length === 0) return secrets;
   if (ctx.build.fork === 1) {
-    await ctx.log(`build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`, 'warn');
+    await ctx.log(
+      `build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`,
+      'warn',
+    );
     return secrets;
   }
   const missing: string[] = [];
@@ -193,7 +219,10 @@ async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
     else secrets.set(id, Buffer.from(value));
   }
   if (missing.length) {
-    throw new SlipwayError('SLW_BUILD_CONTEXT', `build secrets ${missing.join(', ')}: the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)`);
+    throw new SlipwayError(
+      'SLW_BUILD_CONTEXT',
+      `build secrets ${missing.join(', ')}: the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)`,
+    );
   }
   await ctx.log(`build secrets: ${[...secrets.keys()].join(', ')}`);
   return secrets;
@@ -204,7 +233,9 @@ async function pruneCache(ctx: StageContext, client: BuildkitClient): Promise<vo
   try {
     const pruned = await pruneToBudget(client, ctx.config.buildCache.budget);
     if (pruned.removedRecords > 0) {
-      await ctx.log(`build cache was ${Math.round(pruned.before / 2 ** 20)} MiB, over buildCache.budget: pruned ${pruned.removedRecords} records (${Math.round(pruned.removedBytes / 2 ** 20)} MiB)`);
+      await ctx.log(
+        `build cache was ${Math.round(pruned.before / 2 ** 20)} MiB, over buildCache.budget: pruned ${pruned.removedRecords} records (${Math.round(pruned.removedBytes / 2 ** 20)} MiB)`,
+      );
     }
   } catch (err) {
     await ctx.log(`build cache prune failed: ${(err as Error).message}`, 'warn');

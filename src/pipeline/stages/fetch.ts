@@ -19,7 +19,8 @@ export function fetchUrl(cloneUrl: string): string {
 }
 
 // git's wording when the remote does not have the object we asked for (upload-pack, protocol v0/v2).
-const MISSING_COMMIT_RE = /not our ref|couldn't find remote ref|no such remote ref|unadvertised object|does not appear to be a git repository|repository .* not found/i;
+const MISSING_COMMIT_RE =
+  /not our ref|couldn't find remote ref|no such remote ref|unadvertised object|does not appear to be a git repository|repository .* not found/i;
 
 async function headCommit(dir: string, signal: AbortSignal): Promise<string | undefined> {
   try {
@@ -76,7 +77,10 @@ export const fetchStage: Stage<FetchOutput> = {
     if (fetched.code !== 0) {
       const detail = redactGitUrl(fetched.stderr.trim().split('\n').slice(-3).join(' / ')) || `exit ${fetched.code ?? fetched.signal}`;
       if (fetched.signal && fetched.code === null) {
-        throw new SlipwayError('SLW_FETCH_FAILED', `git fetch did not finish within ${Math.round(timeoutMs / 1000)}s (builds.fetchTimeout); is ${redactGitUrl(build.clone_url)} reachable?`);
+        throw new SlipwayError(
+          'SLW_FETCH_FAILED',
+          `git fetch did not finish within ${Math.round(timeoutMs / 1000)}s (builds.fetchTimeout); is ${redactGitUrl(build.clone_url)} reachable?`,
+        );
       }
       if (MISSING_COMMIT_RE.test(fetched.stderr)) {
         throw new SlipwayError(
@@ -91,7 +95,10 @@ export const fetchStage: Stage<FetchOutput> = {
     if (checkout.code !== 0) throw new SlipwayError('SLW_FETCH_FAILED', `git checkout failed: ${checkout.stderr.trim()}`);
     const head = await headCommit(dir, signal);
     if (head !== build.commit_sha) {
-      throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `fetched ${head ?? 'nothing'} but the build is for ${build.commit_sha}; a full 40-character commit sha is required`);
+      throw new SlipwayError(
+        'SLW_FETCH_COMMIT_MISSING',
+        `fetched ${head ?? 'nothing'} but the build is for ${build.commit_sha}; a full 40-character commit sha is required`,
+      );
     }
     await ctx.log(`checked out ${head}`);
     return { commit: head, dir };

@@ -54,12 +54,26 @@ async function judge(ctx: StageContext, gate: Gate, input: PolicyInput, subject:
   const b = ctx.build;
   const result = evaluateGate(ctx.policies, gate, { app: b.app, branch: input.event.branch, target: b.target }, input);
   for (const d of result.decisions) {
-    await recordDecision(ctx.store.db, { buildId: b.id, gate, policy: d.policy, ruleIndex: d.ruleIndex, mode: d.mode, outcome: d.outcome, message: d.message, subject });
-    await ctx.log(`${MARK[d.outcome]} ${d.policy} rule ${d.ruleIndex} (${d.mode})${d.outcome === 'allow' ? '' : `: ${d.message}`}`, d.outcome === 'deny' ? 'error' : d.outcome === 'warn' ? 'warn' : 'info');
+    await recordDecision(ctx.store.db, {
+      buildId: b.id,
+      gate,
+      policy: d.policy,
+      ruleIndex: d.ruleIndex,
+      mode: d.mode,
+      outcome: d.outcome,
+      message: d.message,
+      subject,
+    });
+    await ctx.log(
+      `${MARK[d.outcome]} ${d.policy} rule ${d.ruleIndex} (${d.mode})${d.outcome === 'allow' ? '' : `: ${d.message}`}`,
+      d.outcome === 'deny' ? 'error' : d.outcome === 'warn' ? 'warn' : 'info',
+    );
   }
   const denied = result.decisions.filter((d) => d.outcome === 'deny');
   const warnings = result.decisions.filter((d) => d.outcome === 'warn').length;
-  await ctx.log(`${gate} gate: ${result.decisions.length} rule${result.decisions.length === 1 ? '' : 's'} checked, ${denied.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`);
+  await ctx.log(
+    `${gate} gate: ${result.decisions.length} rule${result.decisions.length === 1 ? '' : 's'} checked, ${denied.length} failed, ${warnings} warning${warnings === 1 ? '' : 's'}`,
+  );
   if (result.rejected) {
     const list = denied.map((d: Decision) => `${d.policy} rule ${d.ruleIndex}: ${d.message}`).join('; ');
     throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the ${gate} gate by ${denied.length} rule${denied.length === 1 ? '' : 's'}: ${list}`, {
@@ -128,19 +142,32 @@ export const promoteGateStage: Stage<GateOutput> = {
     const { ref, client } = registryFor(ctx, stageImage(ctx, 'inject').image);
     const image = await imageFacts(client, ref, ctx.signal);
     const verification = await verifyImage(client, ref, ctx.signing?.trusted ?? [], { signal: ctx.signal });
-    await ctx.log(verification.verified ? `signature verified by ${verification.keyIds.join(', ')}` : `no signature verified: ${verification.reasons.join('; ') || 'no trusted keys'}`, verification.verified ? 'info' : 'warn');
+    await ctx.log(
+      verification.verified
+        ? `signature verified by ${verification.keyIds.join(', ')}`
+        : `no signature verified: ${verification.reasons.join('; ') || 'no trusted keys'}`,
+      verification.verified ? 'info' : 'warn',
+    );
     const decided = await judge(ctx, 'promote', { ...baseInput(ctx), image, signatures: { verified: verification.keyIds } }, image.digest);
     // A floor no policy file can lower (fail closed: an empty or missing policies/ directory must not let
     // an unsigned or unprotected image serve traffic).
     if (!verification.verified) {
-      throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the promote gate: no signature by a trusted key verified for ${image.digest} (${verification.reasons.join('; ') || 'no trusted keys: set signing.trustedKeys'}); Slipway promotes only images signed by a key in signing.trustedKeys`, {
-        details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 0, message: 'signed by a trusted key' }] },
-      });
+      throw new SlipwayError(
+        'SLW_POLICY_REJECTED',
+        `rejected at the promote gate: no signature by a trusted key verified for ${image.digest} (${verification.reasons.join('; ') || 'no trusted keys: set signing.trustedKeys'}); Slipway promotes only images signed by a key in signing.trustedKeys`,
+        {
+          details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 0, message: 'signed by a trusted key' }] },
+        },
+      );
     }
     if (!(ENFORCER_LABEL in image.labels)) {
-      throw new SlipwayError('SLW_POLICY_REJECTED', `rejected at the promote gate: ${image.digest} does not carry Slipway's micro-enforcer (no ${ENFORCER_LABEL} label); promote images that went through the inject stage`, {
-        details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 1, message: 'carries the micro-enforcer' }] },
-      });
+      throw new SlipwayError(
+        'SLW_POLICY_REJECTED',
+        `rejected at the promote gate: ${image.digest} does not carry Slipway's micro-enforcer (no ${ENFORCER_LABEL} label); promote images that went through the inject stage`,
+        {
+          details: { gate: 'promote', failed: [{ policy: 'slipway-floor', rule: 1, message: 'carries the micro-enforcer' }] },
+        },
+      );
     }
     return decided;
   },

@@ -46,11 +46,14 @@ export const injectStage: Stage<InjectOutput> = {
     });
     const executables = result.images.reduce((n, i) => n + i.executables, 0);
     const skipped = result.images.flatMap((i) => i.skipped);
-    if (skipped.length) await ctx.log(`${skipped.length} path(s) the manifest cannot express will be refused at run time: ${skipped.slice(0, 5).join(', ')}`, 'warn');
+    if (skipped.length)
+      await ctx.log(`${skipped.length} path(s) the manifest cannot express will be refused at run time: ${skipped.slice(0, 5).join(', ')}`, 'warn');
     await updateBuild(ctx.store.db, ctx.build.id, { digest: result.digest });
     const layers = result.images.reduce((n, i) => n + i.layers - 1, 0);
     const cached = result.images.reduce((n, i) => n + i.cachedLayers, 0);
-    await ctx.log(`injected enforcer ${result.enforcerVersion}: ${executables} executables in the manifest (${cached} of ${layers} layers from the scan cache) → ${result.ref}`);
+    await ctx.log(
+      `injected enforcer ${result.enforcerVersion}: ${executables} executables in the manifest (${cached} of ${layers} layers from the scan cache) → ${result.ref}`,
+    );
     return { image: result.ref, digest: result.digest, source: built.image, executables, enforcerVersion: result.enforcerVersion };
   },
 };

@@ -38,7 +38,10 @@ export const promoteStage: Stage<PromoteOutput> = {
     const injected = stageImage(ctx, 'inject');
     const target = ctx.targets?.get(ctx.build.target);
     if (!target) {
-      throw new SlipwayError('SLW_TARGET_UNKNOWN', `target "${ctx.build.target}" is not running in this worker (configured: ${[...(ctx.targets?.keys() ?? [])].join(', ') || 'none'}); check targets in the config`);
+      throw new SlipwayError(
+        'SLW_TARGET_UNKNOWN',
+        `target "${ctx.build.target}" is not running in this worker (configured: ${[...(ctx.targets?.keys() ?? [])].join(', ') || 'none'}); check targets in the config`,
+      );
     }
     const tag = revisionTag(ctx.build);
     await ctx.log(`promoting ${injected.image} on ${target.name}${tag ? ` as preview ${tag}` : ''}`);
@@ -50,7 +53,7 @@ export const promoteStage: Stage<PromoteOutput> = {
       ...(tag ? { tag } : {}),
       annotations: { 'dev.slipway.build': ctx.build.id },
     });
-    if (result.moved) await ctx.log(`revision ${result.revision} serves ${tag ? result.tagUrl ?? result.url : result.url}`);
+    if (result.moved) await ctx.log(`revision ${result.revision} serves ${tag ? (result.tagUrl ?? result.url) : result.url}`);
     else await ctx.log(`traffic not moved: ${result.reason ?? 'nothing to change'}`, 'warn');
     return { revision: result.revision, url: result.url, tagUrl: result.tagUrl, moved: result.moved, reason: result.reason };
   },

@@ -27,7 +27,9 @@ export const signStage: Stage<SignOutput> = {
     if (!ctx.signing) throw new Error('no signing key is loaded (the worker loads signing.key at start)');
     const { ref, client } = registryFor(ctx, injected.image);
     const result = await signImage(client, ref, ctx.signing.key, { signal: ctx.signal });
-    await ctx.log(`${result.added ? 'signed' : 'already signed'} ${result.digest} with key ${result.keyFingerprint.slice(0, 19)}… → ${ref.registry}/${result.signatureRepository}:${result.signatureTag} (${result.signatures} signature${result.signatures === 1 ? '' : 's'})`);
+    await ctx.log(
+      `${result.added ? 'signed' : 'already signed'} ${result.digest} with key ${result.keyFingerprint.slice(0, 19)}… → ${ref.registry}/${result.signatureRepository}:${result.signatureTag} (${result.signatures} signature${result.signatures === 1 ? '' : 's'})`,
+    );
     return { image: injected.image, signatureTag: result.signatureTag, keyFingerprint: result.keyFingerprint };
   },
 };

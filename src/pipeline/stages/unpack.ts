@@ -19,12 +19,17 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
   const { build, workspace } = ctx;
   await rm(workspace, { recursive: true, force: true });
   const root = resolve(workspace, ctx.app.context);
-  if (!isInside(workspace, root)) throw new SlipwayError('SLW_BUILD_CONTEXT', `the app's context "${ctx.app.context}" leaves the workspace; set apps[].context to a directory inside it`);
+  if (!isInside(workspace, root))
+    throw new SlipwayError('SLW_BUILD_CONTEXT', `the app's context "${ctx.app.context}" leaves the workspace; set apps[].context to a directory inside it`);
   await mkdir(root, { recursive: true });
   try {
     await stat(build.clone_url);
   } catch (err) {
-    throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `the uploaded context ${build.clone_url} is gone; workers need the server's dataDir (shared storage when they run elsewhere)`, { cause: err });
+    throw new SlipwayError(
+      'SLW_FETCH_COMMIT_MISSING',
+      `the uploaded context ${build.clone_url} is gone; workers need the server's dataDir (shared storage when they run elsewhere)`,
+      { cause: err },
+    );
   }
   await ctx.log(`unpacking the uploaded context (sha256 ${build.commit_sha})`);
   let files = 0;
@@ -74,7 +79,8 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
         entry.resume();
         const source = resolve(root, posix.normalize(header.linkname));
         await ensureDir(root, posix.dirname(posix.normalize(header.linkname)), header.name);
-        if (!isInside(root, source) || !(await lstat(source)).isFile()) throw refused(header.name, `is a hard link to ${header.linkname}, which is not a file in the context`);
+        if (!isInside(root, source) || !(await lstat(source)).isFile())
+          throw refused(header.name, `is a hard link to ${header.linkname}, which is not a file in the context`);
         await link(source, target);
       } else {
         throw refused(header.name, `is a ${header.type}`);
@@ -101,7 +107,8 @@ export async function unpackedValid(ctx: StageContext, output: FetchOutput): Pro
 /** How many entries are unpacked between two yields to the event loop. */
 const YIELD_EVERY = 256;
 
-const aborted = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new SlipwayError('SLW_BUILD_CANCELED', 'build canceled while unpacking'));
+const aborted = (signal: AbortSignal): Error =>
+  signal.reason instanceof Error ? signal.reason : new SlipwayError('SLW_BUILD_CANCELED', 'build canceled while unpacking');
 
 const refused = (entry: string, why: string) => new SlipwayError('SLW_BUILD_CONTEXT', `upload entry "${entry}" ${why}; it was not unpacked`);
 

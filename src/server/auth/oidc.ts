@@ -69,7 +69,8 @@ export class OidcVerifier {
       }));
     } catch (err) {
       // The JWKS endpoint being down is ours to report (503); everything else is a bad token.
-      if (err instanceof joseErrors.JWKSTimeout) throw new SlipwayError('SLW_UNAVAILABLE', 'the OIDC issuer\'s keys could not be fetched in time', { cause: err });
+      if (err instanceof joseErrors.JWKSTimeout)
+        throw new SlipwayError('SLW_UNAVAILABLE', "the OIDC issuer's keys could not be fetched in time", { cause: err });
       throw unauthorized(err);
     }
     const claim = (name: string) => (typeof payload[name] === 'string' ? (payload[name] as string) : undefined);

@@ -31,10 +31,25 @@ export function planPush(app: AppConfig, updates: string, repoPath: string, push
     }
     const target = app.branches[branch];
     if (!target) {
-      plan.skipped.push(`${branch}: app ${app.name} builds ${Object.keys(app.branches).map((b) => `"${b}"`).join(', ') || 'no branches'}`);
+      plan.skipped.push(
+        `${branch}: app ${app.name} builds ${
+          Object.keys(app.branches)
+            .map((b) => `"${b}"`)
+            .join(', ') || 'no branches'
+        }`,
+      );
       continue;
     }
-    plan.builds.push({ app: app.name, target, commit: next, ref, scope: { kind: 'branch', branch }, trigger: 'git', cloneUrl: repoPath, sender: pusher || null });
+    plan.builds.push({
+      app: app.name,
+      target,
+      commit: next,
+      ref,
+      scope: { kind: 'branch', branch },
+      trigger: 'git',
+      cloneUrl: repoPath,
+      sender: pusher || null,
+    });
   }
   return plan;
 }

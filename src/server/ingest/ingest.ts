@@ -56,7 +56,14 @@ export async function ingestDelivery(
       return existing ? getBuilds(trx, deliveryBuildIds(existing)) : [];
     },
     after: async (trx, made) => {
-      if (plan) await setDeliveryBuilds(trx, input.forge, input.deliveryId, made.builds.map((b) => b.build.id), reason ?? null);
+      if (plan)
+        await setDeliveryBuilds(
+          trx,
+          input.forge,
+          input.deliveryId,
+          made.builds.map((b) => b.build.id),
+          reason ?? null,
+        );
     },
   };
   const admitted = await admit(deps, admission);

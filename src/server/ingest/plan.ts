@@ -21,7 +21,12 @@ export interface BuildPlan {
 
 /** Tag globs support `*` only, as branch protection rules and Knative tags are usually written. */
 function globMatch(glob: string, value: string): boolean {
-  const re = new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(value);
 }
 
@@ -56,10 +61,25 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
       case 'push': {
         const target = app.branches[event.branch];
         if (!target) {
-          plan.reasons.push(`push to branch "${event.branch}": app ${app.name} builds ${Object.keys(app.branches).map((b) => `"${b}"`).join(', ') || 'no branches'}`);
+          plan.reasons.push(
+            `push to branch "${event.branch}": app ${app.name} builds ${
+              Object.keys(app.branches)
+                .map((b) => `"${b}"`)
+                .join(', ') || 'no branches'
+            }`,
+          );
           continue;
         }
-        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: { kind: 'branch', branch: event.branch }, trigger: 'push', cloneUrl });
+        plan.builds.push({
+          ...common,
+          app: app.name,
+          target,
+          commit: event.commit,
+          ref: event.ref,
+          scope: { kind: 'branch', branch: event.branch },
+          trigger: 'push',
+          cloneUrl,
+        });
         break;
       }
       case 'tag': {
@@ -69,7 +89,16 @@ export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): Build
           continue;
         }
         const target = app.tags[glob] as string;
-        plan.builds.push({ ...common, app: app.name, target, commit: event.commit, ref: event.ref, scope: { kind: 'tag', tag: event.tag }, trigger: 'tag', cloneUrl });
+        plan.builds.push({
+          ...common,
+          app: app.name,
+          target,
+          commit: event.commit,
+          ref: event.ref,
+          scope: { kind: 'tag', tag: event.tag },
+          trigger: 'tag',
+          cloneUrl,
+        });
         break;
       }
       case 'change_request': {

@@ -9,7 +9,8 @@ import { getBuild, listBuildSteps, listBuilds, listDecisions, listStages, logsAf
 import type { ServerDeps } from '../deps.js';
 import { buildView } from '../views.js';
 
-const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) => `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
+const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) =>
+  `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
 
 /** `GET /api/v1/builds…`: listing, one build with its stages, steps and decisions, and its logs (text or SSE). */
 export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, auth: ApiAuth): Promise<void> {
@@ -63,7 +64,16 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
         durationMs: s.duration_ms,
         error: s.error,
       })),
-      decisions: decisions.map((d) => ({ gate: d.gate, policy: d.policy, rule: d.rule_index, mode: d.mode, outcome: d.outcome, message: d.message, subject: d.subject, at: d.created_at })),
+      decisions: decisions.map((d) => ({
+        gate: d.gate,
+        policy: d.policy,
+        rule: d.rule_index,
+        mode: d.mode,
+        outcome: d.outcome,
+        message: d.message,
+        subject: d.subject,
+        at: d.created_at,
+      })),
     };
   });
 
@@ -92,12 +102,18 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
   async function streamLogs(reply: FastifyReply, buildId: string, after: number): Promise<FastifyReply> {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     let last = after;
     let replaying = true;
     let ended = false;
     const backlog: BuildEvent[] = [];
-    const send = (event: string, data: unknown, id?: number) => res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const send = (event: string, data: unknown, id?: number) =>
+      res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const end = (state: string) => {
       if (ended) return;
       ended = true;
@@ -144,13 +160,15 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
   }
 
   app.get('/api/v1/apps', { config: { access: 'read' } }, async (request) => ({
-    apps: deps.config.apps.filter((a) => mayRead(auth, request, a.name)).map((a) => ({
-      name: a.name,
-      repo: a.repo,
-      branches: a.branches,
-      tags: a.tags,
-      previews: a.previews ? { target: a.previews.target } : null,
-    })),
+    apps: deps.config.apps
+      .filter((a) => mayRead(auth, request, a.name))
+      .map((a) => ({
+        name: a.name,
+        repo: a.repo,
+        branches: a.branches,
+        tags: a.tags,
+        previews: a.previews ? { target: a.previews.target } : null,
+      })),
   }));
 }
 

@@ -50,15 +50,22 @@ function limitOf(raw: string | undefined): number {
 export async function eventsApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   app.get<{ Params: { app: string } }>('/api/v1/apps/:app/events', { config: { access: 'read' } }, async (request) => {
     const name = request.params.app;
-    if (!DNS_LABEL_RE.test(name)) throw new SlipwayError('SLW_BAD_REQUEST', `"${name}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
+    if (!DNS_LABEL_RE.test(name))
+      throw new SlipwayError('SLW_BAD_REQUEST', `"${name}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
     const revision = singleQuery(request.query, 'revision');
-    if (revision !== undefined && !REVISION_RE.test(revision)) throw new SlipwayError('SLW_BAD_REQUEST', `"revision" must be a revision name such as ${name}-3`);
+    if (revision !== undefined && !REVISION_RE.test(revision))
+      throw new SlipwayError('SLW_BAD_REQUEST', `"revision" must be a revision name such as ${name}-3`);
     const since = sinceOf(singleQuery(request.query, 'since'));
     const limit = limitOf(singleQuery(request.query, 'limit'));
     if (!deps.config.apps.some((a) => a.name === name) && !(await appHasRecords(deps.store.db, name))) {
       throw new SlipwayError('SLW_NOT_FOUND', `app ${name} is neither configured nor has revisions here`);
     }
-    const rows = await listRuntimeEvents(deps.store.db, { app: name, limit, ...(revision !== undefined ? { revision } : {}), ...(since !== undefined ? { since } : {}) });
+    const rows = await listRuntimeEvents(deps.store.db, {
+      app: name,
+      limit,
+      ...(revision !== undefined ? { revision } : {}),
+      ...(since !== undefined ? { since } : {}),
+    });
     return { app: name, events: rows.map(view) };
   });
 }

@@ -75,7 +75,8 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
   app.post<{ Body: { app?: string; pusher?: string; updates?: string } }>(HOOK_PATH, { config: { access: 'own' } }, async (request) => {
     const presented = Buffer.from(String(request.headers['x-slipway-hook-secret'] ?? ''));
     const expected = Buffer.from(hookSecret);
-    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw new SlipwayError('SLW_AUTH_REQUIRED', 'a valid bearer token is required');
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected))
+      throw new SlipwayError('SLW_AUTH_REQUIRED', 'a valid bearer token is required');
     const config = deps.config.apps.find((a) => a.name === request.body.app);
     if (!config) throw new SlipwayError('SLW_NOT_FOUND', `app "${request.body.app}" is not configured`);
     const dir = await repos.ensure(config.name);
@@ -83,7 +84,10 @@ export async function gitRemotePlugin(app: FastifyInstance, deps: ServerDeps, au
     const made = plan.builds.length ? (await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, { builds: plan.builds })).builds : [];
     const publicUrl = deps.config.server.publicUrl.replace(/\/$/, '');
     const lines = [
-      ...made.map(({ build, created }) => `slipway: build ${build.id} ${created ? 'queued' : `already exists (${build.state})`} for ${build.ref.replace('refs/heads/', '')} → ${build.target}: ${publicUrl}/builds/${build.id}`),
+      ...made.map(
+        ({ build, created }) =>
+          `slipway: build ${build.id} ${created ? 'queued' : `already exists (${build.state})`} for ${build.ref.replace('refs/heads/', '')} → ${build.target}: ${publicUrl}/builds/${build.id}`,
+      ),
       ...plan.skipped.map((s) => `slipway: ${s}`),
     ];
     request.log.info({ app: config.name, builds: made.map((m) => m.build.id) }, 'git push received');

@@ -30,37 +30,56 @@ export async function promotionsApiPlugin(app: FastifyInstance, deps: ServerDeps
     if (body.target !== undefined && typeof body.target !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"target" must be a string');
     if (body.tag !== undefined && typeof body.tag !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', '"tag" must be a string');
     const { app: config, target, tag } = deployTarget(deps.config, request.params.app, body.target, body.tag);
-    if (typeof body.image !== 'string') throw new SlipwayError('SLW_BAD_REQUEST', 'send {"image": "registry/repo@sha256:<64 hex>"}: the image to promote, by digest');
+    if (typeof body.image !== 'string')
+      throw new SlipwayError('SLW_BAD_REQUEST', 'send {"image": "registry/repo@sha256:<64 hex>"}: the image to promote, by digest');
     const at = body.image.lastIndexOf('@');
     const [repository, digest] = at > 0 ? [body.image.slice(0, at), body.image.slice(at + 1)] : [body.image, ''];
-    if (!isDigest(digest)) throw new SlipwayError('SLW_BAD_REQUEST', `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`);
-    if (!REPOSITORY.test(repository)) throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`);
+    if (!isDigest(digest))
+      throw new SlipwayError(
+        'SLW_BAD_REQUEST',
+        `"${body.image}" names no digest: promote by digest (registry/repo@sha256:<64 hex>; slipway build prints it), never by tag`,
+      );
+    if (!REPOSITORY.test(repository))
+      throw new SlipwayError(
+        'SLW_BAD_REQUEST',
+        `"${repository}" is not a registry repository with its host (e.g. 127.0.0.1:5000/slipway/hello); a tag before the digest is not accepted either`,
+      );
     // Workers fetch the manifest, config and layers from this host: only Slipway's own registry, so a
     // token holder cannot make them request internal addresses (SSRF) or pull an unvetted registry's image.
     const registryHost = new URL(deps.config.registry.url).host;
     if (repository.split('/')[0] !== registryHost) {
-      throw new SlipwayError('SLW_BAD_REQUEST', `"${repository}" is not in Slipway's registry ${registryHost} (registry.url): copy the image there first, then promote it by digest`);
+      throw new SlipwayError(
+        'SLW_BAD_REQUEST',
+        `"${repository}" is not in Slipway's registry ${registryHost} (registry.url): copy the image there first, then promote it by digest`,
+      );
     }
     const image = `${repository}@${digest}`;
     // Refuses an unapproved fork's image (403); the origin goes on the build, and a fork's `fork` flag
     // with it, so the gates' policies see `event.fork` for what a fork built.
     const origin = await imageOrigin(deps.store.db, digest);
 
-    const { builds: [made] } = await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, {
-      builds: [{
-        app: config.name,
-        target,
-        commit: digest.slice('sha256:'.length),
-        ref: '',
-        scope: tag ? { kind: 'deploy-tag', tag } : { kind: 'image' },
-        trigger: 'image',
-        cloneUrl: image,
-        sender: request.principal ? principalName(request.principal) : null,
-        fork: origin?.fork ?? false,
-        sourceBuild: origin?.build.id ?? null,
-        ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
-      }],
-    });
+    const {
+      builds: [made],
+    } = await admit(
+      { db: deps.store.db, queue: deps.queue, feedback: deps.feedback },
+      {
+        builds: [
+          {
+            app: config.name,
+            target,
+            commit: digest.slice('sha256:'.length),
+            ref: '',
+            scope: tag ? { kind: 'deploy-tag', tag } : { kind: 'image' },
+            trigger: 'image',
+            cloneUrl: image,
+            sender: request.principal ? principalName(request.principal) : null,
+            fork: origin?.fork ?? false,
+            sourceBuild: origin?.build.id ?? null,
+            ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
+          },
+        ],
+      },
+    );
     request.log.info({ build: made!.build.id, app: config.name, image, created: made!.created, sourceBuild: origin?.build.id }, 'image promotion requested');
     return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
   });

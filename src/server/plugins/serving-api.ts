@@ -29,13 +29,18 @@ const trafficBody = z.strictObject({
 
 export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   const targets = () => {
-    if (!deps.targets || deps.targets.size === 0) throw new SlipwayError('SLW_UNAVAILABLE', 'this server runs no serving targets; configure targets (see docs/serving.md) and run slipway up or slipway server');
+    if (!deps.targets || deps.targets.size === 0)
+      throw new SlipwayError(
+        'SLW_UNAVAILABLE',
+        'this server runs no serving targets; configure targets (see docs/serving.md) and run slipway up or slipway server',
+      );
     return deps.targets;
   };
 
   /** The target an app request means: `?target=`, else the only one the app is configured for or has revisions on. */
   async function targetFor(appName: string, asked: string | undefined): Promise<ServedTarget> {
-    if (!DNS_LABEL_RE.test(appName)) throw new SlipwayError('SLW_BAD_REQUEST', `"${appName}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
+    if (!DNS_LABEL_RE.test(appName))
+      throw new SlipwayError('SLW_BAD_REQUEST', `"${appName}" is not an app name (a DNS label: lower-case letters, digits and dashes)`);
     const all = targets();
     if (asked !== undefined) {
       const t = all.get(asked);
@@ -44,14 +49,19 @@ export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     }
     if (all.size === 1) return [...all.values()][0]!;
     const configured = deps.config.apps.find((a) => a.name === appName);
-    const named = configured ? new Set([...Object.values(configured.branches), ...Object.values(configured.tags), ...(configured.previews ? [configured.previews.target] : [])]) : new Set<string>();
+    const named = configured
+      ? new Set([...Object.values(configured.branches), ...Object.values(configured.tags), ...(configured.previews ? [configured.previews.target] : [])])
+      : new Set<string>();
     let candidates = [...all.values()].filter((t) => named.has(t.name));
     if (candidates.length !== 1) {
       const used = await Promise.all([...all.values()].map(async (t) => ((await t.status(appName)).revisions.length > 0 ? t : undefined)));
       candidates = used.filter((t): t is ServedTarget => t !== undefined);
     }
     if (candidates.length === 1) return candidates[0]!;
-    throw new SlipwayError('SLW_BAD_REQUEST', `app ${appName} ${candidates.length ? 'is served on several targets' : 'has no revisions on any target'}; pass ?target= (one of ${[...all.keys()].join(', ')})`);
+    throw new SlipwayError(
+      'SLW_BAD_REQUEST',
+      `app ${appName} ${candidates.length ? 'is served on several targets' : 'has no revisions on any target'}; pass ?target= (one of ${[...all.keys()].join(', ')})`,
+    );
   }
 
   app.get<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/revisions', { config: { access: 'read' } }, async (request) => {

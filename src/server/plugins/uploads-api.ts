@@ -46,24 +46,37 @@ export async function uploadsApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     const ref = singleQuery(request.query, 'ref');
     const { app: config, target, tag } = deployTarget(deps.config, request.params.app, singleQuery(request.query, 'target'), singleQuery(request.query, 'tag'));
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!UPLOAD_TYPES.includes(type)) throw new SlipwayError('SLW_UPLOAD_MEDIA_TYPE', `content type "${type || 'none'}" is not accepted: send the context as a gzip tar (application/gzip)`);
+    if (!UPLOAD_TYPES.includes(type))
+      throw new SlipwayError('SLW_UPLOAD_MEDIA_TYPE', `content type "${type || 'none'}" is not accepted: send the context as a gzip tar (application/gzip)`);
     const declared = Number(request.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
+    if (Number.isFinite(declared) && declared > limit)
+      throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload (${declared} bytes) is larger than api.uploadLimit (${limit} bytes)`);
 
-    const stored = await storeUpload(request.body as Readable, dir, { limit, unpackedLimit: deps.config.api.uploadUnpackedLimit, maxEntries: deps.config.api.uploadMaxEntries });
-    const { builds: [made] } = await admit({ db: deps.store.db, queue: deps.queue, feedback: deps.feedback }, {
-      builds: [{
-        app: config.name,
-        target,
-        commit: stored.sha256,
-        ref: ref ?? '',
-        scope: uploadScope(ref, tag),
-        trigger: 'upload',
-        cloneUrl: stored.path,
-        sender: request.principal ? principalName(request.principal) : null,
-        ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
-      }],
+    const stored = await storeUpload(request.body as Readable, dir, {
+      limit,
+      unpackedLimit: deps.config.api.uploadUnpackedLimit,
+      maxEntries: deps.config.api.uploadMaxEntries,
     });
+    const {
+      builds: [made],
+    } = await admit(
+      { db: deps.store.db, queue: deps.queue, feedback: deps.feedback },
+      {
+        builds: [
+          {
+            app: config.name,
+            target,
+            commit: stored.sha256,
+            ref: ref ?? '',
+            scope: uploadScope(ref, tag),
+            trigger: 'upload',
+            cloneUrl: stored.path,
+            sender: request.principal ? principalName(request.principal) : null,
+            ...(tag ? { dedupeExtra: `tag-${tag}` } : {}),
+          },
+        ],
+      },
+    );
     request.log.info({ build: made!.build.id, app: config.name, bytes: stored.size, created: made!.created }, 'context uploaded');
     return reply.code(202).send(buildView(made!.build, deps.config.server.publicUrl));
   });

@@ -37,7 +37,13 @@ export async function storeUpload(body: Readable, dir: string, { limit, unpacked
   const meter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
-      if (size > limit) return done(new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload is larger than api.uploadLimit (${limit} bytes); add large files to .dockerignore or raise the limit`));
+      if (size > limit)
+        return done(
+          new SlipwayError(
+            'SLW_UPLOAD_TOO_LARGE',
+            `the upload is larger than api.uploadLimit (${limit} bytes); add large files to .dockerignore or raise the limit`,
+          ),
+        );
       hash.update(chunk);
       done(null, chunk);
     },

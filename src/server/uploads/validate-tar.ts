@@ -63,12 +63,19 @@ export async function validateContextTar(file: string, unpackedLimit: number, ma
   const collect = (async () => {
     for await (const entry of reader) {
       if (headers.length >= maxEntries) {
-        throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload holds more than api.uploadMaxEntries (${maxEntries}) files, directories and links; add what the build does not need to .dockerignore or raise api.uploadMaxEntries`, { details: { limit: 'api.uploadMaxEntries', maxEntries } });
+        throw new SlipwayError(
+          'SLW_UPLOAD_TOO_LARGE',
+          `the upload holds more than api.uploadMaxEntries (${maxEntries}) files, directories and links; add what the build does not need to .dockerignore or raise api.uploadMaxEntries`,
+          { details: { limit: 'api.uploadMaxEntries', maxEntries } },
+        );
       }
       headers.push(entry.header);
       bytes += entry.header.size ?? 0;
       if (bytes > unpackedLimit) {
-        throw new SlipwayError('SLW_UPLOAD_TOO_LARGE', `the upload's files add up to more than api.uploadUnpackedLimit (${unpackedLimit} bytes) once unpacked; add large files to .dockerignore or raise the limit`);
+        throw new SlipwayError(
+          'SLW_UPLOAD_TOO_LARGE',
+          `the upload's files add up to more than api.uploadUnpackedLimit (${unpackedLimit} bytes) once unpacked; add large files to .dockerignore or raise the limit`,
+        );
       }
       entry.resume(); // contents do not matter here, only names and types
     }
@@ -78,7 +85,9 @@ export async function validateContextTar(file: string, unpackedLimit: number, ma
   } catch (err) {
     reader.destroy();
     if (err instanceof SlipwayError) throw err;
-    throw new SlipwayError('SLW_UPLOAD_INVALID', `the upload is not a gzip-compressed tar archive (${(err as Error).message}); send the output of tar -cz`, { cause: err });
+    throw new SlipwayError('SLW_UPLOAD_INVALID', `the upload is not a gzip-compressed tar archive (${(err as Error).message}); send the output of tar -cz`, {
+      cause: err,
+    });
   }
 
   const links = new Map<string, string>();
@@ -99,7 +108,8 @@ export async function validateContextTar(file: string, unpackedLimit: number, ma
     // A parent that is a symlink would make unpacking write wherever it points.
     const parent = posix.dirname(path);
     if (parent !== '.' && resolveInArchive(parent, links) !== parent) throw invalid(header.name, 'is written through a symlink');
-    if (header.type === 'symlink' && resolveInArchive(path, links) === undefined) throw invalid(header.name, `is a symlink to ${header.linkname} outside the context`);
+    if (header.type === 'symlink' && resolveInArchive(path, links) === undefined)
+      throw invalid(header.name, `is a symlink to ${header.linkname} outside the context`);
     if (header.type === 'link') {
       const target = inside(header.linkname ?? '');
       if (!target || resolveInArchive(target, links) !== target) throw invalid(header.name, `is a hard link to ${header.linkname} outside the context`);

@@ -79,7 +79,10 @@ export class KnativeDecisionCollector {
 
   /** Pods followed now, by name (tests). */
   get following(): string[] {
-    return [...this.pods.values()].filter((p) => p.following).map((p) => p.name).sort();
+    return [...this.pods.values()]
+      .filter((p) => p.following)
+      .map((p) => p.name)
+      .sort();
   }
 
   private async watchLoop(): Promise<void> {
@@ -100,7 +103,11 @@ export class KnativeDecisionCollector {
       } catch (err) {
         if (this.closed) return;
         // Once until it works again: a cluster that denies `list`/`watch` on pods would otherwise log every minute.
-        if (!warned) this.o.logger.warn({ err: describe(err), namespace: this.o.namespace }, 'cannot list or watch Knative pods, so enforcer decisions are not collected; grant list and watch on pods');
+        if (!warned)
+          this.o.logger.warn(
+            { err: describe(err), namespace: this.o.namespace },
+            'cannot list or watch Knative pods, so enforcer decisions are not collected; grant list and watch on pods',
+          );
         warned = true;
         await this.pause(delay);
         delay = Math.min(delay * 2, this.backoff.max);
@@ -206,7 +213,8 @@ export class KnativeDecisionCollector {
               if (at === undefined || (since !== undefined && at <= since)) return;
               fresh = true;
               if (cursor === undefined || at > cursor) cursor = at;
-              if (line.startsWith(DECISION_PREFIX)) this.o.sink.record({ app: entry.app, target: this.o.target, revision: entry.revision, container: entry.name, at }, line);
+              if (line.startsWith(DECISION_PREFIX))
+                this.o.sink.record({ app: entry.app, target: this.o.target, revision: entry.revision, container: entry.name, at }, line);
             },
           });
           if (!this.live(entry)) entry.stream.stop();
@@ -215,7 +223,10 @@ export class KnativeDecisionCollector {
           if (!this.live(entry)) return;
           if (!warned) {
             const rights = err instanceof PodLogError && err.status === 403 ? '; grant get on pods/log' : '';
-            this.o.logger.warn({ err: describe(err), pod: entry.name, revision: entry.revision }, `cannot follow the log of pod ${entry.name}, so its enforcer decisions are not collected${rights}`);
+            this.o.logger.warn(
+              { err: describe(err), pod: entry.name, revision: entry.revision },
+              `cannot follow the log of pod ${entry.name}, so its enforcer decisions are not collected${rights}`,
+            );
           }
           warned = true;
         }

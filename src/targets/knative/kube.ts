@@ -37,22 +37,32 @@ const expandHome = (path: string): string => (path === '~' || path.startsWith('~
 export function loadKubeConfig(target: string, settings: { kubeconfig: string; context?: string | undefined }): KubeConfig {
   const path = expandHome(settings.kubeconfig);
   if (!existsSync(path)) {
-    throw new SlipwayError('SLW_CONFIG_INVALID', `targets.${target}.kubeconfig: ${path} does not exist; point it at the kubeconfig of the cluster running Knative Serving`);
+    throw new SlipwayError(
+      'SLW_CONFIG_INVALID',
+      `targets.${target}.kubeconfig: ${path} does not exist; point it at the kubeconfig of the cluster running Knative Serving`,
+    );
   }
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(path);
   } catch (err) {
-    throw new SlipwayError('SLW_CONFIG_INVALID', `targets.${target}.kubeconfig: ${path} is not a readable kubeconfig (${(err as Error).message.split('\n')[0]})`);
+    throw new SlipwayError(
+      'SLW_CONFIG_INVALID',
+      `targets.${target}.kubeconfig: ${path} is not a readable kubeconfig (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   if (settings.context !== undefined) {
     const names = kc.getContexts().map((c) => c.name);
     if (!names.includes(settings.context)) {
-      throw new SlipwayError('SLW_CONFIG_INVALID', `targets.${target}.context: ${path} has no context "${settings.context}" (it has: ${names.join(', ') || 'none'})`);
+      throw new SlipwayError(
+        'SLW_CONFIG_INVALID',
+        `targets.${target}.context: ${path} has no context "${settings.context}" (it has: ${names.join(', ') || 'none'})`,
+      );
     }
     kc.setCurrentContext(settings.context);
   }
-  if (!kc.getCurrentCluster()) throw new SlipwayError('SLW_CONFIG_INVALID', `targets.${target}.kubeconfig: ${path} has no current context; set targets.${target}.context`);
+  if (!kc.getCurrentCluster())
+    throw new SlipwayError('SLW_CONFIG_INVALID', `targets.${target}.kubeconfig: ${path} has no current context; set targets.${target}.context`);
   return kc;
 }
 
@@ -83,7 +93,10 @@ function isStatusBody(body: unknown): boolean {
 }
 
 /** The object is missing (a Status 404), as opposed to its whole resource type. */
-const isMissingObject = (err: unknown): boolean => isApiStatus(err, 404) && isStatusBody((err as ApiException<unknown>).body) && !/could not find the requested resource/.test(statusMessage((err as ApiException<unknown>).body));
+const isMissingObject = (err: unknown): boolean =>
+  isApiStatus(err, 404) &&
+  isStatusBody((err as ApiException<unknown>).body) &&
+  !/could not find the requested resource/.test(statusMessage((err as ApiException<unknown>).body));
 
 export const isApiStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
 
@@ -94,11 +107,17 @@ export function kubeError(err: unknown, what: string, server: string): SlipwayEr
     const code = err.code;
     const message = statusMessage(err.body);
     if (code === 401 || code === 403) {
-      return new SlipwayError('SLW_TARGET_REJECTED', `${what}: the cluster at ${server} refused Slipway's credentials (${code}: ${message}); give the kubeconfig's user rights on services.serving.knative.dev and revisions.serving.knative.dev`);
+      return new SlipwayError(
+        'SLW_TARGET_REJECTED',
+        `${what}: the cluster at ${server} refused Slipway's credentials (${code}: ${message}); give the kubeconfig's user rights on services.serving.knative.dev and revisions.serving.knative.dev`,
+      );
     }
     // A 404 from the router rather than a Status about one object: the resource type itself is not served.
     if (code === 404 && (!isStatusBody(err.body) || /could not find the requested resource/.test(message))) {
-      return new SlipwayError('SLW_TARGET_REJECTED', `${what}: the cluster at ${server} does not serve serving.knative.dev/v1 (${message}); install Knative Serving there`);
+      return new SlipwayError(
+        'SLW_TARGET_REJECTED',
+        `${what}: the cluster at ${server} does not serve serving.knative.dev/v1 (${message}); install Knative Serving there`,
+      );
     }
     if (code >= 500 || code === 429) return new SlipwayError('SLW_TARGET_UNAVAILABLE', `${what}: the cluster at ${server} answered ${code} (${message})`);
     return new SlipwayError('SLW_TARGET_REJECTED', `${what}: the cluster at ${server} rejected it (${code}: ${message})`);
@@ -106,7 +125,10 @@ export function kubeError(err: unknown, what: string, server: string): SlipwayEr
   const message = err instanceof Error ? err.message : String(err);
   // Discovery of an API group the server lacks surfaces as a plain Error from the client.
   if (/serving\.knative\.dev/.test(message) && /not|unable|find/i.test(message)) {
-    return new SlipwayError('SLW_TARGET_REJECTED', `${what}: the cluster at ${server} does not serve serving.knative.dev/v1; install Knative Serving there (${message})`);
+    return new SlipwayError(
+      'SLW_TARGET_REJECTED',
+      `${what}: the cluster at ${server} does not serve serving.knative.dev/v1; install Knative Serving there (${message})`,
+    );
   }
   return new SlipwayError('SLW_TARGET_UNAVAILABLE', `${what}: the cluster at ${server} is unreachable (${message})`);
 }

@@ -103,7 +103,9 @@ export async function followPodLog(kc: KubeConfig, o: PodLogOptions): Promise<Po
         res.on('data', (c: string) => {
           if (text.length < 4096) text += c;
         });
-        res.on('end', () => reject(new PodLogError(res.statusCode ?? 0, `pods/log of ${o.namespace}/${o.pod} answered ${res.statusCode} (${statusMessage(text)})`)));
+        res.on('end', () =>
+          reject(new PodLogError(res.statusCode ?? 0, `pods/log of ${o.namespace}/${o.pod} answered ${res.statusCode} (${statusMessage(text)})`)),
+        );
         res.on('error', (err) => reject(err));
         return;
       }

@@ -70,7 +70,11 @@ export function assertRevisionSpec(app: string, spec: Revision['spec']): void {
 
 /** Bytes as a Kubernetes quantity: binary suffixes when exact (`512Mi`), plain bytes otherwise. */
 export function memoryQuantity(bytes: number): string {
-  for (const [suffix, unit] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [suffix, unit] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (bytes % unit === 0) return `${bytes / unit}${suffix}`;
   }
   return String(Math.ceil(bytes));

@@ -68,7 +68,14 @@ export class KnativeTarget extends StoredTarget {
       this.deps.logger.warn({ err, target: this.name }, 'enforcer decisions of this Knative target are not collected');
       return;
     }
-    this.decisions = new KnativeDecisionCollector({ kc, namespace: this.settings.namespace, target: this.name, state: this.state, sink: this.deps.events, logger: this.deps.logger.child({ target: this.name }) });
+    this.decisions = new KnativeDecisionCollector({
+      kc,
+      namespace: this.settings.namespace,
+      target: this.name,
+      state: this.state,
+      sink: this.deps.events,
+      logger: this.deps.logger.child({ target: this.name }),
+    });
     this.decisions.start();
   }
 
@@ -79,7 +86,12 @@ export class KnativeTarget extends StoredTarget {
 
   async deploy(app: string, options: DeployOptions): Promise<Revision> {
     const digest = imageDigest(options.image);
-    const spec = { env: options.env ?? {}, ...(options.port !== undefined ? { port: options.port } : {}), resources: options.resources ?? {}, annotations: options.annotations ?? {} };
+    const spec = {
+      env: options.env ?? {},
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      resources: options.resources ?? {},
+      annotations: options.annotations ?? {},
+    };
     // Checked before a name is allocated: a spec Knative would reject should not use up `<app>-<n>`.
     assertRevisionSpec(app, spec);
     void this.api; // and so should a kubeconfig that cannot be loaded
@@ -173,7 +185,10 @@ export class KnativeTarget extends StoredTarget {
       if (v.done) return;
       if (v.failed) throw new SlipwayError(code, `${what} on Knative (${this.settings.namespace}/${app}) failed: ${v.failed}`);
       if (Date.now() >= deadline) {
-        throw new SlipwayError(code, `${what} on Knative (${this.settings.namespace}/${app}) was not ready within ${Math.round(this.settings.readyTimeout / 1000)} s: ${describeConditions(current.status)}`);
+        throw new SlipwayError(
+          code,
+          `${what} on Knative (${this.settings.namespace}/${app}) was not ready within ${Math.round(this.settings.readyTimeout / 1000)} s: ${describeConditions(current.status)}`,
+        );
       }
       await sleep(delay);
       current = await this.api.readService(app);

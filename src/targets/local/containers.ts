@@ -59,7 +59,11 @@ export class Containers {
         `revision ${revision.name}: the image does not carry Slipway's enforcer, which serves isolated apps (network: isolated, the default) to the router; promote images through the pipeline (it injects it), or set apps[].network: host for ${revision.app}`,
       );
     }
-    if (!isolated) this.o.logger.warn({ app: revision.app, revision: revision.name }, `revision ${revision.name} runs with the host's network (apps[].network: host): it can reach every service on this machine's loopback`);
+    if (!isolated)
+      this.o.logger.warn(
+        { app: revision.app, revision: revision.name },
+        `revision ${revision.name} runs with the host's network (apps[].network: host): it can reach every service on this machine's loopback`,
+      );
     const port = isolated ? (revision.spec.port ?? ISOLATED_PORT) : await freeLoopbackPort();
     const run = isolated ? makeRunDir(this.o.runRoot, randomBytes(6).toString('hex')) : undefined;
     const env = {
@@ -89,10 +93,15 @@ export class Containers {
     const instance: Instance = { id, port, ...(run ? { socket: run.socket } : {}) };
     try {
       await this.o.engine.start(id);
-      const outcome = await waitUntilAccepting(instance, Date.now() + this.o.startTimeout, async () => (await this.o.engine.inspectState(id))?.status === 'running');
+      const outcome = await waitUntilAccepting(
+        instance,
+        Date.now() + this.o.startTimeout,
+        async () => (await this.o.engine.inspectState(id))?.status === 'running',
+      );
       if (outcome !== 'ready') {
         const output = await this.o.engine.logs(id).catch(() => '');
-        const why = outcome === 'exited' ? 'exited before it accepted connections' : `did not accept connections on PORT=${port} within ${this.o.startTimeout} ms`;
+        const why =
+          outcome === 'exited' ? 'exited before it accepted connections' : `did not accept connections on PORT=${port} within ${this.o.startTimeout} ms`;
         throw new SlipwayError(
           'SLW_REVISION_FAILED',
           `revision ${revision.name}: the container ${why}; the app must listen on the port in $PORT (Knative runtime contract)${output ? `. Its last output:\n${output}` : ''}`,

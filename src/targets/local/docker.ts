@@ -64,7 +64,11 @@ export class DockerEngine {
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', (err) =>
         reject(
-          new SlipwayError('SLW_TARGET_UNAVAILABLE', `cannot reach the Docker Engine at ${this.socketPath} (${(err as NodeJS.ErrnoException).code ?? err.message}); start it (scripts/setup.sh does) or set targets.<name>.docker`, { cause: err }),
+          new SlipwayError(
+            'SLW_TARGET_UNAVAILABLE',
+            `cannot reach the Docker Engine at ${this.socketPath} (${(err as NodeJS.ErrnoException).code ?? err.message}); start it (scripts/setup.sh does) or set targets.<name>.docker`,
+            { cause: err },
+          ),
         ),
       );
       req.end(payload);
@@ -81,7 +85,9 @@ export class DockerEngine {
       } catch {
         // not JSON: keep the text
       }
-      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: ${method} ${path.split('?')[0]} answered ${reply.status}: ${message}`, { details: { engineStatus: reply.status } });
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: ${method} ${path.split('?')[0]} answered ${reply.status}: ${message}`, {
+        details: { engineStatus: reply.status },
+      });
     }
     return reply;
   }
@@ -150,7 +156,8 @@ export class DockerEngine {
   /** SIGTERM, then SIGKILL after `graceSeconds` (the runtime contract's "Lifecycle"). Gone already is fine. */
   async stop(id: string, graceSeconds: number): Promise<void> {
     const reply = await this.call('POST', `/containers/${id}/stop?t=${graceSeconds}`, undefined, (graceSeconds + 30) * 1000);
-    if (![204, 304, 404].includes(reply.status)) throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: stopping ${id.slice(0, 12)} answered ${reply.status}: ${reply.body.toString().trim()}`);
+    if (![204, 304, 404].includes(reply.status))
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: stopping ${id.slice(0, 12)} answered ${reply.status}: ${reply.body.toString().trim()}`);
   }
 
   async remove(id: string): Promise<void> {
@@ -208,7 +215,13 @@ export class DockerEngine {
         (res) => {
           if (res.statusCode !== 200) {
             res.resume();
-            res.on('end', () => reject(new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: following the logs of ${id.slice(0, 12)} answered ${res.statusCode ?? 0}`, { details: { engineStatus: res.statusCode ?? 0 } })));
+            res.on('end', () =>
+              reject(
+                new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: following the logs of ${id.slice(0, 12)} answered ${res.statusCode ?? 0}`, {
+                  details: { engineStatus: res.statusCode ?? 0 },
+                }),
+              ),
+            );
             return;
           }
           const lines = new LineSplitter(maxLine, (text) => {
@@ -225,7 +238,13 @@ export class DockerEngine {
           res.on('close', () => resolve());
         },
       );
-      req.on('error', (err) => reject(new SlipwayError('SLW_TARGET_UNAVAILABLE', `cannot follow the logs of ${id.slice(0, 12)} (${(err as NodeJS.ErrnoException).code ?? err.message})`, { cause: err })));
+      req.on('error', (err) =>
+        reject(
+          new SlipwayError('SLW_TARGET_UNAVAILABLE', `cannot follow the logs of ${id.slice(0, 12)} (${(err as NodeJS.ErrnoException).code ?? err.message})`, {
+            cause: err,
+          }),
+        ),
+      );
       req.end();
       stopRequest = () => {
         req.destroy();

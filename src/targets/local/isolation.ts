@@ -47,7 +47,10 @@ export function makeRunDir(root: string, key: string): { dir: string; socket: st
   const dir = join(root, key);
   const socket = join(dir, 'http.sock');
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
-    throw new SlipwayError('SLW_CONFIG_INVALID', `the proxy socket path ${socket} is longer than a Unix socket path may be (${MAX_SOCKET_PATH} bytes); set dataDir to a shorter path`);
+    throw new SlipwayError(
+      'SLW_CONFIG_INVALID',
+      `the proxy socket path ${socket} is longer than a Unix socket path may be (${MAX_SOCKET_PATH} bytes); set dataDir to a shorter path`,
+    );
   }
   mkdirSync(dir, { mode: 0o777 });
   chmodSync(dir, 0o777);

@@ -24,8 +24,22 @@ export interface ContainerIdentity {
   state: string;
 }
 
-export function containerLabels(base: Record<string, string>, target: string, app: string, revision: string, port: number, socket: string | undefined): Record<string, string> {
-  return { ...base, [LABEL.target]: target, [LABEL.app]: app, [LABEL.revision]: revision, [LABEL.port]: String(port), ...(socket ? { [LABEL.socket]: socket } : {}) };
+export function containerLabels(
+  base: Record<string, string>,
+  target: string,
+  app: string,
+  revision: string,
+  port: number,
+  socket: string | undefined,
+): Record<string, string> {
+  return {
+    ...base,
+    [LABEL.target]: target,
+    [LABEL.app]: app,
+    [LABEL.revision]: revision,
+    [LABEL.port]: String(port),
+    ...(socket ? { [LABEL.socket]: socket } : {}),
+  };
 }
 
 /** What a listed container serves; undefined for containers whose labels are incomplete. */

@@ -172,7 +172,10 @@ export class RevisionPool {
       }
       this.instances.push({ ...instance, state: 'ready', inflight: 0, agent: newAgent() });
       this.watch?.(instance);
-      this.logger.info({ revision: this.revision.name, container: instance.id.slice(0, 12), port: instance.port, socket: instance.socket, containers: this.instances.length }, 'container started');
+      this.logger.info(
+        { revision: this.revision.name, container: instance.id.slice(0, 12), port: instance.port, socket: instance.socket, containers: this.instances.length },
+        'container started',
+      );
       this.armScaleIn();
       this.dispatch();
       if (this.inflight() === 0 && this.waiters.length === 0) this.armIdle();
@@ -255,7 +258,10 @@ export class RevisionPool {
     this.disarmIdle();
     if (this.closed || this.instances.length === 0) return;
     const anyRunning = this.instances.some((i) => i.state === 'ready');
-    this.idleTimer = setTimeout(() => void (anyRunning ? this.pauseAll() : this.removeAll()), anyRunning ? this.settings.idleTimeout : this.settings.removeAfter);
+    this.idleTimer = setTimeout(
+      () => void (anyRunning ? this.pauseAll() : this.removeAll()),
+      anyRunning ? this.settings.idleTimeout : this.settings.removeAfter,
+    );
     this.idleTimer.unref();
   }
 

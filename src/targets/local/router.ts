@@ -21,7 +21,17 @@ export interface RouterOptions {
   trustProxy?: boolean;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 const REVISION_HEADER = 'x-slipway-revision';
 
 function problem(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, string> = {}): void {
@@ -118,7 +128,12 @@ export function createRouter(options: RouterOptions): Server {
     const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
     const found = options.resolve(host);
     if (found.kind === 'unknown-host') {
-      problem(res, 404, 'Unknown host', `no app is served at host "${host}" on this router; apps are <app>.<domain>, tags <tag>-<app>.<domain> (slipway revisions <app> shows them)`);
+      problem(
+        res,
+        404,
+        'Unknown host',
+        `no app is served at host "${host}" on this router; apps are <app>.<domain>, tags <tag>-<app>.<domain> (slipway revisions <app> shows them)`,
+      );
       return;
     }
     if (found.kind === 'no-revision') {

@@ -63,14 +63,21 @@ export class LocalServing {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
-          new SlipwayError('SLW_TARGET_UNAVAILABLE', `the router of target ${this.o.target} cannot listen on ${this.o.listen.host}:${this.o.listen.port} (${err.code ?? err.message}); set targets.${this.o.target}.listen to a free address`, { cause: err }),
+          new SlipwayError(
+            'SLW_TARGET_UNAVAILABLE',
+            `the router of target ${this.o.target} cannot listen on ${this.o.listen.host}:${this.o.listen.port} (${err.code ?? err.message}); set targets.${this.o.target}.listen to a free address`,
+            { cause: err },
+          ),
         ),
       );
       server.listen(this.o.listen.port, this.o.listen.host, () => resolve());
     });
     const { address, port } = server.address() as { address: string; port: number };
     const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-    this.timer = setInterval(() => void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'router: reading routes failed')), this.o.refreshInterval ?? 1000);
+    this.timer = setInterval(
+      () => void this.refresh().catch((err: unknown) => this.o.logger.warn({ err }, 'router: reading routes failed')),
+      this.o.refreshInterval ?? 1000,
+    );
     this.timer.unref();
     this.o.logger.info({ address: url, hosts: [...this.table.keys()] }, 'router listening');
     return { address: url, close: () => this.close() };

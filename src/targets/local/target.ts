@@ -58,7 +58,12 @@ export class LocalTarget extends StoredTarget {
       image: options.image,
       digest,
       build: options.build,
-      spec: { env: options.env ?? {}, ...(options.port !== undefined ? { port: options.port } : {}), resources: options.resources ?? {}, annotations: options.annotations ?? {} },
+      spec: {
+        env: options.env ?? {},
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        resources: options.resources ?? {},
+        annotations: options.annotations ?? {},
+      },
     });
     const log = this.logger.child({ app, revision: created.name });
     let instance;
@@ -92,7 +97,9 @@ export class LocalTarget extends StoredTarget {
   private async collectGarbage(app: string): Promise<void> {
     const status = await this.status(app);
     for (const r of collectable(status.revisions, status.traffic, this.settings.keepRevisions)) {
-      await this.deleteRevision(app, r.name).catch((err: unknown) => this.logger.warn({ err, revision: r.name }, 'garbage collection could not delete a revision'));
+      await this.deleteRevision(app, r.name).catch((err: unknown) =>
+        this.logger.warn({ err, revision: r.name }, 'garbage collection could not delete a revision'),
+      );
     }
   }
 
@@ -107,7 +114,9 @@ export class LocalTarget extends StoredTarget {
       containers: this.containers,
       logger: this.logger,
       trustProxy: this.settings.trustProxy,
-      ...(this.deps.events ? { decisions: new DecisionCollector({ engine: this.engine, sink: this.deps.events, target: this.name, logger: this.logger }) } : {}),
+      ...(this.deps.events
+        ? { decisions: new DecisionCollector({ engine: this.engine, sink: this.deps.events, target: this.name, logger: this.logger }) }
+        : {}),
     });
     const handle = await serving.start();
     this.serving = serving;

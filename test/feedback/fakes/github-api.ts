@@ -40,7 +40,13 @@ export interface FakeGithub extends StrictServer {
   checkRuns: FakeCheckRun[];
   statuses: { sha: string; state: string; context: string; description: string | undefined; target_url: string | undefined }[];
   comments: Map<number, { id: number; body: string; user: string }[]>;
-  deployments: { id: number; ref: string; environment: string; transient_environment: boolean; statuses: { state: string; environment_url?: string; log_url?: string }[] }[];
+  deployments: {
+    id: number;
+    ref: string;
+    environment: string;
+    transient_environment: boolean;
+    statuses: { state: string; environment_url?: string; log_url?: string }[];
+  }[];
   tokensMinted: number;
 }
 
@@ -66,8 +72,10 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
 
   function authenticate(req: FakeRequest): void {
     const auth = String(req.headers.authorization ?? '');
-    if (!String(req.headers.accept ?? '').includes('application/vnd.github')) throw new RequestViolation(415, `Accept must name a GitHub media type (got ${String(req.headers.accept)})`);
-    if (!req.headers['user-agent']) throw new RequestViolation(403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header');
+    if (!String(req.headers.accept ?? '').includes('application/vnd.github'))
+      throw new RequestViolation(415, `Accept must name a GitHub media type (got ${String(req.headers.accept)})`);
+    if (!req.headers['user-agent'])
+      throw new RequestViolation(403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header');
     if (appEndpoint(req)) {
       if (!options.app || !publicKey) throw new RequestViolation(401, 'A JSON web token could not be decoded');
       verifyJwt(auth, options.app.id, publicKey);
@@ -88,7 +96,14 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       handle(req) {
         if (options.checksForbidden) {
           // What GitHub answers a personal access token ("Create a check run": only GitHub Apps may).
-          return { status: 403, body: { message: 'You must authenticate via a GitHub App.', documentation_url: 'https://docs.github.com/rest/checks/runs#create-a-check-run', status: '403' } };
+          return {
+            status: 403,
+            body: {
+              message: 'You must authenticate via a GitHub App.',
+              documentation_url: 'https://docs.github.com/rest/checks/runs#create-a-check-run',
+              status: '403',
+            },
+          };
         }
         const b = req.body;
         const head = need.string(b, 'head_sha');
@@ -138,7 +153,15 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         statuses.push(status);
         return {
           status: 201,
-          body: { url: `${repoUrl(req.params[0]!, req.params[1]!)}/statuses/${status.sha}`, id: id(), node_id: 'SC_fake', ...status, created_at: now(), updated_at: now(), creator: user('slipway[bot]') },
+          body: {
+            url: `${repoUrl(req.params[0]!, req.params[1]!)}/statuses/${status.sha}`,
+            id: id(),
+            node_id: 'SC_fake',
+            ...status,
+            created_at: now(),
+            updated_at: now(),
+            creator: user('slipway[bot]'),
+          },
         };
       },
     },
@@ -152,7 +175,11 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         const slice = list.slice((page - 1) * perPage, page * perPage);
         const more = page * perPage < list.length;
         const link = more ? `<http://127.0.0.1:${live.port}${req.path}?per_page=${perPage}&page=${page + 1}>; rel="next"` : undefined;
-        return { status: 200, body: slice.map((c) => commentJson(req.params[0]!, req.params[1]!, Number(req.params[2]), c)), headers: link ? { link } : ({} as Record<string, string>) };
+        return {
+          status: 200,
+          body: slice.map((c) => commentJson(req.params[0]!, req.params[1]!, Number(req.params[2]), c)),
+          headers: link ? { link } : ({} as Record<string, string>),
+        };
       },
     },
     {
@@ -193,13 +220,30 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
           transient_environment: b?.['transient_environment'] === true,
           statuses: [] as FakeGithub['deployments'][number]['statuses'],
         };
-        if (!Array.isArray(b?.['required_contexts'])) throw new RequestViolation(422, 'required_contexts must be an array (else GitHub waits for every status context)');
-        if (b?.['auto_merge'] !== false) throw new RequestViolation(409, 'Conflict merging main into the ref: auto_merge must be false for a commit deployment');
+        if (!Array.isArray(b?.['required_contexts']))
+          throw new RequestViolation(422, 'required_contexts must be an array (else GitHub waits for every status context)');
+        if (b?.['auto_merge'] !== false)
+          throw new RequestViolation(409, 'Conflict merging main into the ref: auto_merge must be false for a commit deployment');
         need.optionalString(b, 'description', 140);
         deployments.push(d);
         return {
           status: 201,
-          body: { url: `${repoUrl(req.params[0]!, req.params[1]!)}/deployments/${d.id}`, id: d.id, node_id: 'DE_fake', sha: d.ref, ref: d.ref, task: 'deploy', payload: {}, environment: d.environment, description: b?.['description'] ?? null, creator: user('slipway[bot]'), created_at: now(), updated_at: now(), transient_environment: d.transient_environment, production_environment: false },
+          body: {
+            url: `${repoUrl(req.params[0]!, req.params[1]!)}/deployments/${d.id}`,
+            id: d.id,
+            node_id: 'DE_fake',
+            sha: d.ref,
+            ref: d.ref,
+            task: 'deploy',
+            payload: {},
+            environment: d.environment,
+            description: b?.['description'] ?? null,
+            creator: user('slipway[bot]'),
+            created_at: now(),
+            updated_at: now(),
+            transient_environment: d.transient_environment,
+            production_environment: false,
+          },
         };
       },
     },
@@ -216,7 +260,22 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         need.optionalString(b, 'description', 140);
         need.only(b, ['state', 'environment_url', 'log_url', 'description', 'auto_inactive', 'environment', 'target_url']);
         d.statuses.push({ state, ...(environment_url ? { environment_url } : {}), ...(log_url ? { log_url } : {}) });
-        return { status: 201, body: { id: id(), node_id: 'DES_fake', state, creator: user('slipway[bot]'), description: b?.['description'] ?? '', environment: d.environment, environment_url: environment_url ?? '', log_url: log_url ?? '', created_at: now(), updated_at: now(), deployment_url: `${repoUrl(req.params[0]!, req.params[1]!)}/deployments/${d.id}` } };
+        return {
+          status: 201,
+          body: {
+            id: id(),
+            node_id: 'DES_fake',
+            state,
+            creator: user('slipway[bot]'),
+            description: b?.['description'] ?? '',
+            environment: d.environment,
+            environment_url: environment_url ?? '',
+            log_url: log_url ?? '',
+            created_at: now(),
+            updated_at: now(),
+            deployment_url: `${repoUrl(req.params[0]!, req.params[1]!)}/deployments/${d.id}`,
+          },
+        };
       },
     },
     {
@@ -226,7 +285,16 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         const number = Number(req.params[2]);
         const state = options.pullRequests?.[number];
         if (state === undefined) throw new RequestViolation(404, 'Not Found');
-        return { status: 200, body: { url: `${repoUrl(req.params[0]!, req.params[1]!)}/pulls/${number}`, number, state: state === 'merged' ? 'closed' : state, merged: state === 'merged', user: user('octocat') } };
+        return {
+          status: 200,
+          body: {
+            url: `${repoUrl(req.params[0]!, req.params[1]!)}/pulls/${number}`,
+            number,
+            state: state === 'merged' ? 'closed' : state,
+            merged: state === 'merged',
+            user: user('octocat'),
+          },
+        };
       },
     },
     {
@@ -245,7 +313,17 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       method: 'GET',
       path: /^\/repos\/([^/]+)\/([^/]+)\/installation$/,
       handle(req) {
-        return { status: 200, body: { id: options.app!.installationId, account: user(req.params[0]!), app_id: options.app!.id, target_type: 'Organization', permissions: { checks: 'write', statuses: 'write', pull_requests: 'write', deployments: 'write' }, events: [] } };
+        return {
+          status: 200,
+          body: {
+            id: options.app!.installationId,
+            account: user(req.params[0]!),
+            app_id: options.app!.id,
+            target_type: 'Organization',
+            permissions: { checks: 'write', statuses: 'write', pull_requests: 'write', deployments: 'write' },
+            events: [],
+          },
+        };
       },
     },
     {
@@ -257,7 +335,15 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
         const token = `ghs_fake${live.tokensMinted}${'x'.repeat(28)}`;
         const expires = Date.now() + (options.app!.tokenLifetimeMs ?? 3600_000);
         installationTokens.set(token, expires);
-        return { status: 201, body: { token, expires_at: new Date(expires).toISOString().replace(/\.\d{3}Z$/, 'Z'), permissions: { checks: 'write', statuses: 'write' }, repository_selection: 'all' } };
+        return {
+          status: 201,
+          body: {
+            token,
+            expires_at: new Date(expires).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            permissions: { checks: 'write', statuses: 'write' },
+            repository_selection: 'all',
+          },
+        };
       },
     },
   ];
@@ -282,7 +368,8 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
           need.string(a, 'path');
           need.string(a, 'message');
           need.oneOf(a, 'annotation_level', ['notice', 'warning', 'failure'] as const);
-          if (typeof a['start_line'] !== 'number' || typeof a['end_line'] !== 'number') throw new RequestViolation(422, 'annotations need start_line and end_line');
+          if (typeof a['start_line'] !== 'number' || typeof a['end_line'] !== 'number')
+            throw new RequestViolation(422, 'annotations need start_line and end_line');
         }
         run.annotations.push(...(annotations as Record<string, unknown>[]));
       }
@@ -346,9 +433,11 @@ function verifyJwt(auth: string, appId: number, key: KeyObject): void {
   if (h === undefined || p === undefined || s === undefined) throw new RequestViolation(401, 'A JSON web token could not be decoded');
   const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string };
   if (header.alg !== 'RS256') throw new RequestViolation(401, `JWT alg ${header.alg} is not RS256`);
-  if (!createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key, Buffer.from(s, 'base64url'))) throw new RequestViolation(401, "'Issuer' claim ('iss') must be an Integer; signature does not verify");
+  if (!createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key, Buffer.from(s, 'base64url')))
+    throw new RequestViolation(401, "'Issuer' claim ('iss') must be an Integer; signature does not verify");
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss?: unknown; exp?: number; iat?: number };
   if (String(claims.iss) !== String(appId)) throw new RequestViolation(401, `JWT iss ${String(claims.iss)} is not the App id`);
   const t = Date.now() / 1000;
-  if (claims.exp === undefined || claims.exp < t || claims.exp - t > 600 + 60) throw new RequestViolation(401, "'Expiration time' claim ('exp') is too far in the future");
+  if (claims.exp === undefined || claims.exp < t || claims.exp - t > 600 + 60)
+    throw new RequestViolation(401, "'Expiration time' claim ('exp') is too far in the future");
 }

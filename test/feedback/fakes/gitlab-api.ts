@@ -38,7 +38,16 @@ export async function startFakeGitlab(options: FakeGitlabOptions): Promise<FakeG
   const encoded = encodeURIComponent(options.project).replace(/[.]/g, '\\.');
   const p = (rest: string) => new RegExp(`^/api/v4/projects/${encoded}${rest}$`);
   const author = { id: 99, username: 'slipway-bot', name: 'Slipway', state: 'active' };
-  const envJson = (e: FakeGitlab['environments'][number]) => ({ id: e.id, name: e.name, slug: e.name.replace(/[^a-z0-9]+/g, '-'), external_url: e.external_url, state: e.state, tier: 'development', created_at: now(), updated_at: now() });
+  const envJson = (e: FakeGitlab['environments'][number]) => ({
+    id: e.id,
+    name: e.name,
+    slug: e.name.replace(/[^a-z0-9]+/g, '-'),
+    external_url: e.external_url,
+    state: e.state,
+    tier: 'development',
+    created_at: now(),
+    updated_at: now(),
+  });
 
   const routes: Route[] = [
     {
@@ -56,10 +65,30 @@ export async function startFakeGitlab(options: FakeGitlabOptions): Promise<FakeG
         const last = [...statuses].reverse().find((s) => s.sha === sha && s.name === name && s.ref === ref);
         if (last?.status === state) {
           const verb = { pending: 'enqueue', running: 'run', success: 'succeed', failed: 'drop', canceled: 'cancel', skipped: 'skip' }[state];
-          return { status: 400, body: { message: `Cannot transition status via :${verb} from :${last.status} (Reasons(s): Status cannot transition via "${verb}")` } };
+          return {
+            status: 400,
+            body: { message: `Cannot transition status via :${verb} from :${last.status} (Reasons(s): Status cannot transition via "${verb}")` },
+          };
         }
         statuses.push({ sha, name, ref, status: state, target_url, description });
-        return { status: 201, body: { id: id(), sha, ref, status: state, name, target_url, description, created_at: now(), started_at: state === 'pending' ? null : now(), finished_at: ['success', 'failed', 'canceled'].includes(state) ? now() : null, allow_failure: false, coverage: null, author } };
+        return {
+          status: 201,
+          body: {
+            id: id(),
+            sha,
+            ref,
+            status: state,
+            name,
+            target_url,
+            description,
+            created_at: now(),
+            started_at: state === 'pending' ? null : now(),
+            finished_at: ['success', 'failed', 'canceled'].includes(state) ? now() : null,
+            allow_failure: false,
+            coverage: null,
+            author,
+          },
+        };
       },
     },
     {
@@ -180,17 +209,53 @@ export async function startFakeGitlab(options: FakeGitlabOptions): Promise<FakeG
       handle(req) {
         const level = options.members?.[Number(req.params[0])];
         if (level === undefined) throw new RequestViolation(404, '404 Not found');
-        return { status: 200, body: { id: Number(req.params[0]), username: `user${req.params[0]}`, name: 'Member', state: 'active', access_level: level, created_at: now(), expires_at: null } };
+        return {
+          status: 200,
+          body: {
+            id: Number(req.params[0]),
+            username: `user${req.params[0]}`,
+            name: 'Member',
+            state: 'active',
+            access_level: level,
+            created_at: now(),
+            expires_at: null,
+          },
+        };
       },
     },
   ];
 
   function noteJson(iid: number, n: { id: number; body: string; system: boolean }) {
-    return { id: n.id, type: null, body: n.body, author, created_at: now(), updated_at: now(), system: n.system, noteable_id: iid, noteable_type: 'MergeRequest', noteable_iid: iid, resolvable: false, confidential: false, internal: false };
+    return {
+      id: n.id,
+      type: null,
+      body: n.body,
+      author,
+      created_at: now(),
+      updated_at: now(),
+      system: n.system,
+      noteable_id: iid,
+      noteable_type: 'MergeRequest',
+      noteable_iid: iid,
+      resolvable: false,
+      confidential: false,
+      internal: false,
+    };
   }
   function deploymentJson(d: FakeGitlab['deployments'][number]) {
     const env = environments.find((e) => e.id === d.environmentId)!;
-    return { id: d.id, iid: d.id, ref: d.ref, sha: d.sha, status: d.status, created_at: now(), updated_at: now(), user: author, deployable: null, environment: envJson(env) };
+    return {
+      id: d.id,
+      iid: d.id,
+      ref: d.ref,
+      sha: d.sha,
+      status: d.status,
+      created_at: now(),
+      updated_at: now(),
+      user: author,
+      deployable: null,
+      environment: envJson(env),
+    };
   }
 
   const server = await startStrictServer({
@@ -199,7 +264,8 @@ export async function startFakeGitlab(options: FakeGitlabOptions): Promise<FakeG
     authenticate(req) {
       if (!req.path.startsWith('/api/v4/')) throw new RequestViolation(404, `not under /api/v4: ${req.path}`);
       if (req.headers['private-token'] !== options.token) throw new RequestViolation(401, '401 Unauthorized');
-      if (!req.path.startsWith(`/api/v4/projects/${encodeURIComponent(options.project)}/`)) throw new RequestViolation(404, `404 Project Not Found (projects are addressed by id or URL-encoded path, got ${req.path})`);
+      if (!req.path.startsWith(`/api/v4/projects/${encodeURIComponent(options.project)}/`))
+        throw new RequestViolation(404, `404 Project Not Found (projects are addressed by id or URL-encoded path, got ${req.path})`);
     },
     errorBody: (_status, message) => ({ message }),
   });

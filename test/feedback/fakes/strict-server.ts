@@ -85,7 +85,8 @@ export async function startStrictServer(options: {
       send(res, { status, body: options.errorBody(status, message) });
     };
     if (raw.length > 0) {
-      if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) return fail(415, `body sent as ${String(req.headers['content-type'])}, not JSON`);
+      if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+        return fail(415, `body sent as ${String(req.headers['content-type'])}, not JSON`);
       try {
         body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
       } catch {

@@ -19,6 +19,8 @@ export interface OpenDatabaseOptions {
 export interface OpenedDatabase {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** The PostgreSQL schema in use, when not `public`. */
+  pgSchema?: string;
 }
 
 export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
@@ -43,14 +45,20 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
       max: 10,
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     });
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) };
   }
   throw new SlipwayError('SLW_CONFIG_INVALID', `database "${options.url.split(':')[0]}:…" is not supported: use sqlite:PATH or postgres://…`);
 }
 
 /** Applies pending migrations; fails start-up with the migration's name and error. */
 export async function migrate(opened: OpenedDatabase): Promise<string[]> {
-  const migrator = new Migrator({ db: opened.db, provider: migrationProvider(opened.dialect) });
+  // Kysely looks for its migration tables in every schema unless told which: a lock table left in another
+  // schema (a test run that was killed) would make it skip creating its own and then fail to find it.
+  const migrator = new Migrator({
+    db: opened.db,
+    provider: migrationProvider(opened.dialect),
+    ...(opened.pgSchema ? { migrationTableSchema: opened.pgSchema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error) {

@@ -69,6 +69,8 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
       { stage: 'fetch', state: 'done' },
       { stage: 'build', state: 'done' },
     ]);
+    // The worker's log reaches its stdout pipe a moment after the store says the build ended.
+    await waitFor(async () => (second.output().includes(id) ? true : undefined), 'the second worker to log the build', 10_000).catch(() => undefined);
     expect(second.output()).toContain(id);
     const job = await rt.queue.queue.getJob(id);
     expect(await job?.getState()).toBe('completed');

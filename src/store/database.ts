@@ -45,7 +45,11 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
       max: 10,
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     });
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}) };
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+      ...(options.pgSchema ? { pgSchema: options.pgSchema } : {}),
+    };
   }
   throw new SlipwayError('SLW_CONFIG_INVALID', `database "${options.url.split(':')[0]}:…" is not supported: use sqlite:PATH or postgres://…`);
 }

@@ -8,25 +8,11 @@ import { evaluateGate, loadPolicies, parseDockerfile, type PolicyInput } from '.
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { PROVENANCE, pushSyntheticImage, type SyntheticImage } from '../helpers/images.js';
 import { SHARED_REGISTRY } from '../helpers/registry.js';
+import { pushInput } from '../helpers/policy-input.js';
 
 const set = loadPolicies('policies', { required: true });
 const client = new RegistryClient({ host: SHARED_REGISTRY });
-const base = (target = 'local', fork = false): PolicyInput => ({
-  app: { name: 'hello' },
-  event: {
-    forge: 'github',
-    repo: 'octo/hello',
-    ref: 'refs/heads/main',
-    branch: 'main',
-    tag: '',
-    commit: 'a'.repeat(40),
-    author: 'octocat',
-    fork,
-    pullRequest: fork ? 7 : 0,
-    trigger: fork ? 'change_request' : 'push',
-  },
-  target: { name: target, kind: 'local' },
-});
+const base = pushInput;
 const judge = async (gate: 'image' | 'promote', ref: string, verified: string[] = []) => {
   const input = { ...base(), image: await imageFacts(client, parseImageRef(ref)), signatures: { verified } };
   return evaluateGate(set, gate, { app: 'hello', branch: 'main', target: 'local' }, input);

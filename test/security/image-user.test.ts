@@ -4,6 +4,7 @@ import { evaluateGate, loadPolicies, type PolicyInput } from '../../src/policy/i
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { layerTar, pushImage, type LayerSpec } from '../enforcer/layers.js';
 import { PROVENANCE } from '../helpers/images.js';
+import { pushInput } from '../helpers/policy-input.js';
 import { SHARED_REGISTRY } from '../helpers/registry.js';
 
 /**
@@ -17,23 +18,7 @@ const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/s
 const withPasswd: LayerSpec = { 'etc/passwd': { data: PASSWD }, 'bin/app': { data: 'x', mode: 0o755 } };
 const noPasswd: LayerSpec = { 'bin/app': { data: 'x', mode: 0o755 } };
 
-const input = async (ref: string): Promise<PolicyInput> => ({
-  app: { name: 'hello' },
-  event: {
-    forge: 'github',
-    repo: 'octo/hello',
-    ref: 'refs/heads/main',
-    branch: 'main',
-    tag: '',
-    commit: 'a'.repeat(40),
-    author: 'octocat',
-    fork: false,
-    pullRequest: 0,
-    trigger: 'push',
-  },
-  target: { name: 'local', kind: 'local' },
-  image: await imageFacts(client, parseImageRef(ref)),
-});
+const input = async (ref: string): Promise<PolicyInput> => ({ ...pushInput(), image: await imageFacts(client, parseImageRef(ref)) });
 const nonRoot = async (ref: string) => {
   const result = evaluateGate(set, 'image', { app: 'hello', branch: 'main', target: 'local' }, await input(ref));
   return result.decisions.filter((d) => d.policy === 'non-root' && d.outcome !== 'allow').map((d) => `${d.policy}#${d.ruleIndex}`);

@@ -90,7 +90,7 @@ describe('local target: deploy and route', () => {
     expect((await get(h.router, 'candidate-split.localhost')).status).toBe(404);
     // Removing it again is a no-op (a preview closed twice).
     expect((await h.target.removeTag('split', 'candidate')).generation).toBe(status.generation);
-  });
+  }, 90_000); // 1,000 requests through the enforcer's socket to busybox httpd (a fork per connection): ~25 s here, more under load
 
   it('rejects invalid traffic with every problem at once', async () => {
     const h = await make();

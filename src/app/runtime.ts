@@ -108,6 +108,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push(() => redis.quit());
     const subscriber = await connectRedis(redisEndpoint, 'events');
     closers.push(() => subscriber.quit());
+    // After start-up a lost connection is ioredis's to restore; say so in the log instead of as an unhandled event.
+    for (const client of [redis, subscriber]) client.on('error', (err) => logger.warn({ err }, 'Redis connection error; reconnecting'));
     const queue = new BuildQueue(redis, { prefix, attempts: config.builds.attempts, backoffMs: config.builds.backoff });
     closers.push(() => queue.close());
     const events = new BuildEvents(redis, subscriber, prefix);

@@ -138,5 +138,9 @@ export function isTerminalState(state: BuildState): boolean {
   return (TERMINAL_BUILD_STATES as readonly string[]).includes(state);
 }
 
+/** The policy gates, in the order a build meets them. */
+export const GATES = ['source', 'build', 'image', 'promote'] as const;
+export type Gate = (typeof GATES)[number];
+
 /** What caused a build. */
 export type BuildTrigger = 'push' | 'tag' | 'change_request' | 'upload' | 'git' | 'cli' | 'image';

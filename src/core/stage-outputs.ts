@@ -5,7 +5,7 @@ import { GATES, isDigest, type Digest } from './types.js';
  * What each pipeline stage leaves for the stages after it, stored as its checkpoint
  * (`build_stages.output`, JSON). One schema per stage: the stages return these types, later stages read
  * them by name with the compiler's help, and a stored checkpoint is read back through `parseStageOutput`
- * only.
+ * only. The promote stage's result is what the API and the CLI show of a build (`promotedRevision`).
  */
 
 const digest = z.custom<Digest>((v) => typeof v === 'string' && isDigest(v), 'a sha256 digest');
@@ -96,4 +96,18 @@ export function parseStageOutput(stage: string, stored: string | null): unknown 
   if (!isStageName(stage)) return json;
   const parsed = STAGE_OUTPUTS[stage].safeParse(json);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The revision a build's promote stage made and where it serves (the tag URL for previews). */
+export interface PromotedRevision {
+  name: string;
+  url: string;
+}
+
+/** Of a build's stage checkpoints, the revision its promote stage made; undefined before (or without) one. */
+export function promotedRevision(stages: readonly { stage: string; state: string; output: string | null }[]): PromotedRevision | undefined {
+  const done = stages.find((s) => s.stage === 'promote' && s.state === 'done');
+  const promoted = done ? parseStageOutput('promote', done.output) : undefined;
+  if (!promoted?.revision) return undefined;
+  return { name: promoted.revision, url: promoted.tagUrl ?? promoted.url };
 }

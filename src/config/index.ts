@@ -1,5 +1,14 @@
 export { loadConfig, DEFAULT_CONFIG_FILE, type LoadConfigOptions, type LoadedConfig } from './load.js';
-export { configSchema, SECRET_PATHS, URL_PATHS_WITH_CREDENTIALS, type SlipwayConfig, type AppConfig, type TargetConfig } from './schema.js';
+export {
+  configSchema,
+  SECRET_PATHS,
+  URL_PATHS_WITH_CREDENTIALS,
+  type SlipwayConfig,
+  type AppConfig,
+  type TargetConfig,
+  type LocalTargetConfig,
+  type KnativeTargetConfig,
+} from './schema.js';
 export { redactConfig, redactUrl, REDACTED } from './redact.js';
 export { envKeys, envName } from './env.js';
 export { parseDuration } from './duration.js';

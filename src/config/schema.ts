@@ -468,6 +468,8 @@ export const configSchema = z
 export type SlipwayConfig = z.output<typeof configSchema>;
 export type AppConfig = SlipwayConfig['apps'][number];
 export type TargetConfig = SlipwayConfig['targets'][string];
+export type LocalTargetConfig = z.output<typeof localTargetSchema>;
+export type KnativeTargetConfig = z.output<typeof knativeTargetSchema>;
 
 /**
  * Paths whose values are secrets: redacted when the effective config is logged or shown.

@@ -14,3 +14,4 @@ export { envKeys, envName } from './env.js';
 export { parseDuration } from './duration.js';
 export { configReference, type ReferenceRow } from './reference.js';
 export { configurationDoc } from './reference-doc.js';
+export { appsOfRepo, isAppRepo, parseRepoSpec } from './repo-spec.js';

@@ -1,9 +1,7 @@
+import { isSuccessState } from '../core/types.js';
 import type { BuildView } from '../server/index.js';
 import type { ApiClient } from './api-client.js';
 import { packContext } from './context-pack.js';
-
-/** States a build ends in when it did all it was asked (as `slipway logs -f` counts them). */
-export const SUCCESS_STATES = new Set(['fetched', 'built', 'signed', 'ready']);
 
 export interface DeployRequest {
   app: string;
@@ -55,9 +53,9 @@ export async function deployImage(
 
 async function follow(client: ApiClient, queued: BuildView, request: { wait?: boolean }, hooks: DeployHooks): Promise<DeployResult> {
   hooks.queued?.(queued);
-  if (request.wait === false) return { build: queued, succeeded: SUCCESS_STATES.has(queued.state), revision: undefined, url: undefined };
+  if (request.wait === false) return { build: queued, succeeded: isSuccessState(queued.state), revision: undefined, url: undefined };
   await client.followLogs(queued.id, (l) => hooks.log?.(l));
   // The revision the build's promote stage made, as the API reads it (core/stage-outputs.ts promotedRevision).
   const build = await client.getBuild(queued.id);
-  return { build, succeeded: SUCCESS_STATES.has(build.state), revision: build.revision?.name, url: build.revision?.url };
+  return { build, succeeded: isSuccessState(build.state), revision: build.revision?.name, url: build.revision?.url };
 }

@@ -1,6 +1,6 @@
 import { appsOfRepo } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
-import type { BuildState } from '../core/types.js';
+import { isFailureState, type BuildState } from '../core/types.js';
 import type { ForgeFeedback } from '../forges/types.js';
 import {
   changeRequestKey,
@@ -55,7 +55,7 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
   if (found === undefined) return;
   const { build, forge } = found;
   const handle = await getHandle(deps.store.db, buildId, 'deployment');
-  const ended = build.state === 'failed' || build.state === 'rejected' || build.state === 'canceled';
+  const ended = isFailureState(build.state);
   if (!DEPLOYING.has(build.state) && !(ended && handle !== undefined)) return;
   const snapshot = await snapshotOf(deps.store, deps.config, build);
   const environment = environmentOf(deps.config, build);

@@ -6,7 +6,7 @@ import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
-import type { BuildState } from '../core/types.js';
+import type { BuildState, ReachedBuildState } from '../core/types.js';
 import type { OutputOf, StageOutputs } from '../core/stage-outputs.js';
 
 /** What the pipeline needs from the process that runs it. */
@@ -63,8 +63,11 @@ export interface Stage<Name extends string = string> {
   name: Name;
   /** State the build shows while the stage runs. */
   running: BuildState;
-  /** State the build ends in when this is the last stage configured. */
-  reached: BuildState;
+  /**
+   * State the build ends in when this is the last stage that ran and reached one; a stage that only
+   * checks or prepares (gates, fetch, inject) reaches none.
+   */
+  reached?: ReachedBuildState;
   run(ctx: StageContext): Promise<OutputOf<Name>>;
   /**
    * A reason not to run the stage for this build (e.g. a fork's preview before a maintainer approved it);

@@ -118,7 +118,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
         const output = parseStageOutput(stage.name, checkpoint.output);
         if (output !== undefined && (!stage.valid || (await stage.valid(ctx, output)))) {
           outputs[stage.name] = output;
-          if (isTerminalState(stage.reached)) endState = stage.reached;
+          if (stage.reached) endState = stage.reached;
           await log(`${stage.name}: done on an earlier try, skipped`);
           continue;
         }
@@ -144,7 +144,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       const seconds = (performance.now() - started) / 1000;
       await finishStage(store.db, buildId, stage.name, 'done', seconds * 1000, outputs[stage.name] ?? null);
       deps.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'done' }, seconds);
-      if (isTerminalState(stage.reached)) endState = stage.reached;
+      if (stage.reached) endState = stage.reached;
       await log(`✓ ${stage.name} (${seconds.toFixed(2)}s)`);
       currentStage = null;
     }

@@ -23122,6 +23122,18 @@ var ApiClient = class {
   }
 };
 
+// src/core/types.ts
+var ACTIVE_BUILD_STATES = ["queued", "fetching", "building", "checking", "injecting", "signing", "promoting"];
+var REACHED_BUILD_STATES = ["built", "signed", "ready"];
+var RETIRED_BUILD_STATES = ["fetched"];
+var SUCCESS_BUILD_STATES = [...RETIRED_BUILD_STATES, ...REACHED_BUILD_STATES];
+var FAILURE_BUILD_STATES = ["failed", "rejected", "canceled"];
+var TERMINAL_BUILD_STATES = [...SUCCESS_BUILD_STATES, ...FAILURE_BUILD_STATES];
+var BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES];
+function isSuccessState(state) {
+  return SUCCESS_BUILD_STATES.includes(state);
+}
+
 // src/client/context-pack.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createReadStream } from "node:fs";
@@ -23479,7 +23491,6 @@ async function packContext(dir, options = {}) {
 }
 
 // src/client/deploy-flow.ts
-var SUCCESS_STATES = /* @__PURE__ */ new Set(["fetched", "built", "signed", "ready"]);
 async function deployContext(client, request, hooks = {}) {
   const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
   hooks.packed?.(packed.files, packed.archive.length);
@@ -23492,10 +23503,10 @@ async function deployContext(client, request, hooks = {}) {
 }
 async function follow(client, queued, request, hooks) {
   hooks.queued?.(queued);
-  if (request.wait === false) return { build: queued, succeeded: SUCCESS_STATES.has(queued.state), revision: void 0, url: void 0 };
+  if (request.wait === false) return { build: queued, succeeded: isSuccessState(queued.state), revision: void 0, url: void 0 };
   await client.followLogs(queued.id, (l) => hooks.log?.(l));
   const build = await client.getBuild(queued.id);
-  return { build, succeeded: SUCCESS_STATES.has(build.state), revision: build.revision?.name, url: build.revision?.url };
+  return { build, succeeded: isSuccessState(build.state), revision: build.revision?.name, url: build.revision?.url };
 }
 
 // actions/deploy/src/main.ts

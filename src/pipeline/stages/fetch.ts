@@ -35,7 +35,6 @@ async function headCommit(dir: string, signal: AbortSignal): Promise<string | un
 export const fetchStage: Stage<'fetch'> = {
   name: 'fetch',
   running: 'fetching',
-  reached: 'fetched',
 
   async valid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
     if (ctx.build.trigger === 'upload') return unpackedValid(ctx, output);

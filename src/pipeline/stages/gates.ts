@@ -81,7 +81,6 @@ async function judge(ctx: StageContext, gate: Gate, input: PolicyInput, subject:
 export const sourceGateStage: Stage<'policy-source'> = {
   name: 'policy-source',
   running: 'checking',
-  reached: 'checking',
   run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit_sha),
 };
 
@@ -98,7 +97,6 @@ function dockerfileInput(ctx: StageContext) {
 export const buildGateStage: Stage<'policy-build'> = {
   name: 'policy-build',
   running: 'checking',
-  reached: 'checking',
   async run(ctx) {
     const dockerfile = dockerfileInput(ctx);
     if (!dockerfile) {
@@ -113,7 +111,6 @@ export const buildGateStage: Stage<'policy-build'> = {
 export const imageGateStage: Stage<'policy-image'> = {
   name: 'policy-image',
   running: 'checking',
-  reached: 'checking',
   async run(ctx) {
     const { ref, client } = registryFor(ctx, stageImage(ctx, 'build').image);
     const image = await imageFacts(client, ref, ctx.signal);
@@ -129,7 +126,6 @@ export const imageGateStage: Stage<'policy-image'> = {
 export const promoteGateStage: Stage<'policy-promote'> = {
   name: 'policy-promote',
   running: 'checking',
-  reached: 'checking',
   // Nothing to promote before a fork is approved: its image is not signed (sign.ts).
   skip: awaitingApproval,
   async run(ctx) {

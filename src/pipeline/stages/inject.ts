@@ -12,7 +12,6 @@ import type { Stage } from '../context.js';
 export const injectStage: Stage<'inject'> = {
   name: 'inject',
   running: 'injecting',
-  reached: 'injecting',
   async run(ctx) {
     const built = ctx.outputs.build;
     if (!built) throw new Error('the inject stage runs after the build stage, which left no image');

@@ -23,11 +23,13 @@ export const MAY_IMPORT = {
   policy: ['core', 'registry'],
   injection: ['core', 'registry'],
   signing: ['core', 'registry'],
-  targets: ['core', 'log', { types: 'registry' }],
+  // Targets read their settings as the config schema parses them (types only: the schema stays in config).
+  targets: ['core', 'log', { types: 'config' }, { types: 'registry' }],
   queue: ['core', 'config'],
   // The one way builds enter: store rows in one transaction, then queue jobs.
   admission: ['core', 'store', 'queue'],
-  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission'],
+  // The serving API calls the targets the composition root passes in (types only).
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', { types: 'targets' }],
   // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
   feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
   // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's

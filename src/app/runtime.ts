@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redactConfig, type SlipwayConfig } from '../config/index.js';
 import type { ForgeId } from '../core/types.js';
+import { hostPort } from '../core/host-port.js';
 import { createForge, forgeIds } from '../forges/registry.js';
 import type { Forge, ForgeApiOptions } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
@@ -173,7 +174,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...(options.cwd ? { cwd: options.cwd } : {}),
       });
       closers.push(() => server!.close());
-      const [host, port] = splitHostPort(config.server.listen);
+      const { host, port } = hostPort(config.server.listen);
       address = await server.listen({ host, port: options.listenPort ?? port });
       logger.info({ address }, 'server listening');
     }
@@ -182,9 +183,4 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await close();
     throw err;
   }
-}
-
-export function splitHostPort(listen: string): [string, number] {
-  const i = listen.lastIndexOf(':');
-  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
+import { parseHostPort } from '../core/host-port.js';
 
 /**
  * The one configuration schema (docs/architecture.md).
@@ -34,7 +35,7 @@ const duration = (fallback: string, description: string) =>
 
 const size = (fallback: string, description: string) => quantity(fallback, description, parseSize, 'size', '500MiB, 10GiB or 2GB', '10GiB; bytes internally');
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'write it as host:port, e.g. 127.0.0.1:8080');
+const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, 'write it as host:port, e.g. 127.0.0.1:8080');
 
 const name = z.string().regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
 
@@ -468,6 +469,8 @@ export const configSchema = z
 export type SlipwayConfig = z.output<typeof configSchema>;
 export type AppConfig = SlipwayConfig['apps'][number];
 export type TargetConfig = SlipwayConfig['targets'][string];
+export type LocalTargetConfig = z.output<typeof localTargetSchema>;
+export type KnativeTargetConfig = z.output<typeof knativeTargetSchema>;
 
 /**
  * Paths whose values are secrets: redacted when the effective config is logged or shown.

@@ -1,5 +1,6 @@
+import { appsOfRepo } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
-import type { BuildState } from '../core/types.js';
+import { isFailureState, type BuildState } from '../core/types.js';
 import type { ForgeFeedback } from '../forges/types.js';
 import {
   changeRequestKey,
@@ -14,7 +15,7 @@ import {
 import type { FeedbackDeps } from './deps.js';
 import { commentMarkdown, COMMENT_MARKER, describe, refName, statusReport } from './render.js';
 import { forgeTerms, isForgeId } from '../forges/terms.js';
-import { appsOfRepo, environmentOf, snapshotOf } from './snapshot.js';
+import { environmentOf, snapshotOf } from './snapshot.js';
 
 /**
  * The feedback jobs' work: read the current state from the store, tell the forge, keep the handle it
@@ -54,7 +55,7 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
   if (found === undefined) return;
   const { build, forge } = found;
   const handle = await getHandle(deps.store.db, buildId, 'deployment');
-  const ended = build.state === 'failed' || build.state === 'rejected' || build.state === 'canceled';
+  const ended = isFailureState(build.state);
   if (!DEPLOYING.has(build.state) && !(ended && handle !== undefined)) return;
   const snapshot = await snapshotOf(deps.store, deps.config, build);
   const environment = environmentOf(deps.config, build);
@@ -111,7 +112,7 @@ export async function retireChangeRequest(deps: FeedbackDeps, cr: ChangeRequestJ
   if (forge === undefined || !isForgeId(cr.forge)) return;
   const byHandle = forgeTerms(cr.forge).retiresByHandle;
   const key = changeRequestKey(cr.forge, cr.repo, cr.number);
-  const apps = appsOfRepo(deps.config, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
+  const apps = appsOfRepo(deps.config.apps, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
   const environments = new Set(
     apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, pr_number: cr.number })),
   );

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
+import { hostPort } from '../core/host-port.js';
 import { previewTag } from '../forges/terms.js';
-import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import { appsOfRepo, type AppConfig, type SlipwayConfig } from '../config/index.js';
 import {
   getApproval,
   getBuild,
@@ -82,8 +83,8 @@ export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | un
   const target = config.targets[build.target];
   if (target === undefined) return undefined;
   const host = build.pr_number === null ? `${build.app}.${target.domain}` : `${previewTag(build.forge, build.pr_number)}-${build.app}.${target.domain}`;
-  const port = target.kind === 'local' ? target.listen.slice(target.listen.lastIndexOf(':') + 1) : '80';
-  return `http://${host}${port === '80' ? '' : `:${port}`}`;
+  const port = target.kind === 'local' ? hostPort(target.listen).port : 80;
+  return `http://${host}${port === 80 ? '' : `:${port}`}`;
 }
 
 /**
@@ -94,14 +95,7 @@ export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | un
 export function environmentOf(config: SlipwayConfig, build: Pick<BuildRow, 'app' | 'target' | 'forge' | 'repo' | 'pr_number'>): string {
   if (build.pr_number === null) return build.target;
   const base = `preview/${previewTag(build.forge, build.pr_number)}`;
-  return appsOfRepo(config, build.forge, build.repo).length > 1 ? `${base}/${build.app}` : base;
-}
-
-/** Apps whose `repo` names this repository (forges treat repository paths case-insensitively). */
-export function appsOfRepo(config: SlipwayConfig, forge: string | null, repo: string | null): AppConfig[] {
-  if (forge === null || repo === null) return [];
-  const spec = `${forge}:${repo}`.toLowerCase();
-  return config.apps.filter((a) => a.repo.toLowerCase() === spec);
+  return appsOfRepo(config.apps, build.forge, build.repo).length > 1 ? `${base}/${build.app}` : base;
 }
 
 /** Repository path a policy annotation points at: the app's Dockerfile, which every gate judged. */

@@ -6,6 +6,8 @@ import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
+import type { BuildState, ReachedBuildState } from '../core/types.js';
+import type { OutputOf, StageOutputs } from '../core/stage-outputs.js';
 
 /** What the pipeline needs from the process that runs it. */
 export interface PipelineDeps {
@@ -45,8 +47,8 @@ export interface StageContext {
   cwd?: string;
   /** The worker's environment (PipelineDeps.env), for build secrets. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** Outputs of the stages that completed before this one. */
-  outputs: Record<string, unknown>;
+  /** Outputs of the stages that completed before this one, by stage name (core/stage-outputs.ts). */
+  outputs: Readonly<Partial<StageOutputs>>;
   /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */
   log(line: string, level?: LogLevel): Promise<void>;
   logger: Logger;
@@ -56,18 +58,22 @@ export interface StageContext {
  * A pipeline stage. Stages are idempotent: a stage whose checkpoint is `done` and still `valid` is
  * skipped when a build resumes after a crash; otherwise it runs again from scratch.
  */
-export interface Stage<Output = unknown> {
-  name: string;
+export interface Stage<Name extends string = string> {
+  /** A name of `StageOutputs` types what the stage returns and what later stages read as `outputs[name]`. */
+  name: Name;
   /** State the build shows while the stage runs. */
-  running: import('../core/types.js').BuildState;
-  /** State the build ends in when this is the last stage configured. */
-  reached: import('../core/types.js').BuildState;
-  run(ctx: StageContext): Promise<Output>;
+  running: BuildState;
+  /**
+   * State the build ends in when this is the last stage that ran and reached one; a stage that only
+   * checks or prepares (gates, fetch, inject) reaches none.
+   */
+  reached?: ReachedBuildState;
+  run(ctx: StageContext): Promise<OutputOf<Name>>;
   /**
    * A reason not to run the stage for this build (e.g. a fork's preview before a maintainer approved it);
    * undefined runs it. A skipped stage reaches nothing: the build ends in what the stages before reached.
    */
   skip?(ctx: StageContext): Promise<string | undefined>;
   /** Whether a stored checkpoint still holds (e.g. the workspace it wrote is still there). Default: yes. */
-  valid?(ctx: StageContext, output: Output): Promise<boolean>;
+  valid?(ctx: StageContext, output: OutputOf<Name>): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SlipwayError, toSlipwayError } from '../core/errors.js';
+import { parseStageOutput, type StageOutputs } from '../core/stage-outputs.js';
 import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/types.js';
 import { buildLogger, SecretMasker } from '../log/index.js';
 import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type BuildRow, type LogLevel } from '../store/index.js';
@@ -77,7 +78,8 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
 
   const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
-  const outputs: Record<string, unknown> = {};
+  // By stage name: the stages of StageOutputs with their types, any other (a test's stage) as it returned.
+  const outputs: Partial<StageOutputs> & { [stage: string]: unknown } = {};
   let endState: BuildState = 'ready';
   let build: BuildRow = initial;
   // builds.timeout counts from when the build first started (a resumed build does not start over);
@@ -113,10 +115,10 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       }
       const checkpoint = checkpoints.get(stage.name);
       if (checkpoint?.state === 'done') {
-        const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);
-        if (!stage.valid || (await stage.valid(ctx, output))) {
+        const output = parseStageOutput(stage.name, checkpoint.output);
+        if (output !== undefined && (!stage.valid || (await stage.valid(ctx, output)))) {
           outputs[stage.name] = output;
-          if (isTerminalState(stage.reached)) endState = stage.reached;
+          if (stage.reached) endState = stage.reached;
           await log(`${stage.name}: done on an earlier try, skipped`);
           continue;
         }
@@ -142,7 +144,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       const seconds = (performance.now() - started) / 1000;
       await finishStage(store.db, buildId, stage.name, 'done', seconds * 1000, outputs[stage.name] ?? null);
       deps.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'done' }, seconds);
-      if (isTerminalState(stage.reached)) endState = stage.reached;
+      if (stage.reached) endState = stage.reached;
       await log(`✓ ${stage.name} (${seconds.toFixed(2)}s)`);
       currentStage = null;
     }

@@ -1,3 +1,4 @@
+import type { PromotedRevision } from '../core/stage-outputs.js';
 import type { BuildRow } from '../store/index.js';
 
 /**
@@ -34,3 +35,6 @@ export function buildView(b: BuildRow, publicUrl: string) {
 }
 
 export type BuildView = ReturnType<typeof buildView>;
+
+/** `GET /api/v1/builds/:id`: the build with, among its stages and steps, the revision its promote stage made. */
+export type BuildDetailView = BuildView & { revision: PromotedRevision | null };

@@ -1,3 +1,4 @@
+import type { TargetConfig } from '../config/index.js';
 import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
 
@@ -9,7 +10,8 @@ import type { Logger } from '../log/index.js';
  * This file declares only what Slipway calls.
  */
 
-export type TargetKind = 'local' | 'knative';
+/** The kinds the config schema accepts (`targets.<name>.kind`). */
+export type TargetKind = TargetConfig['kind'];
 
 /**
  * One entry of a route's traffic block, as Knative's `TrafficTarget`: exactly one of `revision` and

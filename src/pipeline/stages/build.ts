@@ -4,20 +4,10 @@ import { changeRequestLabel } from '../../forges/terms.js';
 import { BuildkitClient, buildImage, pruneToBudget, sharedKeyFor, type BuildStep } from '../../buildkit/index.js';
 import type { SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
-import type { Digest } from '../../core/types.js';
+import type { BuildOutput } from '../../core/stage-outputs.js';
 import { approves, formatNormalized, normalizeImageRef, parseDockerfile, type NormalizedRef } from '../../policy/index.js';
 import { recordDecision, replaceBuildSteps, updateBuild } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
-import type { FetchOutput } from './fetch.js';
-
-export interface BuildOutput {
-  /** Manifest digest in the registry. */
-  digest: Digest;
-  /** `<registry host>/<namespace>/<app>@sha256:…`: what later stages sign and promote. */
-  image: string;
-  /** The human tag pushed beside it (short commit). */
-  tag: string;
-}
 
 /** `<registry.url host>/<registry.namespace>/<app>` (docs/architecture.md: images go to <url>/<namespace>/<app>). */
 export function imageRepository(config: SlipwayConfig, app: string): string {
@@ -81,7 +71,7 @@ const stepRows = (steps: BuildStep[]) =>
  * `<registry>/<namespace>/<app>` tagged with the short commit, and the build records the manifest
  * digest. Progress goes to the build's log as it happens and the steps to the store.
  */
-export const buildStage: Stage<BuildOutput> = {
+export const buildStage: Stage<'build'> = {
   name: 'build',
   running: 'building',
   reached: 'built',
@@ -91,7 +81,7 @@ export const buildStage: Stage<BuildOutput> = {
   },
 
   async run(ctx: StageContext): Promise<BuildOutput> {
-    const fetched = ctx.outputs.fetch as FetchOutput | undefined;
+    const fetched = ctx.outputs.fetch;
     if (!fetched) throw new SlipwayError('SLW_INTERNAL', 'the build stage runs after fetch, which left no checkout');
     const { app, build, config } = ctx;
     const repository = imageRepository(config, app.name);

@@ -2,16 +2,11 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '../../core/errors.js';
+import type { FetchOutput } from '../../core/stage-outputs.js';
 import type { Stage, StageContext } from '../context.js';
 import { fetchSource } from '../fetch-source.js';
 import { redactGitUrl, runGit } from '../git.js';
 import { unpackUpload, unpackedValid } from './unpack.js';
-
-export interface FetchOutput {
-  commit: string;
-  /** Where the source is checked out. */
-  dir: string;
-}
 
 /** A local path becomes a file:// URL: git ignores --depth for plain paths but honours it for file://. */
 export function fetchUrl(cloneUrl: string): string {
@@ -37,10 +32,9 @@ async function headCommit(dir: string, signal: AbortSignal): Promise<string | un
  * Only that commit: the branch may have moved on since the push, and the build must be
  * of what was pushed.
  */
-export const fetchStage: Stage<FetchOutput> = {
+export const fetchStage: Stage<'fetch'> = {
   name: 'fetch',
   running: 'fetching',
-  reached: 'fetched',
 
   async valid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
     if (ctx.build.trigger === 'upload') return unpackedValid(ctx, output);

@@ -13,7 +13,7 @@ import type { Stage, StageContext } from '../context.js';
 export const promotesGivenImage = (ctx: StageContext): boolean => ctx.build.trigger === 'image';
 
 /** The stage, skipped for builds that promote a given image. */
-export function notForGivenImage<O>(stage: Stage<O>, what: string): Stage<O> {
+export function notForGivenImage<N extends string>(stage: Stage<N>, what: string): Stage<N> {
   return {
     ...stage,
     async skip(ctx) {
@@ -28,7 +28,7 @@ export function notForGivenImage<O>(stage: Stage<O>, what: string): Stage<O> {
  * promotes a given image, that image.
  */
 export function stageImage(ctx: StageContext, from: 'build' | 'inject'): { image: string; digest: string } {
-  const left = ctx.outputs[from] as { image: string; digest: string } | undefined;
+  const left = ctx.outputs[from];
   if (left) return left;
   if (promotesGivenImage(ctx)) {
     const at = ctx.build.clone_url.lastIndexOf('@');

@@ -5,14 +5,6 @@ import type { Stage } from '../context.js';
 import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
 
-export interface PromoteOutput {
-  revision: string | undefined;
-  url: string;
-  tagUrl: string | undefined;
-  moved: boolean;
-  reason: string | undefined;
-}
-
 /** Tag of a build's revision: a pull/merge request's preview (docs/architecture.md, the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
 export function revisionTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
   // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
@@ -28,7 +20,7 @@ export function revisionTag(build: { pr_number: number | null; forge: string | n
  * Monotonic: a build older than the one serving creates nothing and moves nothing (the target says why),
  * and the build still ends `ready` because what it was asked to make exists and is valid.
  */
-export const promoteStage: Stage<PromoteOutput> = {
+export const promoteStage: Stage<'promote'> = {
   name: 'promote',
   running: 'promoting',
   reached: 'ready',

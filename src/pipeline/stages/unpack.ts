@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { SlipwayError } from '../../core/errors.js';
 import type { StageContext } from '../context.js';
-import type { FetchOutput } from './fetch.js';
+import type { FetchOutput } from '../../core/stage-outputs.js';
 
 /**
  * The fetch stage for uploaded contexts (trigger `upload`): the build's `clone_url` is the

@@ -3,11 +3,12 @@ import type { ApiAuth } from '../auth/authenticate.js';
 import { authorizeRecord } from './api-auth.js';
 import { singleQuery } from '../query.js';
 import { SlipwayError } from '../../core/errors.js';
+import { promotedRevision } from '../../core/stage-outputs.js';
 import { BUILD_STATES, isTerminalState, type BuildState } from '../../core/types.js';
 import type { BuildEvent } from '../../queue/index.js';
 import { getBuild, listBuildSteps, listBuilds, listDecisions, listStages, logsAfter, type BuildLogRow } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
-import { buildView } from '../views.js';
+import { buildView, type BuildDetailView } from '../views.js';
 
 const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) =>
   `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
@@ -48,11 +49,10 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
     const build = await load(request, request.params.id);
     const [stages, steps, decisions] = await Promise.all([listStages(db, build.id), listBuildSteps(db, build.id), listDecisions(db, build.id)]);
     // The revision the promote stage made, and where it serves: the tag URL for previews.
-    const promoted = stages.find((s) => s.stage === 'promote' && s.state === 'done')?.output;
-    const promote = promoted ? (JSON.parse(promoted) as { revision?: string; url?: string; tagUrl?: string }) : undefined;
+    const revision: BuildDetailView['revision'] = promotedRevision(stages) ?? null;
     return {
       ...buildView(build, publicUrl),
-      revision: promote?.revision ? { name: promote.revision, url: promote.tagUrl ?? promote.url ?? null } : null,
+      revision,
       stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.started_at, finishedAt: s.finished_at, durationMs: s.duration_ms })),
       // The image build's steps (BuildKit vertices), in BuildKit's order.
       steps: steps.map((s) => ({

@@ -5,7 +5,7 @@ import type { PolicySet } from '../policy/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
-import type { BuildRow, LogLevel, Store } from '../store/index.js';
+import type { Build, LogLevel, Store } from '../store/index.js';
 
 /** What the pipeline needs from the process that runs it. */
 export interface PipelineDeps {
@@ -30,7 +30,7 @@ export interface PipelineDeps {
 
 /** What one stage sees of its build. */
 export interface StageContext {
-  build: BuildRow;
+  build: Build;
   app: AppConfig;
   config: SlipwayConfig;
   store: Store;

@@ -5,7 +5,7 @@ import { SlipwayError } from '../../core/errors.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { verifyImage } from '../../signing/index.js';
 import { LABELS as ENFORCER_LABELS } from '../../injection/index.js';
-import { recordDecision, type BuildRow } from '../../store/index.js';
+import { recordDecision, type Build } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import type { FetchOutput } from './fetch.js';
@@ -23,7 +23,7 @@ export interface GateOutput {
 
 /** What every gate knows about the build: the app, the event that caused it, and the target. */
 export function baseInput(ctx: StageContext): PolicyInput {
-  const b: BuildRow = ctx.build;
+  const b: Build = ctx.build;
   const scope = parseScope(b.scope);
   return {
     app: { name: b.app },
@@ -33,10 +33,10 @@ export function baseInput(ctx: StageContext): PolicyInput {
       ref: b.ref,
       branch: scope?.kind === 'branch' ? scope.branch : scope?.kind === 'change-request' ? b.ref : '',
       tag: scope?.kind === 'tag' ? scope.tag : '',
-      commit: b.commit_sha,
+      commit: b.commit,
       author: b.sender ?? '',
-      fork: b.fork === 1,
-      pullRequest: b.pr_number ?? 0,
+      fork: b.fork,
+      pullRequest: b.prNumber ?? 0,
       trigger: b.trigger,
     },
     target: { name: b.target, kind: ctx.config.targets[b.target]?.kind ?? 'unknown' },
@@ -88,7 +88,7 @@ export const sourceGateStage: Stage<GateOutput> = {
   name: 'policy-source',
   running: 'checking',
   reached: 'checking',
-  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit_sha),
+  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit),
 };
 
 function dockerfileInput(ctx: StageContext) {
@@ -111,7 +111,7 @@ export const buildGateStage: Stage<GateOutput> = {
       await ctx.log(`no ${join(ctx.app.context, ctx.app.dockerfile)} in the commit: nothing for the build gate to read`, 'warn');
       return { gate: 'build', decisions: 0, warnings: 0 };
     }
-    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit_sha);
+    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit);
   },
 };
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { admit, type AdmissionPlan } from '../../admission/index.js';
-import type { ForgeEvent } from '../../core/types.js';
+import type { ForgeEvent } from '../../forges/events.js';
 import type { AppConfig } from '../../config/index.js';
 import type { BuildQueue, FeedbackJob, FeedbackQueue } from '../../queue/index.js';
 import { getBuilds, getDelivery, insertDelivery, setDeliveryBuilds, type Build, type Database } from '../../store/index.js';

@@ -12,7 +12,10 @@ import tseslint from 'typescript-eslint';
  */
 export const MAY_IMPORT = {
   core: [],
-  config: ['core'],
+  // Each forge declares its own config section, repository form and secret keys (src/forges/<forge>/); the
+  // schema takes them from the forge registry. Not the other way round: forges never read the config, the
+  // composition root hands each one its parsed section.
+  config: ['core', 'forges'],
   log: ['core', { types: 'config' }],
   metrics: [],
   store: ['core', 'config'],

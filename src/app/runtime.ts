@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redactConfig, type SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
 import { hostPort } from '../core/host-port.js';
-import { createForge, forgeIds } from '../forges/registry.js';
-import type { Forge, ForgeApiOptions } from '../forges/types.js';
+import type { ForgeId } from '../forges/registry.js';
+import { configuredForge, forgeIds } from '../forges/registry.js';
+import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoint } from '../queue/index.js';
@@ -58,16 +58,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Every registered forge, made from its own config section (src/forges/registry.ts). */
 function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> {
-  const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
-  // Feedback API access: a token (or GitHub App) per forge; without one nothing is reported.
-  const timeoutMs = config.feedback.timeout;
-  const apis: Record<ForgeId, ForgeApiOptions> = {
-    github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },
-    gitlab: { url: config.gitlab.apiUrl, token: config.gitlab.token, timeoutMs },
-  };
-  const gitUrls: Record<ForgeId, string> = { github: config.github.gitUrl, gitlab: config.gitlab.gitUrl };
-  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger, gitUrl: gitUrls[id] })]));
+  const common = { timeoutMs: config.feedback.timeout, logger };
+  return new Map(forgeIds().map((id) => [id, configuredForge(id, config[id], common)]));
 }
 
 /**

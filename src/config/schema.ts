@@ -3,6 +3,7 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
 import { parseHostPort } from '../core/host-port.js';
+import { forgeIds, forgeSections, providerOf } from '../forges/registry.js';
 
 /**
  * The one configuration schema (docs/architecture.md).
@@ -37,9 +38,17 @@ const size = (fallback: string, description: string) => quantity(fallback, descr
 
 const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, 'write it as host:port, e.g. 127.0.0.1:8080');
 
+/** `a`, `a or b`, `a, b or c`. */
+const orList = (items: readonly string[]): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`);
+
 const name = z.string().regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
 
-const repoSpec = z.string().regex(/^(github|gitlab):[^\s:]+\/[^\s:]+$/, 'write it as github:owner/name or gitlab:group/project');
+/** `github:owner/name or gitlab:group/project`: each registered forge with how it writes a repository. */
+export const REPO_FORMS: readonly string[] = forgeIds().map((id) => `${id}:${providerOf(id)!.repoExample}`);
+const repoForms = orList(REPO_FORMS);
+
+/** `<forge>:<path>` for a registered forge; the ids are the registry's, so a new forge is accepted here by itself. */
+const repoSpec = z.string().regex(new RegExp(`^(${forgeIds().join('|')}):[^\\s:]+\\/[^\\s:]+$`), `write it as ${repoForms}`);
 
 const serverSchema = z
   .strictObject({
@@ -139,53 +148,6 @@ const apiSchema = z
   })
   .prefault({})
   .describe('API authentication.');
-
-/**
- * Where a forge's repositories are cloned from. Webhook payloads carry clone URLs too, but a payload is
- * input: Slipway derives `<gitUrl>/<owner>/<name>.git` from this instead, so a forged or odd payload can
- * never make a worker fetch from another host, scheme or local path.
- */
-const gitBaseUrl = (fallback: string, forge: string) =>
-  z
-    .url()
-    .regex(/^(https|http|ssh):\/\//, 'use an https:// (or ssh://, http://) base URL')
-    .default(fallback)
-    .describe(
-      `Base URL ${forge} repositories are fetched from (<gitUrl>/<owner>/<name>.git, never a URL from the webhook); its scheme is the only one git may use for them.`,
-    );
-
-const githubSchema = z
-  .strictObject({
-    webhookSecret: z.string().min(1).optional().describe('Secret for X-Hub-Signature-256. Without it GitHub webhooks are refused (401).'),
-    token: z.string().min(1).optional().describe('Token for statuses, comments and deployments.'),
-    apiUrl: z.url().default('https://api.github.com').describe('GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).'),
-    gitUrl: gitBaseUrl('https://github.com', 'GitHub'),
-    app: z
-      .strictObject({
-        id: z.union([z.number().int(), z.string()]).describe('GitHub App id.'),
-        privateKey: z.string().describe('GitHub App private key (PEM).'),
-      })
-      .optional()
-      .describe('Authenticate as a GitHub App instead of a token.'),
-    checks: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Report builds as check runs (summary, annotations); false reports commit statuses only. Tokens that may not write checks fall back to commit statuses by themselves.',
-      ),
-  })
-  .prefault({})
-  .describe('GitHub.');
-
-const gitlabSchema = z
-  .strictObject({
-    webhookToken: z.string().min(1).optional().describe('Expected X-Gitlab-Token. Without it GitLab webhooks are refused (401).'),
-    token: z.string().min(1).optional().describe('Token for commit statuses, notes and environments.'),
-    apiUrl: z.url().default('https://gitlab.com/api/v4').describe('GitLab REST API v4 base URL.'),
-    gitUrl: gitBaseUrl('https://gitlab.com', 'GitLab'),
-  })
-  .prefault({})
-  .describe('GitLab.');
 
 const localTargetSchema = z.strictObject({
   kind: z.literal('local'),
@@ -289,7 +251,7 @@ const capability = z
 
 const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
-  repo: repoSpec.describe('Where pushes come from: github:owner/name or gitlab:group/project.'),
+  repo: repoSpec.describe(`Where pushes come from: ${repoForms}.`),
   cloneUrl: z.string().min(1).optional().describe('Fetch from here instead of the URL in the event (mirrors; tests: a local bare repository path).'),
   dockerfile: z.string().default('Dockerfile').describe('Dockerfile path within the context.'),
   context: z.string().default('.').describe('Build context directory within the repository.'),
@@ -427,8 +389,8 @@ export const configSchema = z
         "Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer's layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.",
       ),
     api: apiSchema,
-    github: githubSchema,
-    gitlab: gitlabSchema,
+    // One section per registered forge (`github`, `gitlab`), declared in its folder (src/forges/<forge>/config.ts).
+    ...forgeSections(),
     targets: z
       .record(name, targetSchema)
       .prefault({ local: { kind: 'local' } })
@@ -476,5 +438,5 @@ export type KnativeTargetConfig = z.output<typeof knativeTargetSchema>;
  * Paths whose values are secrets: redacted when the effective config is logged or shown.
  * URL-valued keys (database, redis) are redacted by masking their password instead.
  */
-export const SECRET_PATHS = ['github.webhookSecret', 'github.token', 'github.app.privateKey', 'gitlab.webhookToken', 'gitlab.token'] as const;
+export const SECRET_PATHS: readonly string[] = forgeIds().flatMap((id) => providerOf(id)!.secretKeys.map((key) => `${id}.${key}`));
 export const URL_PATHS_WITH_CREDENTIALS = ['database', 'redis'] as const;

@@ -3,7 +3,7 @@ import { appsOfRepo } from '../config/index.js';
 import { ACTIVE_BUILD_STATES } from '../core/types.js';
 import { admit, previewDedupe, type BuildRequest } from '../admission/index.js';
 import { changeRequestLabel, FORGE_IDS, isForgeId } from '../forges/terms.js';
-import { listChangeRequestBuilds, recordApproval, type BuildRow } from '../store/index.js';
+import { listChangeRequestBuilds, recordApproval, type Build } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
 
 /**
@@ -118,8 +118,8 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
 }
 
 /** GitHub comment payloads do not name the head: the newest build of the pull request built it. */
-function latestHead(builds: readonly BuildRow[]): z.infer<typeof head> | undefined {
+function latestHead(builds: readonly Build[]): z.infer<typeof head> | undefined {
   const latest = builds[0];
   if (latest === undefined) return undefined;
-  return { headRef: latest.ref, headSha: latest.commit_sha, headCloneUrl: latest.clone_url, fork: latest.fork === 1 };
+  return { headRef: latest.ref, headSha: latest.commit, headCloneUrl: latest.cloneUrl, fork: latest.fork };
 }

@@ -5,7 +5,7 @@ import type { PolicySet } from '../policy/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
-import type { BuildRow, LogLevel, Store } from '../store/index.js';
+import type { Build, LogLevel, Store } from '../store/index.js';
 import type { BuildState, ReachedBuildState } from '../core/types.js';
 import type { OutputOf, StageOutputs } from '../core/stage-outputs.js';
 
@@ -32,7 +32,7 @@ export interface PipelineDeps {
 
 /** What one stage sees of its build. */
 export interface StageContext {
-  build: BuildRow;
+  build: Build;
   app: AppConfig;
   config: SlipwayConfig;
   store: Store;

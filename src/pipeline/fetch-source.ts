@@ -3,7 +3,7 @@ import { isForgeId } from '../forges/terms.js';
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
 import { isCommitSha } from '../core/git-names.js';
-import type { BuildRow } from '../store/index.js';
+import type { Build } from '../store/index.js';
 
 /** Where a build may be fetched from, and the one git transport that reaches it. */
 export interface FetchSource {
@@ -31,11 +31,11 @@ const inside = (dir: string, path: string) => {
  *   under `<dataDir>/git/`, or `<forge gitUrl>/<owner>/<name>.git` (what admission derives) — so a
  *   payload cannot point a worker at another host, scheme, internal address or another app's repository.
  */
-export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConfig, cwd: string): FetchSource {
-  if (!isCommitSha(build.commit_sha)) {
-    throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `"${build.commit_sha.slice(0, 80)}" is not a full commit id (40 or 64 hex digits); nothing was fetched`);
+export function fetchSource(build: Build, app: AppConfig, config: SlipwayConfig, cwd: string): FetchSource {
+  if (!isCommitSha(build.commit)) {
+    throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `"${build.commit.slice(0, 80)}" is not a full commit id (40 or 64 hex digits); nothing was fetched`);
   }
-  const url = build.clone_url;
+  const url = build.cloneUrl;
   const refuse = (why: string) =>
     new SlipwayError(
       'SLW_FETCH_SOURCE_REFUSED',

@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log/index.js';
 import { startRuntime, type Runtime } from '../../src/app/runtime.js';
 import type { BuildState } from '../../src/core/types.js';
 import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
-import { getBuild, type BuildRow } from '../../src/store/index.js';
+import { getBuild, type Build } from '../../src/store/index.js';
 import { signedGithub } from './webhooks.js';
 
 /**
@@ -153,7 +153,7 @@ export async function deliverGithub(rt: TestRuntime, event: string, payload: unk
 }
 
 /** The build once it has ended (ready, failed, rejected or canceled). */
-export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<BuildRow> {
+export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<Build> {
   return waitFor(
     async () => {
       const b = await getBuild(rt.store.db, id);

@@ -4,6 +4,10 @@ import type { Logger } from '../../log/index.js';
 import { forgeError, parseRetryAfter } from '../api-errors.js';
 import type { ForgeApiOptions } from '../types.js';
 import { createAppTokens, type AppTokens } from './app-auth.js';
+import { githubTerms } from './terms.js';
+
+/** What to check when GitHub refuses Slipway's credentials. */
+const CREDENTIALS = 'github.token (or github.app)';
 
 /**
  * The GitHub REST client feedback uses: one Octokit (`@octokit/rest`) per forge instance, and the
@@ -80,7 +84,7 @@ export function githubError(err: unknown, action: string, now = Date.now()): Sli
   const response = failure.response;
   if (response === undefined) {
     // No answer: connection refused, DNS, timeout (Octokit reports these as status 500 without a response).
-    return forgeError({ forge: 'github', action, status: undefined, message: failure.message, cause: err });
+    return forgeError({ forge: 'github', terms: githubTerms, credentials: CREDENTIALS, action, status: undefined, message: failure.message, cause: err });
   }
   const h = response.headers;
   const message = messageOf(response.data) ?? failure.message;
@@ -95,7 +99,17 @@ export function githubError(err: unknown, action: string, now = Date.now()): Sli
       retryAfterMs ??= 60_000;
     }
   }
-  return forgeError({ forge: 'github', action, status: response.status, message, retryAfterMs, rateLimited, cause: err });
+  return forgeError({
+    forge: 'github',
+    terms: githubTerms,
+    credentials: CREDENTIALS,
+    action,
+    status: response.status,
+    message,
+    retryAfterMs,
+    rateLimited,
+    cause: err,
+  });
 }
 
 function messageOf(data: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { githubHasWriteAccess } from './acl.js';
+import { githubConfig, type GithubConfig } from './config.js';
 import { createGithubClient } from './client.js';
 import { upsertGithubComment } from './comment.js';
 import { publishGithubDeployment, retireGithubEnvironment } from './deployment.js';
@@ -34,5 +35,17 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
   };
 };
 
-/** The registry's entry for GitHub (src/forges/registry.ts). */
-export const githubProvider: ForgeProvider = { terms: githubTerms, create: createGithubForge };
+/** The registry's entry for GitHub (src/forges/registry.ts); `satisfies` keeps its section's exact type for the config schema. */
+export const githubProvider = {
+  terms: githubTerms,
+  config: githubConfig,
+  repoExample: 'owner/name',
+  secretKeys: ['webhookSecret', 'token', 'app.privateKey'],
+  options: (section, common) => ({
+    secret: section.webhookSecret,
+    api: { url: section.apiUrl, token: section.token, app: section.app, checks: section.checks, timeoutMs: common.timeoutMs },
+    logger: common.logger,
+    gitUrl: section.gitUrl,
+  }),
+  create: createGithubForge,
+} satisfies ForgeProvider<GithubConfig>;

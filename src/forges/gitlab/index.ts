@@ -1,5 +1,6 @@
 import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { gitlabHasWriteAccess } from './acl.js';
+import { gitlabConfig, type GitlabConfig } from './config.js';
 import { createGitlabClient } from './client.js';
 import { upsertGitlabNote } from './comment.js';
 import { publishGitlabDeployment, stopGitlabEnvironment } from './deployment.js';
@@ -35,5 +36,17 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
   };
 };
 
-/** The registry's entry for GitLab (src/forges/registry.ts). */
-export const gitlabProvider: ForgeProvider = { terms: gitlabTerms, create: createGitlabForge };
+/** The registry's entry for GitLab (src/forges/registry.ts); `satisfies` keeps its section's exact type for the config schema. */
+export const gitlabProvider = {
+  terms: gitlabTerms,
+  config: gitlabConfig,
+  repoExample: 'group/project',
+  secretKeys: ['webhookToken', 'token'],
+  options: (section, common) => ({
+    secret: section.webhookToken,
+    api: { url: section.apiUrl, token: section.token, timeoutMs: common.timeoutMs },
+    logger: common.logger,
+    gitUrl: section.gitUrl,
+  }),
+  create: createGitlabForge,
+} satisfies ForgeProvider<GitlabConfig>;

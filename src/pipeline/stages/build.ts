@@ -85,7 +85,7 @@ export const buildStage: Stage<'build'> = {
     if (!fetched) throw new SlipwayError('SLW_INTERNAL', 'the build stage runs after fetch, which left no checkout');
     const { app, build, config } = ctx;
     const repository = imageRepository(config, app.name);
-    const tag = build.commit_sha.slice(0, 12);
+    const tag = build.commit.slice(0, 12);
     const dir = contextDir(fetched.dir, app.context);
 
     // Lines are stored one after another so the log keeps BuildKit's order whatever the database.
@@ -108,8 +108,8 @@ export const buildStage: Stage<'build'> = {
         sessionName: `slipway/${app.name}`,
         secrets,
         labels: {
-          'org.opencontainers.image.source': sourceUrl(build.clone_url, app.repo),
-          'org.opencontainers.image.revision': build.commit_sha,
+          'org.opencontainers.image.source': sourceUrl(build.cloneUrl, app.repo),
+          'org.opencontainers.image.revision': build.commit,
           'dev.slipway.build': build.id,
         },
         signal: ctx.signal,
@@ -195,9 +195,9 @@ async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
   const wanted = Object.entries(ctx.app.buildSecrets);
   const secrets = new Map<string, Buffer>();
   if (wanted.length === 0) return secrets;
-  if (ctx.build.fork === 1) {
+  if (ctx.build.fork) {
     await ctx.log(
-      `build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`,
+      `build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.prNumber ?? '?')} comes from a fork`,
       'warn',
     );
     return secrets;

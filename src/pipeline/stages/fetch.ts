@@ -38,7 +38,7 @@ export const fetchStage: Stage<'fetch'> = {
 
   async valid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
     if (ctx.build.trigger === 'upload') return unpackedValid(ctx, output);
-    return (await headCommit(output.dir, ctx.signal)) === ctx.build.commit_sha;
+    return (await headCommit(output.dir, ctx.signal)) === ctx.build.commit;
   },
 
   async run(ctx: StageContext): Promise<FetchOutput> {
@@ -51,7 +51,7 @@ export const fetchStage: Stage<'fetch'> = {
     await mkdir(dir, { recursive: true });
     const source = fetchSource(build, ctx.app, ctx.config, ctx.cwd ?? process.cwd());
     const url = fetchUrl(source.url);
-    await ctx.log(`fetching ${build.commit_sha} from ${redactGitUrl(build.clone_url)}`);
+    await ctx.log(`fetching ${build.commit} from ${redactGitUrl(build.cloneUrl)}`);
 
     const init = await runGit(['init', '-q'], { cwd: dir, signal });
     if (init.code !== 0) throw new SlipwayError('SLW_FETCH_FAILED', `git init failed in ${dir}: ${init.stderr.trim()}`);
@@ -59,7 +59,7 @@ export const fetchStage: Stage<'fetch'> = {
     const timeoutMs = ctx.config.builds.fetchTimeout;
     const pending: Promise<void>[] = [];
     // --end-of-options: whatever the URL and commit hold, git reads them as operands, never as options.
-    const fetched = await runGit(['fetch', '--depth', '1', '--no-tags', '--progress', '--end-of-options', url, build.commit_sha], {
+    const fetched = await runGit(['fetch', '--depth', '1', '--no-tags', '--progress', '--end-of-options', url, build.commit], {
       cwd: dir,
       signal,
       timeoutMs,
@@ -73,25 +73,25 @@ export const fetchStage: Stage<'fetch'> = {
       if (fetched.signal && fetched.code === null) {
         throw new SlipwayError(
           'SLW_FETCH_FAILED',
-          `git fetch did not finish within ${Math.round(timeoutMs / 1000)}s (builds.fetchTimeout); is ${redactGitUrl(build.clone_url)} reachable?`,
+          `git fetch did not finish within ${Math.round(timeoutMs / 1000)}s (builds.fetchTimeout); is ${redactGitUrl(build.cloneUrl)} reachable?`,
         );
       }
       if (MISSING_COMMIT_RE.test(fetched.stderr)) {
         throw new SlipwayError(
           'SLW_FETCH_COMMIT_MISSING',
-          `commit ${build.commit_sha} cannot be fetched from ${redactGitUrl(build.clone_url)} (${detail}); check the app's cloneUrl points at the repository that was pushed`,
+          `commit ${build.commit} cannot be fetched from ${redactGitUrl(build.cloneUrl)} (${detail}); check the app's cloneUrl points at the repository that was pushed`,
         );
       }
-      throw new SlipwayError('SLW_FETCH_FAILED', `git fetch from ${redactGitUrl(build.clone_url)} failed: ${detail}`);
+      throw new SlipwayError('SLW_FETCH_FAILED', `git fetch from ${redactGitUrl(build.cloneUrl)} failed: ${detail}`);
     }
 
     const checkout = await runGit(['checkout', '-q', '--detach', 'FETCH_HEAD'], { cwd: dir, signal });
     if (checkout.code !== 0) throw new SlipwayError('SLW_FETCH_FAILED', `git checkout failed: ${checkout.stderr.trim()}`);
     const head = await headCommit(dir, signal);
-    if (head !== build.commit_sha) {
+    if (head !== build.commit) {
       throw new SlipwayError(
         'SLW_FETCH_COMMIT_MISSING',
-        `fetched ${head ?? 'nothing'} but the build is for ${build.commit_sha}; a full 40-character commit sha is required`,
+        `fetched ${head ?? 'nothing'} but the build is for ${build.commit}; a full 40-character commit sha is required`,
       );
     }
     await ctx.log(`checked out ${head}`);

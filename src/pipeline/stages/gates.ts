@@ -6,7 +6,7 @@ import type { GateOutput } from '../../core/stage-outputs.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { verifyImage } from '../../signing/index.js';
 import { LABELS as ENFORCER_LABELS } from '../../injection/index.js';
-import { recordDecision, type BuildRow } from '../../store/index.js';
+import { recordDecision, type Build } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
 import { awaitingApproval } from './fork-approval.js';
@@ -17,7 +17,7 @@ const ENFORCER_LABEL = ENFORCER_LABELS.version;
 
 /** What every gate knows about the build: the app, the event that caused it, and the target. */
 export function baseInput(ctx: StageContext): PolicyInput {
-  const b: BuildRow = ctx.build;
+  const b: Build = ctx.build;
   const scope = parseScope(b.scope);
   return {
     app: { name: b.app },
@@ -27,10 +27,10 @@ export function baseInput(ctx: StageContext): PolicyInput {
       ref: b.ref,
       branch: scope?.kind === 'branch' ? scope.branch : scope?.kind === 'change-request' ? b.ref : '',
       tag: scope?.kind === 'tag' ? scope.tag : '',
-      commit: b.commit_sha,
+      commit: b.commit,
       author: b.sender ?? '',
-      fork: b.fork === 1,
-      pullRequest: b.pr_number ?? 0,
+      fork: b.fork,
+      pullRequest: b.prNumber ?? 0,
       trigger: b.trigger,
     },
     target: { name: b.target, kind: ctx.config.targets[b.target]?.kind ?? 'unknown' },
@@ -81,7 +81,7 @@ async function judge(ctx: StageContext, gate: Gate, input: PolicyInput, subject:
 export const sourceGateStage: Stage<'policy-source'> = {
   name: 'policy-source',
   running: 'checking',
-  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit_sha),
+  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit),
 };
 
 function dockerfileInput(ctx: StageContext) {
@@ -103,7 +103,7 @@ export const buildGateStage: Stage<'policy-build'> = {
       await ctx.log(`no ${join(ctx.app.context, ctx.app.dockerfile)} in the commit: nothing for the build gate to read`, 'warn');
       return { gate: 'build', decisions: 0, warnings: 0 };
     }
-    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit_sha);
+    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit);
   },
 };
 

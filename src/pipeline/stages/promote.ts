@@ -6,12 +6,12 @@ import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
 
 /** Tag of a build's revision: a pull/merge request's preview (docs/architecture.md, the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
-export function revisionTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
+export function revisionTag(build: { prNumber: number | null; forge: string | null; scope: string }): string | undefined {
   // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
   const scope = parseScope(build.scope);
   if (scope?.kind === 'deploy-tag') return scope.tag;
-  if (build.pr_number === null) return undefined;
-  return previewTag(build.forge, build.pr_number);
+  if (build.prNumber === null) return undefined;
+  return previewTag(build.forge, build.prNumber);
 }
 
 /**
@@ -39,9 +39,9 @@ export const promoteStage: Stage<'promote'> = {
     await ctx.log(`promoting ${injected.image} on ${target.name}${tag ? ` as preview ${tag}` : ''}`);
     const result = await target.promote(ctx.app.name, {
       image: injected.image,
-      commit: ctx.build.commit_sha,
+      commit: ctx.build.commit,
       buildId: ctx.build.id,
-      buildCreatedAt: ctx.build.created_at,
+      buildCreatedAt: ctx.build.createdAt,
       ...(tag ? { tag } : {}),
       annotations: { 'dev.slipway.build': ctx.build.id },
     });

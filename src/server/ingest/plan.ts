@@ -1,5 +1,5 @@
 import { appsOfRepo, type AppConfig } from '../../config/index.js';
-import type { ForgeEvent } from '../../core/types.js';
+import type { ForgeEvent } from '../../forges/events.js';
 import { previewDedupe, type BuildRequest, type ScopeCancel } from '../../admission/index.js';
 import { changeRequestLabel, forgeTerms } from '../../forges/terms.js';
 

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema, type SlipwayConfig } from '../../src/config/index.js';
 import { SlipwayError } from '../../src/core/errors.js';
 import type { ForgeId } from '../../src/core/types.js';
+import { createGithubClient } from '../../src/forges/github/client.js';
+import { githubSource } from '../../src/forges/github/source.js';
 import { createForge } from '../../src/forges/registry.js';
 import type { Forge } from '../../src/forges/types.js';
 import { createLogger } from '../../src/log/index.js';
@@ -12,6 +16,7 @@ import type { StageContext } from '../../src/pipeline/context.js';
 import { credentialEnv, sourceCredential } from '../../src/pipeline/source-credential.js';
 import { fetchStage } from '../../src/pipeline/stages/fetch.js';
 import type { BuildRow } from '../../src/store/index.js';
+import { startFakeGithub } from '../feedback/fakes/github-api.js';
 import { GitHttpServer } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
 import { testConfig, uniquePrefix, waitFor } from '../helpers/runtime.js';
@@ -187,7 +192,6 @@ describe('SSH deploy keys (Debian openssh-server, git-shell, real git)', () => {
   it('uses the configured key only: an agent holding the authorized key is not asked', async () => {
     const agentDir = mkdtempSync(join(tmpdir(), 'slipway-agent-'));
     const sock = join(agentDir, 'agent.sock');
-    const { execFileSync } = await import('node:child_process');
     const out = execFileSync('ssh-agent', ['-a', sock], { encoding: 'utf8' });
     const pid = /SSH_AGENT_PID=(\d+)/.exec(out)![1]!;
     const previous = process.env.SSH_AUTH_SOCK;
@@ -346,5 +350,35 @@ describe('tokens over HTTP (git http-backend behind Basic auth, real git)', () =
       'https://github.com/octo/hello.git',
     );
     expect(env).toMatchObject({ GIT_CONFIG_KEY_1: 'http.followRedirects', GIT_CONFIG_VALUE_1: 'false' });
+  });
+});
+
+describe('GitHub App fetch tokens (strict fake GitHub API)', () => {
+  it('mints one repository-scoped contents: read token and reuses it, apart from the feedback token', async () => {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const fake = await startFakeGithub({
+      app: { id: 4242, publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(), installationId: 77, repositories: ['octo/hello'] },
+    });
+    try {
+      const client = createGithubClient(
+        { url: fake.url, app: { id: 4242, privateKey: pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString() } },
+        undefined,
+      )!;
+      const source = githubSource(client);
+      const [a, b] = await Promise.all([source.token('octo/hello'), source.token('octo/hello')]);
+      const c = await source.token('octo/hello');
+      expect(a).toMatchObject({ username: 'x-access-token', credential: 'GitHub App 4242 installation 77' });
+      expect(b.token).toBe(a.token);
+      expect(c.token).toBe(a.token);
+      expect(fake.tokenScope(a.token)).toEqual({ repositories: ['hello'], permissions: { contents: 'read' } });
+      // Feedback's token is another one, for what the installation was granted as a whole.
+      const feedback = (await client.headers('octo/hello')).authorization.replace(/^token /, '');
+      expect(feedback).not.toBe(a.token);
+      expect(fake.tokenScope(feedback)?.repositories).toBe('all');
+      expect(fake.tokensMinted).toBe(2);
+      expect(fake.violations).toEqual([]);
+    } finally {
+      await fake.close();
+    }
   });
 });

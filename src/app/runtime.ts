@@ -130,6 +130,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           signing,
           targets,
           feedback: notifier,
+          forges,
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
         },

@@ -253,6 +253,27 @@ const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
   repo: repoSpec.describe(`Where pushes come from: ${repoForms}.`),
   cloneUrl: z.string().min(1).optional().describe('Fetch from here instead of the URL in the event (mirrors; tests: a local bare repository path).'),
+  cloneToken: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable of the worker (letters, digits, _)')
+    .optional()
+    .describe(
+      "Fetch this app's source over HTTPS with the token in this worker environment variable (never the value itself) instead of the forge's credential: a GitLab project or deploy token, a GitHub fine-grained token. Sent as an HTTP header through git's environment, never in a URL.",
+    ),
+  deployKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Fetch this app's source over SSH with this private key file (mode 0600, relative paths from the working directory) and nothing else: no agent, no other key. Needs knownHosts and an ssh:// source (cloneUrl, or the forge's gitUrl).",
+    ),
+  knownHosts: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "known_hosts file holding the SSH host key(s) of the deployKey's server. Host keys are checked strictly against it and nothing is ever added to it (no trust on first use).",
+    ),
   dockerfile: z.string().default('Dockerfile').describe('Dockerfile path within the context.'),
   context: z.string().default('.').describe('Build context directory within the repository.'),
   branches: z.record(z.string(), name).default({}).describe('Branch → target: pushes to these branches build and promote.'),
@@ -425,8 +446,38 @@ export const configSchema = z
       for (const [branch, target] of Object.entries(app.branches)) check(target, ['apps', index, 'branches', branch]);
       for (const [tag, target] of Object.entries(app.tags)) check(target, ['apps', index, 'tags', tag]);
       if (app.previews) check(app.previews.target, ['apps', index, 'previews', 'target']);
+      for (const issue of sourceCredentialIssues(app, config)) ctx.addIssue({ code: 'custom', path: ['apps', index, issue.key], message: issue.message });
     });
   });
+
+/**
+ * One credential per app source, and one that fits its transport: a deploy key only over ssh://, with
+ * the host keys it is checked against; a token only over http(s).
+ */
+function sourceCredentialIssues(
+  app: { repo: string; cloneUrl?: string | undefined; cloneToken?: string | undefined; deployKey?: string | undefined; knownHosts?: string | undefined },
+  config: { github: { gitUrl: string }; gitlab: { gitUrl: string } },
+): { key: string; message: string }[] {
+  const issues: { key: string; message: string }[] = [];
+  const forge = app.repo.startsWith('gitlab:') ? config.gitlab : config.github;
+  const source = app.cloneUrl ?? forge.gitUrl;
+  const ssh = /^ssh:\/\//.test(source);
+  if (app.deployKey !== undefined) {
+    if (app.knownHosts === undefined)
+      issues.push({ key: 'knownHosts', message: "a deployKey needs knownHosts: the file with the SSH server's host key (no host is trusted on first use)" });
+    if (app.cloneToken !== undefined) issues.push({ key: 'cloneToken', message: 'give a deployKey or a cloneToken, not both' });
+    if (!ssh)
+      issues.push({
+        key: 'deployKey',
+        message: `a deployKey is used over SSH only, but this app is fetched from ${source.replace(/\/\/[^/@]*@/, '//')}; set cloneUrl to its ssh:// URL`,
+      });
+  } else if (app.knownHosts !== undefined) {
+    issues.push({ key: 'knownHosts', message: 'knownHosts is only used with a deployKey; add the deployKey or remove knownHosts' });
+  }
+  if (app.cloneToken !== undefined && ssh)
+    issues.push({ key: 'cloneToken', message: 'a cloneToken is sent over HTTPS only, but this app is fetched over ssh://; use a deployKey' });
+  return issues;
+}
 
 export type SlipwayConfig = z.output<typeof configSchema>;
 export type AppConfig = SlipwayConfig['apps'][number];

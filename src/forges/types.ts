@@ -46,6 +46,28 @@ export interface Forge {
   detect(req: WebhookRequest): DetectResult;
   /** The forge's REST API for feedback; undefined when no credentials are configured (nothing is reported). */
   readonly feedback: ForgeFeedback | undefined;
+  /** Credentials to fetch repositories with; undefined when none are configured (public sources only). */
+  readonly source?: ForgeSource | undefined;
+}
+
+/** A credential git fetches a repository with over HTTPS. Only `credential` may ever be shown. */
+export interface SourceToken {
+  /** The HTTP Basic user name the forge expects with the token (`x-access-token`, `oauth2`). */
+  username: string;
+  token: string;
+  /** Which credential it is (`GitHub App 12 installation 345`, `github.token`), never its value. */
+  credential: string;
+  /** What the credential must be granted to fetch the repository, said when the forge refuses it. */
+  grant: string;
+}
+
+export interface ForgeSource {
+  /**
+   * A token that can read `repo` (`owner/name`, `group/project`). Throws `SLW_SOURCE_ACCESS` when the
+   * forge says no (the App is not installed there, or lacks contents: read); other failures keep their
+   * `SLW_FORGE_*` code and are retried.
+   */
+  token(repo: string): Promise<SourceToken>;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import type { ForgeId } from '../forges/registry.js';
+import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { PolicySet } from '../policy/index.js';
@@ -26,6 +28,8 @@ export interface PipelineDeps {
   cwd?: string;
   /** The worker's environment: where `apps[].buildSecrets` values are read. Default: none. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** The forges, for the credentials private sources are fetched with (the same instances feedback uses). */
+  forges?: ReadonlyMap<ForgeId, Forge> | undefined;
   /** Told of every state change, to report it to the forge; its failures never fail a build. */
   feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
@@ -45,6 +49,8 @@ export interface StageContext {
   workspace: string;
   /** Relative config paths (dataDir) resolve against this (PipelineDeps.cwd). Default: process.cwd(). */
   cwd?: string;
+  /** The forges (PipelineDeps.forges): fetch asks them for source credentials. */
+  forges?: ReadonlyMap<ForgeId, Forge> | undefined;
   /** The worker's environment (PipelineDeps.env), for build secrets. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Outputs of the stages that completed before this one, by stage name (core/stage-outputs.ts). */

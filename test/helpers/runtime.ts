@@ -79,6 +79,9 @@ export interface TestRuntimeOptions {
   database?: string;
   /** The process environment the runtime sees (build secrets, the key password). Default: none. */
   env?: Record<string, string>;
+  /** Receives every line the runtime logs (JSON), at `logLevel` (default debug), instead of the test log level. */
+  logSink?: (line: string) => void;
+  logLevel?: string;
 }
 
 export interface TestRuntime extends Runtime {
@@ -111,7 +114,9 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const config = testConfig(dir, prefix, { ...(options.database ? { database: options.database } : {}), ...options.config });
   const runtime = await startRuntime({
     config,
-    logger: createLogger({ level: config.log.level }),
+    logger: options.logSink
+      ? createLogger({ level: options.logLevel ?? 'debug', destination: { write: (line: string) => void options.logSink!(line) } })
+      : createLogger({ level: config.log.level }),
     server: options.server ?? true,
     worker: options.worker ?? true,
     router: options.router ?? false,

@@ -25,6 +25,10 @@ export interface GithubClient {
   split(repo: string): { owner: string; repo: string };
   /** Turns a failed call into a SlipwayError; `action` says what Slipway was doing. */
   fail(err: unknown, action: string): SlipwayError;
+  /** The GitHub App's id and its installation tokens, when an App is configured. */
+  readonly app: { id: string | number; tokens: AppTokens } | undefined;
+  /** `github.token`, when no App is configured. */
+  readonly token: string | undefined;
 }
 
 /** What Octokit's RequestError carries (duck-typed: @octokit/request-error is not a direct dependency). */
@@ -67,6 +71,8 @@ export function createGithubClient(options: ForgeApiOptions, logger: Logger | un
       return { owner: repo.slice(0, i), repo: repo.slice(i + 1) };
     },
     fail: (err, action) => githubError(err, action),
+    app: tokens === undefined ? undefined : { id: app!.id, tokens },
+    token: tokens === undefined ? token : undefined,
   };
   return client;
 }

@@ -6,6 +6,7 @@ import { upsertGithubComment } from './comment.js';
 import { publishGithubDeployment, retireGithubEnvironment } from './deployment.js';
 import { detectGithub } from './detect.js';
 import { githubPullRequestOpen } from './pull-state.js';
+import { githubSource } from './source.js';
 import { publishGithubStatus } from './status.js';
 import { githubTerms } from './terms.js';
 import { verifyGithubHeaders, verifyGithubSignature } from './verify.js';
@@ -32,6 +33,7 @@ export const createGithubForge: ForgeFactory = (options): Forge => {
     verifyHeaders: (headers) => verifyGithubHeaders(headers, options.secret),
     detect: (req) => detectGithub(req, options.gitUrl),
     feedback,
+    source: client === undefined ? undefined : githubSource(client),
   };
 };
 

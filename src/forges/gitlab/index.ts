@@ -33,6 +33,19 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
     verifyHeaders: (headers) => verifyGitlabToken({ headers, rawBody: Buffer.alloc(0) }, options.secret),
     detect: (req) => detectGitlab(req, options.gitUrl),
     feedback,
+    // GitLab takes any user name with a token over HTTPS; `oauth2` is the one its docs show.
+    source:
+      options.api?.token === undefined
+        ? undefined
+        : {
+            token: (repo) =>
+              Promise.resolve({
+                username: 'oauth2',
+                token: options.api!.token!,
+                credential: 'gitlab.token',
+                grant: `give gitlab.token the read_repository scope and at least the Reporter role on ${repo} (or use a project or group access token with read_repository)`,
+              }),
+          },
   };
 };
 

@@ -60,13 +60,43 @@ const serverSchema = z
   .prefault({})
   .describe('The HTTP server.');
 
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 const registrySchema = z
   .strictObject({
-    url: z.url().default('http://127.0.0.1:5000').describe('OCI registry images are pushed to.'),
+    url: z
+      .url()
+      .default('http://127.0.0.1:5000')
+      .refine((url) => /^https:\/\//i.test(url) || (/^http:\/\//i.test(url) && LOOPBACK_HOST.test(new URL(url).hostname)), {
+        message: 'write it as https://host[:port] (plain http only for a loopback registry such as http://127.0.0.1:5000)',
+      })
+      .describe(
+        'OCI registry images are pushed to: the embedded http://127.0.0.1:5000, or a remote one over https (ghcr.io, docker.io, …) with its credentials under registries.',
+      ),
     namespace: z.string().default('slipway').describe('Repository prefix: images go to <url>/<namespace>/<app>.'),
   })
   .prefault({})
   .describe('The OCI registry.');
+
+const registryHost = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'write the registry host as in image names: ghcr.io, docker.io, 127.0.0.1:5001');
+
+const registriesSchema = z
+  .record(
+    registryHost,
+    z.strictObject({
+      username: z.string().min(1).describe('User name at the registry (for GHCR, the GitHub user; for Docker Hub, the Docker ID).'),
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write the name of an environment variable, e.g. GHCR_TOKEN')
+        .describe('Name of the environment variable holding the password or access token (never the password itself).'),
+    }),
+  )
+  .default({})
+  .describe(
+    "Registry credentials by host, used for every image Slipway touches (base image pulls, pushes, the registry client, the targets' pulls). Hosts not listed fall back to Docker's config.json ($DOCKER_CONFIG/config.json, else ~/.docker/config.json: credHelpers, credsStore, auths).",
+  );
 
 const signingSchema = z
   .strictObject({
@@ -417,6 +447,7 @@ export const configSchema = z
       .prefault({})
       .describe('BuildKit build cache.'),
     registry: registrySchema,
+    registries: registriesSchema,
     signing: signingSchema,
     policies: z.string().default('policies/').describe('Directory of policy files.'),
     dataDir: z

@@ -210,7 +210,7 @@ describe('registry auth (private docker-registry instances on loopback)', () => 
     const err = await expectCode(
       new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'wrong' } }).getManifest('team/app', 'v1'),
       'SLW_REGISTRY_AUTH',
-      /refused the configured credentials/,
+      /registry 127\.0\.0\.1:\d+, repository team\/app \(scope pull\): token service .* refused the credentials \(401\)/,
     );
     expect(err.message).not.toContain('wrong');
   });
@@ -242,10 +242,6 @@ describe('Docker config.json credentials', () => {
     ['no entry for the host', { auths: {} }, 'example.com', undefined],
   ])('reads %s', async (_n, config, host, expected) => {
     expect(await credentialsFromDockerConfig(write(config), host)).toEqual(expected);
-  });
-
-  it('says it does not run credential helpers instead of going anonymous', async () => {
-    await expectCode(credentialsFromDockerConfig(write({ credHelpers: { 'gcr.io': 'gcloud' } }), 'gcr.io'), 'SLW_REGISTRY_AUTH', /docker-credential-gcloud/);
   });
 
   it('treats a missing file as no credentials', async () => {

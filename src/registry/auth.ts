@@ -72,10 +72,9 @@ export class RegistryAuth implements CredentialSource {
   }
 
   describe(host: string): string {
-    const looked = `registries."${host}" of the configuration, then ${this.dockerConfigPath} (credHelpers, credsStore, auths)`;
     const settled = this.settled.get(host);
-    if (settled?.source) return `used ${settled.source}; looked in ${looked}`;
-    return `no credentials found; looked in ${looked}`;
+    if (settled?.source) return `credentials from ${settled.source}`;
+    return `no credentials for ${host} in registries of the configuration nor in ${this.dockerConfigPath} (credHelpers, credsStore, auths)`;
   }
 
   private async resolve(host: string): Promise<FoundCredentials> {

@@ -8,7 +8,7 @@ const at = (config: unknown, path: string): unknown =>
 
 /**
  * Every secret value a worker knows, for masking in build logs: the build secrets of every app (read
- * from the worker's environment), the signing key's password, the forge tokens and webhook secrets of
+ * from the worker's environment), the signing key's password, the registry passwords of `registries`, the forge tokens and webhook secrets of
  * the config, passwords in the database, Redis and registry URLs, and any environment variable whose
  * name says it holds a credential. Masking a value that a build never sees costs nothing.
  */
@@ -16,6 +16,7 @@ export function knownSecrets(config: SlipwayConfig, env: Readonly<Record<string,
   const values: (string | undefined)[] = [];
   for (const app of config.apps) for (const variable of Object.values(app.buildSecrets)) values.push(env[variable]);
   values.push(env[config.signing.passwordEnv]);
+  for (const registry of Object.values(config.registries)) values.push(env[registry.passwordEnv]);
   for (const path of SECRET_PATHS) {
     const value = at(config, path);
     if (typeof value === 'string') values.push(value);

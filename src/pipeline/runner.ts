@@ -5,6 +5,7 @@ import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/t
 import { buildLogger, SecretMasker } from '../log/index.js';
 import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type BuildRow, type LogLevel } from '../store/index.js';
 import type { PipelineDeps, Stage, StageContext } from './context.js';
+import { RegistryAuth } from '../registry/index.js';
 import { knownSecrets } from './known-secrets.js';
 import { DEFAULT_STAGES } from './stages/index.js';
 import { BuildDeadline } from './deadline.js';
@@ -76,6 +77,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   if (options.attempt > 1) await log(`resuming (try ${options.attempt} of ${options.maxAttempts})`);
 
   const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
+  const registryAuth = deps.registryAuth ?? new RegistryAuth({ registries: deps.config.registries, env: deps.env });
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
   const outputs: Record<string, unknown> = {};
   let endState: BuildState = 'ready';
@@ -98,6 +100,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
         policies,
         signing: deps.signing,
         targets: deps.targets,
+        registryAuth,
         signal,
         workspace,
         ...(deps.cwd ? { cwd: deps.cwd } : {}),

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { SlipwayError } from '../core/errors.js';
 import { runCredentialHelper } from './cred-helper.js';
-import { authsEntry, readDockerConfig, serverAddressFor, type RegistryCredentials } from './credentials.js';
+import { authsEntry, isDockerHub, readDockerConfig, serverAddressFor, type RegistryCredentials } from './credentials.js';
 
 /** `registries.<host>` of slipway.yaml: a user and the name of the variable holding the password. */
 export interface ConfiguredRegistry {
@@ -60,7 +60,9 @@ export class RegistryAuth implements CredentialSource {
     return (await this.lookup(host)).credentials;
   }
 
-  lookup(host: string): Promise<FoundCredentials> {
+  /** Docker Hub answers under several names (BuildKit asks for registry-1.docker.io); all are `docker.io` here. */
+  lookup(asked: string): Promise<FoundCredentials> {
+    const host = isDockerHub(asked) ? 'docker.io' : asked;
     let found = this.found.get(host);
     if (!found) {
       found = this.resolve(host);
@@ -71,7 +73,8 @@ export class RegistryAuth implements CredentialSource {
     return found;
   }
 
-  describe(host: string): string {
+  describe(asked: string): string {
+    const host = isDockerHub(asked) ? 'docker.io' : asked;
     const settled = this.settled.get(host);
     if (settled?.source) return `credentials from ${settled.source}`;
     return `no credentials for ${host} in registries of the configuration nor in ${this.dockerConfigPath} (credHelpers, credsStore, auths)`;

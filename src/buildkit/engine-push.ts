@@ -32,7 +32,8 @@ export function registryAuthHeader(auth: EnginePushOptions['auth']): string {
     : auth.identityToken
       ? { identitytoken: auth.identityToken, serveraddress: auth.serveraddress }
       : { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
-  return Buffer.from(JSON.stringify(config)).toString('base64url');
+  // Padded: the Engine decodes with Go's base64.URLEncoding, which refuses unpadded input (and then pushes anonymously).
+  return Buffer.from(JSON.stringify(config)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /**
@@ -46,7 +47,7 @@ export function pushWithEngine(options: EnginePushOptions): Promise<Digest> {
   const auth = registryAuthHeader(options.auth);
   const path = `/images/${encodeURIComponent(options.repository)}/push?tag=${encodeURIComponent(options.tag)}`;
   const fail = (message: string, cause?: unknown) =>
-    /\b(unauthorized|authentication required|denied|401|403)\b/i.test(message)
+    /\b(unauthorized|authentication required|no basic auth credentials|denied|401|403)\b/i.test(message)
       ? new SlipwayError(
           'SLW_REGISTRY_AUTH',
           `registry ${options.repository.split('/')[0]}, repository ${options.repository.split('/').slice(1).join('/')} (scope pull,push): the push was refused (${message}); check the credentials Slipway has for it (${options.auth ? 'credentials were sent' : 'none were found, so it pushed anonymously'}) and that they may push`,

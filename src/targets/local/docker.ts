@@ -121,13 +121,14 @@ export class DockerEngine {
         ? { identitytoken: credentials.identityToken, serveraddress }
         : { username: credentials.username, password: credentials.password, serveraddress };
     const reply = await this.expect('POST', `/images/create?${query}`, [200], undefined, {
-      'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64url'),
+      // Padded URL-safe base64: the Engine decodes with Go's base64.URLEncoding.
+      'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
     });
     for (const line of reply.body.toString().split('\n')) {
       if (!line.trim()) continue;
       const event = JSON.parse(line) as { error?: string };
       if (!event.error) continue;
-      if (/\b(unauthorized|authentication required|denied|forbidden)\b/i.test(event.error)) {
+      if (/\b(unauthorized|authentication required|no basic auth credentials|denied|forbidden)\b/i.test(event.error)) {
         throw new SlipwayError(
           'SLW_REGISTRY_AUTH',
           `registry ${serveraddress ?? 'of the image'}, repository ${image.slice(image.indexOf('/') + 1, at)} (scope pull): Docker Engine could not pull ${image} (${event.error}); ${credentials ? 'check the credentials Slipway has for it and that they may pull' : "Slipway has no credentials for it: add them under registries in slipway.yaml or to Docker's config.json"}`,

@@ -262,6 +262,13 @@ const knativeTargetSchema = z.strictObject({
       "Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative's config-domain and domain-template give (with the default template, <namespace>.<your domain>).",
     ),
   readyTimeout: duration('5m', 'Longest Slipway waits for a Service to report Ready after applying it; on timeout it reports the failing condition'),
+  imagePullSecret: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'write the name of a Secret in the namespace (lower-case DNS subdomain)')
+    .optional()
+    .describe(
+      "An existing kubernetes.io/dockerconfigjson Secret the Services pull images with. Without it, when Slipway has credentials for the image's registry (registries, Docker's config.json), it creates and updates the Secret slipway-registry-<host> in the namespace and references it.",
+    ),
 });
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);

@@ -14,4 +14,6 @@ export interface KnativeTargetSettings {
   domain: string;
   /** ms to wait for `Ready` after an apply. Default 5 min. */
   readyTimeout: number;
+  /** An existing `kubernetes.io/dockerconfigjson` Secret the Services pull with; default: one Slipway keeps per registry host. */
+  imagePullSecret?: string | undefined;
 }

@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { logsAfter } from '../../src/store/index.js';
+import { DockerEngine } from '../../src/targets/local/docker.js';
 import { TestRepo } from '../helpers/git.js';
 import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -94,6 +96,32 @@ describe('private registries through the whole pipeline (real docker-registry wi
     const empty = mkdtempSync(join(tmpdir(), 'slipway-nodocker-'));
     dirs.push(empty);
     await serve(basic, base, { REG_PASSWORD: 'alice-registry-pw', DOCKER_CONFIG: empty }, 'alice-registry-pw');
+  });
+
+  it("the local target's Engine pulls with X-Registry-Auth, and without credentials fails with SLW_REGISTRY_AUTH", async () => {
+    const alice = new RegistryClient({ host: basic.host, credentials: { username: 'alice', password: 'alice-registry-pw' } });
+    await copyBase(alice, 'team/base');
+    const head = await alice.headManifest('team/base', 'latest');
+    const ref = `${basic.host}/team/base@${head!.digest}`;
+    const engine = new DockerEngine(process.env.SLIPWAY_TEST_DOCKER_SOCK ?? '/var/run/docker.sock');
+    try {
+      const refused = await engine.pull(ref, undefined, basic.host).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(refused).toMatchObject({ code: 'SLW_REGISTRY_AUTH' });
+      expect(refused!.message).toContain(`registry ${basic.host}, repository team/base (scope pull)`);
+      await engine.pull(ref, { username: 'alice', password: 'alice-registry-pw' }, basic.host);
+      expect(await engine.hasImage(ref)).toBe(true);
+    } finally {
+      // Only the reference this test pulled; the Engine keeps it when a container of the same image runs.
+      try {
+        execFileSync('docker', ['rmi', ref], { stdio: 'ignore' });
+      } catch {
+        // in use under another name: left to the Engine
+      }
+      engine.close();
+    }
   });
 
   it("token registry, credentials from Docker's config.json through a credHelpers entry", async () => {

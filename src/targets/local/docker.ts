@@ -77,8 +77,8 @@ export class DockerEngine {
   }
 
   /** Calls and fails with the Engine's message unless the status is one of `ok`. */
-  private async expect(method: string, path: string, ok: number[], body?: unknown, headers?: Record<string, string>): Promise<Reply> {
-    const reply = await this.call(method, path, body, undefined, headers);
+  private async expect(method: string, path: string, ok: number[], body?: unknown): Promise<Reply> {
+    const reply = await this.call(method, path, body);
     if (!ok.includes(reply.status)) {
       let message = reply.body.toString().trim();
       try {
@@ -120,20 +120,32 @@ export class DockerEngine {
       : credentials.identityToken
         ? { identitytoken: credentials.identityToken, serveraddress }
         : { username: credentials.username, password: credentials.password, serveraddress };
-    const reply = await this.expect('POST', `/images/create?${query}`, [200], undefined, {
-      // Padded URL-safe base64: the Engine decodes with Go's base64.URLEncoding.
-      'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_'),
-    });
+    const refused = (message: string) =>
+      new SlipwayError(
+        'SLW_REGISTRY_AUTH',
+        `registry ${serveraddress ?? 'of the image'}, repository ${image.slice(image.indexOf('/') + 1, at)} (scope pull): Docker Engine could not pull ${image} (${message}); ${credentials ? 'check the credentials Slipway has for it and that they may pull' : "Slipway has no credentials for it: add them under registries in slipway.yaml or to Docker's config.json"}`,
+      );
+    const isRefusal = (message: string) => /\b(unauthorized|authentication required|no basic auth credentials|denied|forbidden)\b/i.test(message);
+    const headers = { 'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_') };
+    // Padded URL-safe base64 above: the Engine decodes with Go's base64.URLEncoding.
+    const reply = await this.call('POST', `/images/create?${query}`, undefined, undefined, headers);
+    if (reply.status !== 200) {
+      let message = reply.body.toString().trim();
+      try {
+        message = (JSON.parse(message) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      if (isRefusal(message)) throw refused(message);
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: POST /images/create answered ${reply.status}: ${message}`, {
+        details: { engineStatus: reply.status },
+      });
+    }
     for (const line of reply.body.toString().split('\n')) {
       if (!line.trim()) continue;
       const event = JSON.parse(line) as { error?: string };
       if (!event.error) continue;
-      if (/\b(unauthorized|authentication required|no basic auth credentials|denied|forbidden)\b/i.test(event.error)) {
-        throw new SlipwayError(
-          'SLW_REGISTRY_AUTH',
-          `registry ${serveraddress ?? 'of the image'}, repository ${image.slice(image.indexOf('/') + 1, at)} (scope pull): Docker Engine could not pull ${image} (${event.error}); ${credentials ? 'check the credentials Slipway has for it and that they may pull' : "Slipway has no credentials for it: add them under registries in slipway.yaml or to Docker's config.json"}`,
-        );
-      }
+      if (isRefusal(event.error)) throw refused(event.error);
       throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine could not pull ${image}: ${event.error}`);
     }
   }

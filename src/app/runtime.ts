@@ -12,6 +12,7 @@ import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoin
 import { createFeedbackNotifier, type FeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
+import { RegistryAuth } from '../registry/index.js';
 import { buildServer } from '../server/index.js';
 import { ensurePrivateDir } from '../server/auth/local-token.js';
 import { openStore, type Store } from '../store/index.js';
@@ -92,7 +93,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const late: { notifier?: FeedbackNotifier } = {};
     const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => late.notifier?.notify(buildId) });
     closers.push(() => recorder.close());
-    const targets = openTargets(config, store, logger, recorder);
+    // One credential resolver per process: a credential helper runs once per registry host, not per build.
+    const registryAuth = new RegistryAuth({ registries: config.registries, env: options.env ?? {} });
+    const targets = openTargets(config, store, logger, recorder, registryAuth);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
     const redisEndpoint: RedisEndpoint = {
@@ -131,6 +134,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           targets,
           feedback: notifier,
           forges,
+          registryAuth,
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
         },

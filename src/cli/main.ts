@@ -103,7 +103,7 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--enforcer <file>', 'enforcer binary (default: enforcer/build/enforcer, or $SLIPWAY_ENFORCER_BINARY)')
     .option('--label <name=value>', 'image label to set, e.g. dev.slipway.build=ID (repeatable)', collect, [])
     .option('--json', 'print the whole result as JSON')
-    .action((image: string, opts) => run(() => injectCommand(ctx, image, opts))());
+    .action((image: string, opts) => run(() => injectCommand(ctx, global(), image, opts))());
   const keys = program.command('keys').description('cosign-compatible signing keys');
   keys
     .command('generate')

@@ -70,13 +70,43 @@ const serverSchema = z
   .prefault({})
   .describe('The HTTP server.');
 
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 const registrySchema = z
   .strictObject({
-    url: z.url().default('http://127.0.0.1:5000').describe('OCI registry images are pushed to.'),
+    url: z
+      .url()
+      .default('http://127.0.0.1:5000')
+      .refine((url) => /^https:\/\//i.test(url) || (/^http:\/\//i.test(url) && LOOPBACK_HOST.test(new URL(url).hostname)), {
+        message: 'write it as https://host[:port] (plain http only for a loopback registry such as http://127.0.0.1:5000)',
+      })
+      .describe(
+        'OCI registry images are pushed to: the embedded http://127.0.0.1:5000, or a remote one over https (ghcr.io, docker.io, …) with its credentials under registries.',
+      ),
     namespace: z.string().default('slipway').describe('Repository prefix: images go to <url>/<namespace>/<app>.'),
   })
   .prefault({})
   .describe('The OCI registry.');
+
+const registryHost = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'write the registry host as in image names: ghcr.io, docker.io, 127.0.0.1:5001');
+
+const registriesSchema = z
+  .record(
+    registryHost,
+    z.strictObject({
+      username: z.string().min(1).describe('User name at the registry (for GHCR, the GitHub user; for Docker Hub, the Docker ID).'),
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write the name of an environment variable, e.g. GHCR_TOKEN')
+        .describe('Name of the environment variable holding the password or access token (never the password itself).'),
+    }),
+  )
+  .default({})
+  .describe(
+    "Registry credentials by host, used for every image Slipway touches (base image pulls, pushes, the registry client, the targets' pulls). Hosts not listed fall back to Docker's config.json ($DOCKER_CONFIG/config.json, else ~/.docker/config.json: credHelpers, credsStore, auths).",
+  );
 
 const signingSchema = z
   .strictObject({
@@ -195,6 +225,13 @@ const knativeTargetSchema = z.strictObject({
       "Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative's config-domain and domain-template give (with the default template, <namespace>.<your domain>).",
     ),
   readyTimeout: duration('5m', 'Longest Slipway waits for a Service to report Ready after applying it; on timeout it reports the failing condition'),
+  imagePullSecret: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'write the name of a Secret in the namespace (lower-case DNS subdomain)')
+    .optional()
+    .describe(
+      "An existing kubernetes.io/dockerconfigjson Secret the Services pull images with. Without it, when Slipway has credentials for the image's registry (registries, Docker's config.json), it creates and updates the Secret slipway-registry-<host> in the namespace and references it.",
+    ),
 });
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);
@@ -401,6 +438,7 @@ export const configSchema = z
       .prefault({})
       .describe('BuildKit build cache.'),
     registry: registrySchema,
+    registries: registriesSchema,
     signing: signingSchema,
     policies: z.string().default('policies/').describe('Directory of policy files.'),
     dataDir: z

@@ -4,6 +4,7 @@ import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { PolicySet } from '../policy/index.js';
+import type { RegistryAuth } from '../registry/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
 import type { BuildEvents } from '../queue/index.js';
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** The forges, for the credentials private sources are fetched with (the same instances feedback uses). */
   forges?: ReadonlyMap<ForgeId, Forge> | undefined;
+  /** Registry credentials (slipway.yaml `registries`, Docker's config.json), one resolver per process. Default: one per build from config and env. */
+  registryAuth?: RegistryAuth | undefined;
   /** Told of every state change, to report it to the forge; its failures never fail a build. */
   feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
@@ -53,6 +56,8 @@ export interface StageContext {
   forges?: ReadonlyMap<ForgeId, Forge> | undefined;
   /** The worker's environment (PipelineDeps.env), for build secrets. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Where registry credentials come from (PipelineDeps.registryAuth). */
+  registryAuth?: RegistryAuth | undefined;
   /** Outputs of the stages that completed before this one, by stage name (core/stage-outputs.ts). */
   outputs: Readonly<Partial<StageOutputs>>;
   /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */

@@ -8,7 +8,7 @@ const at = (config: unknown, path: string): unknown =>
 
 /**
  * Every secret value a worker knows, for masking in build logs: the build secrets and clone tokens of
- * every app (read from the worker's environment), the signing key's password, the forge tokens and webhook secrets of
+ * every app (read from the worker's environment), the signing key's password, the registry passwords of `registries`, the forge tokens and webhook secrets of
  * the config, passwords in the database, Redis and registry URLs, and any environment variable whose
  * name says it holds a credential. Masking a value that a build never sees costs nothing.
  */
@@ -19,6 +19,7 @@ export function knownSecrets(config: SlipwayConfig, env: Readonly<Record<string,
     if (app.cloneToken !== undefined) values.push(env[app.cloneToken]);
   }
   values.push(env[config.signing.passwordEnv]);
+  for (const registry of Object.values(config.registries)) values.push(env[registry.passwordEnv]);
   for (const path of SECRET_PATHS) {
     const value = at(config, path);
     if (typeof value === 'string') values.push(value);

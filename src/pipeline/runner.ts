@@ -6,6 +6,7 @@ import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/t
 import { buildLogger, SecretMasker } from '../log/index.js';
 import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type Build, type LogLevel } from '../store/index.js';
 import type { PipelineDeps, Stage, StageContext } from './context.js';
+import { RegistryAuth } from '../registry/index.js';
 import { knownSecrets } from './known-secrets.js';
 import { DEFAULT_STAGES } from './stages/index.js';
 import { BuildDeadline } from './deadline.js';
@@ -77,6 +78,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   if (options.attempt > 1) await log(`resuming (try ${options.attempt} of ${options.maxAttempts})`);
 
   const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
+  const registryAuth = deps.registryAuth ?? new RegistryAuth({ registries: deps.config.registries, env: deps.env });
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
   // By stage name: the stages of StageOutputs with their types, any other (a test's stage) as it returned.
   const outputs: Partial<StageOutputs> & { [stage: string]: unknown } = {};
@@ -100,6 +102,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
         policies,
         signing: deps.signing,
         targets: deps.targets,
+        registryAuth,
         signal,
         workspace,
         ...(deps.cwd ? { cwd: deps.cwd } : {}),

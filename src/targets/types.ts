@@ -1,6 +1,7 @@
 import type { TargetConfig } from '../config/index.js';
 import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
+import type { RegistryCredentials } from '../registry/index.js';
 
 /**
  * Serving targets. Knative Serving's semantics are the contract for every target
@@ -248,4 +249,6 @@ export interface TargetDeps {
   dataDir?: string;
   /** Runtime decisions of served revisions; without it they are not collected. */
   events?: RuntimeEventSink;
+  /** Credentials for a registry host (the process's RegistryAuth): the local target's pulls, the knative target's pull secret. Default: anonymous. */
+  registryCredentials?: (host: string) => Promise<RegistryCredentials | undefined>;
 }

@@ -1,5 +1,6 @@
 import type { SlipwayConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
+import type { RegistryAuth } from '../../registry/index.js';
 import type { Store } from '../../store/index.js';
 import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
@@ -9,7 +10,13 @@ import { servingState } from './serving-state.js';
  * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
  * adopt each other's containers.
  */
-export function openTargets(config: SlipwayConfig, store: Store, logger: Logger, events?: RuntimeEventSink): Map<string, ServingTarget> {
+export function openTargets(
+  config: SlipwayConfig,
+  store: Store,
+  logger: Logger,
+  events?: RuntimeEventSink,
+  registryAuth?: RegistryAuth,
+): Map<string, ServingTarget> {
   const apps = Object.fromEntries(
     config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]),
   );
@@ -20,6 +27,7 @@ export function openTargets(config: SlipwayConfig, store: Store, logger: Logger,
     apps,
     dataDir: config.dataDir,
     ...(events ? { events } : {}),
+    ...(registryAuth ? { registryCredentials: (host: string) => registryAuth.credentialsFor(host) } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import { RegistryAuth } from '../../registry/index.js';
 import { openStore } from '../../store/index.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
@@ -16,7 +17,7 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
   const store = await openStore({ url: config.database, cwd: ctx.cwd });
   // Runtime decisions are stored here; without Redis this process queues no forge feedback for them.
   const recorder = new RuntimeEventRecorder({ store, logger });
-  const targets = openTargets(config, store, logger, recorder);
+  const targets = openTargets(config, store, logger, recorder, new RegistryAuth({ registries: config.registries, env: ctx.env }));
   try {
     const handles = await startRouters(targets, logger);
     if (handles.length === 0) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SlipwayError } from '../../core/errors.js';
 import type { KnativeService } from './service.js';
 
@@ -143,6 +143,7 @@ const VERSION = 'v1';
  */
 export class KnativeApi {
   private readonly objects: CustomObjectsApi;
+  private readonly core: CoreV1Api;
   readonly server: string;
 
   constructor(
@@ -150,6 +151,7 @@ export class KnativeApi {
     readonly namespace: string,
   ) {
     this.objects = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
     this.server = kc.getCurrentCluster()?.server ?? '?';
   }
 
@@ -181,6 +183,28 @@ export class KnativeApi {
     } catch (err) {
       if (isApiStatus(err, 409)) throw err;
       throw kubeError(err, `applying Service ${this.namespace}/${service.metadata.name}`, this.server);
+    }
+  }
+
+  /**
+   * Creates or updates the `kubernetes.io/dockerconfigjson` Secret `name` (server-side apply, field manager
+   * `slipway`). The content never appears in an error: kubeError reports status and message only.
+   */
+  async applyPullSecret(name: string, dockerConfigJson: string): Promise<void> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfigJson).toString('base64') },
+    };
+    try {
+      await this.core.patchNamespacedSecret(
+        { name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER, force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    } catch (err) {
+      throw kubeError(err, `applying the image pull Secret ${this.namespace}/${name}`, this.server);
     }
   }
 

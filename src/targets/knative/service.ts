@@ -35,6 +35,7 @@ export interface KnativeService {
     template: {
       metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
       spec: {
+        imagePullSecrets?: { name: string }[];
         containers: {
           image: string;
           env?: { name: string; value: string }[];
@@ -109,9 +110,11 @@ export interface ServiceInput {
   template: Revision;
   traffic: readonly TrafficTarget[];
   routeGeneration: number;
+  /** The Secret the revision's pods pull the image with; none: anonymous pulls. */
+  pullSecret?: string | undefined;
 }
 
-export function knativeService({ app, namespace, template, traffic, routeGeneration }: ServiceInput): KnativeService {
+export function knativeService({ app, namespace, template, traffic, routeGeneration, pullSecret }: ServiceInput): KnativeService {
   const { spec } = template;
   const env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
   const limits: Record<string, string> = {
@@ -134,6 +137,7 @@ export function knativeService({ app, namespace, template, traffic, routeGenerat
           ...(Object.keys(spec.annotations).length ? { annotations: { ...spec.annotations } } : {}),
         },
         spec: {
+          ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
           containers: [
             {
               image: template.image,

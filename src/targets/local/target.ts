@@ -40,6 +40,7 @@ export class LocalTarget extends StoredTarget {
       ...(deps.apps ? { apps: deps.apps } : {}),
       runRoot: resolve(deps.dataDir ?? '.slipway', 'run', name),
       logger: this.logger,
+      registryCredentials: deps.registryCredentials,
     });
   }
 

@@ -43,35 +43,39 @@ L=$W/execloop
 ES() { SLIPWAY_ENFORCER_SIMULATE_NO_LANDLOCK=1 "$ROOT/build/enforcer-test" 2>/dev/null "$@"; }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-measure() { # measure CMD...: median seconds over ROUNDS runs
+measure() { # measure CMD...: median seconds over ROUNDS runs (the first line: wall)
 	i=0
 	while [ $i -lt "$ROUNDS" ]; do
-		"$@"
+		"$@" | head -n 1
 		i=$((i + 1))
 	done | median
 }
 # alt A B: runs the shell functions A and B alternately, ROUNDS times each, so
-# that load from elsewhere falls on both alike. Sets A_S and B_S (median
-# seconds) and RATIO (median of the per-round ratios B/A).
+# that load from elsewhere falls on both alike. Each function prints the wall
+# seconds its loop measured and the CPU seconds spent meanwhile by the loop,
+# its children and its parent (the supervisor), as execloop reports them. Sets A_S and B_S (median wall seconds), RATIO (median of the
+# per-round wall ratios B/A) and CRATIO (the same for CPU time).
 alt() {
+	fa=$1 fb=$2
 	: >"$W/alt"
 	i=0
 	while [ $i -lt "$ROUNDS" ]; do
-		a=$("$1")
-		b=$("$2")
-		echo "$a $b" >>"$W/alt"
+		# shellcheck disable=SC2046
+		set -- $("$fa") $("$fb")
+		echo "$1 $2 $3 $4" >>"$W/alt"
 		i=$((i + 1))
 	done
 	A_S=$(cut -d' ' -f1 "$W/alt" | median)
-	B_S=$(cut -d' ' -f2 "$W/alt" | median)
-	RATIO=$(awk '{ printf "%.4f\n", $2 / $1 }' "$W/alt" | median)
+	B_S=$(cut -d' ' -f3 "$W/alt" | median)
+	RATIO=$(awk '{ printf "%.4f\n", $3 / $1 }' "$W/alt" | median)
+	CRATIO=$(awk '{ printf "%.4f\n", ($2 > 0 ? $4 / $2 : 0) }' "$W/alt" | median)
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 row() { printf '%-48s %9.4f s   %s\n' "$1" "$2" "${3:-}"; }
 pair() { # pair LABEL_A LABEL_B FN_A FN_B
 	alt "$3" "$4"
 	row "$1" "$A_S"
-	row "$2" "$B_S" "$(printf '%.2fx' "$RATIO") (median of $ROUNDS alternating pairs)"
+	row "$2" "$B_S" "$(printf 'wall %.2fx, CPU %.2fx' "$RATIO" "$CRATIO") (medians of $ROUNDS alternating pairs)"
 }
 
 echo "kernel $(uname -r), $(nproc) CPUs, median of $ROUNDS rounds; $(cut -d' ' -f1-3 /proc/loadavg) load average"
@@ -80,7 +84,7 @@ echo "== exec loop: $N_EXEC x fork+exec+wait of a static 'true' =="
 x_bare() { "$L" exec "$N_EXEC" "$W/true"; }
 x_ll() { "$E" -- "$L" exec "$N_EXEC" "$W/true" 2>/dev/null; }
 x_all() { SLIPWAY_ENFORCER_POLICY=$W/report-all.json "$E" -- "$L" exec "$N_EXEC" "$W/true" 2>/dev/null; }
-x_sc() { ES -- "$L" exec "$N_EXEC" "$W/true"; }
+x_sc() { SLIPWAY_ENFORCER_SIMULATE_NO_LANDLOCK=1 "$ROOT/build/enforcer-test" -- "$L" exec "$N_EXEC" "$W/true" 2>/dev/null; }
 x_tini() { tini -s -- "$L" exec "$N_EXEC" "$W/true"; }
 pair "bare" "under enforcer (Landlock gate)" x_bare x_ll
 eb=$A_S ee=$B_S

@@ -1067,6 +1067,14 @@ static void handle_notification(int nfd)
 			log_exec(nfd, &req, &d, "allowed", sc);
 		break;
 	case V_DENY:
+		if (gate == GATE_LANDLOCK && d.rule && !strcmp(d.rule, "unverifiable")) {
+			/* Report-only here: what the supervisor cannot
+			 * resolve (a magic link such as /proc/self/exe, which
+			 * busybox uses for its applets) is Landlock's to
+			 * decide, unreported. */
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			break;
+		}
 		if (policy.audit) {
 			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 			log_exec(nfd, &req, &d, "audited", sc);

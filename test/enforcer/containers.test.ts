@@ -142,7 +142,7 @@ describe('injected images in Docker Engine', () => {
     expect(decisions(r.stderr)).toEqual([]);
   });
 
-  it('with report all, the same refusal is reported with path, sha256, uid and parent; image binaries run unreported', async () => {
+  it('with report all, the same refusal is reported with path, sha256, uid and parent; image binaries (busybox applets via /proc/self/exe too) run unreported', async () => {
     const r = await run(images.reportAll!, ['sh', '-c', `app ok && ${dropped}`]);
     expect(r.code).toBe(126);
     expect(r.stdout).toBe('app: ok\n');

@@ -385,6 +385,12 @@ const enforcerSchema = z
       .describe(
         'What the enforcer does where the kernel lacks what its Landlock exec gate needs (Linux 6.3 with Landlock): fallback to the slower seccomp user-notification gate, or fail (exit 126, the app does not start).',
       ),
+    report: z
+      .enum(['no-cost', 'all'])
+      .default('no-cost')
+      .describe(
+        'Which denied executions the Landlock exec gate reports as runtime events: no-cost reports the container command, fd-based execs (memfd) and executable memfds, at no cost to other execs; all reports every denied exec, at a seccomp notification round trip per exec (see enforcer/README.md, Performance).',
+      ),
     binary: z
       .string()
       .optional()

@@ -8,6 +8,7 @@ export interface InjectCommandOptions {
   mode?: string;
   allow?: string[];
   onUnsupported?: string;
+  report?: string;
   enforcer?: string;
   label?: string[];
   json?: boolean;
@@ -23,6 +24,7 @@ export async function injectCommand(ctx: CliContext, global: GlobalOptions, imag
   if (opts.mode !== undefined && opts.mode !== 'enforce' && opts.mode !== 'audit') throw usage(`--mode ${opts.mode}: use enforce or audit`);
   if (opts.onUnsupported !== undefined && opts.onUnsupported !== 'fallback' && opts.onUnsupported !== 'fail')
     throw usage(`--on-unsupported ${opts.onUnsupported}: use fallback or fail`);
+  if (opts.report !== undefined && opts.report !== 'no-cost' && opts.report !== 'all') throw usage(`--report ${opts.report}: use no-cost or all`);
   const labels: Record<string, string> = {};
   for (const l of opts.label ?? []) {
     const eq = l.indexOf('=');
@@ -35,6 +37,7 @@ export async function injectCommand(ctx: CliContext, global: GlobalOptions, imag
   const policy: Partial<RuntimePolicy> = { allow: opts.allow ?? [] };
   if (opts.mode) policy.mode = opts.mode as RuntimePolicy['mode'];
   if (opts.onUnsupported) policy.onUnsupported = opts.onUnsupported as RuntimePolicy['onUnsupported'];
+  if (opts.report) policy.report = opts.report as NonNullable<RuntimePolicy['report']>;
   const result = await injectEnforcer(client, source, target, {
     policy,
     labels,

@@ -28,7 +28,7 @@ export const injectStage: Stage<'inject'> = {
     const result = await injectEnforcer(client, source, target, {
       scanCache,
       ...(enforcer.binary ? { enforcerPath: enforcer.binary } : {}),
-      policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported },
+      policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported, report: enforcer.report },
       labels: { 'dev.slipway.build': ctx.build.id },
       signal: ctx.signal,
     });

@@ -41,7 +41,7 @@ take \`name\` (a DNS label), \`repo\` (${REPO_FORMS.map((f) => `\`${f}\``).join(
 (\`Dockerfile\`), \`context\` (\`.\`), \`branches\` (branch → target), \`tags\` (tag glob → target), \`previews\`
 (\`{ target, ttl: 72h }\`) and \`buildSecrets\` (secret id → the worker's environment variable holding it; a build fails
 naming the variable when it is not set), the credential a private source is fetched with when the forge's own
-(\`github.app\`, \`github.token\`, \`gitlab.token\`) is not the one: \`cloneToken\` (the worker's environment variable
+(its token or app) is not the one: \`cloneToken\` (the worker's environment variable
 holding an HTTPS token) or \`deployKey\` with \`knownHosts\` (an SSH private key file, mode 0600, and the known_hosts
 file its server's key is checked against; ssh:// sources only; see [forges.md](forges.md), "Private repositories"),
 and, for local targets, \`network\` (\`isolated\`: loopback only, reached

@@ -3,7 +3,9 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
 import { parseHostPort } from '../core/host-port.js';
-import { forgeIds, forgeSections, providerOf } from '../forges/registry.js';
+import { forgeIds, forgeSections, providerOf, type ForgeId } from '../forges/registry.js';
+import { isForgeId } from '../forges/terms.js';
+import { parseRepoSpec } from './repo-spec.js';
 
 /**
  * The one configuration schema (docs/architecture.md).
@@ -500,11 +502,11 @@ export const configSchema = z
  */
 function sourceCredentialIssues(
   app: { repo: string; cloneUrl?: string | undefined; cloneToken?: string | undefined; deployKey?: string | undefined; knownHosts?: string | undefined },
-  config: { github: { gitUrl: string }; gitlab: { gitUrl: string } },
+  config: Readonly<Record<ForgeId, { gitUrl: string }>>,
 ): { key: string; message: string }[] {
   const issues: { key: string; message: string }[] = [];
-  const forge = app.repo.startsWith('gitlab:') ? config.gitlab : config.github;
-  const source = app.cloneUrl ?? forge.gitUrl;
+  const forge = parseRepoSpec(app.repo).forge;
+  const source = app.cloneUrl ?? (isForgeId(forge) ? config[forge].gitUrl : '');
   const ssh = /^ssh:\/\//.test(source);
   if (app.deployKey !== undefined) {
     if (app.knownHosts === undefined)

@@ -10,6 +10,8 @@ export interface ForgeTerms {
   readonly changeRequestSymbol: string;
   /** A preview's serving tag is `<prefix>-<number>` (docs/architecture.md). */
   readonly previewTagPrefix: string;
+  /** The user name an HTTPS token is sent with when fetching source (`x-access-token`, `oauth2`). */
+  readonly tokenUser: string;
   /** Retiring a preview environment needs the deployments Slipway made (else there is nothing to retire). */
   readonly retiresByHandle: boolean;
 }

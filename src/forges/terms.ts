@@ -24,6 +24,7 @@ const GENERIC: ForgeTerms = {
   changeRequestName: 'pull request',
   changeRequestSymbol: '#',
   previewTagPrefix: 'pr',
+  tokenUser: 'x-access-token',
   retiresByHandle: true,
 };
 

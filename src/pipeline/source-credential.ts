@@ -1,10 +1,17 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import { parseRepoSpec, type AppConfig, type SlipwayConfig } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
 import type { ForgeId } from '../forges/registry.js';
+import { forgeTerms, isForgeId } from '../forges/terms.js';
 import type { Forge } from '../forges/types.js';
 import type { FetchSource } from './fetch-source.js';
+
+/** The user an HTTPS token goes with: the forge's own word for it (any forge reads the token as the password). */
+const tokenUserOf = (repo: string): string => {
+  const forge = parseRepoSpec(repo).forge;
+  return isForgeId(forge) ? forgeTerms(forge).tokenUser : 'token';
+};
 
 /**
  * What git authenticates a fetch with. `token` is a secret; `credential` names it in errors and logs
@@ -49,8 +56,7 @@ export async function sourceCredential(input: CredentialInput, source: FetchSour
     }
     credential = {
       kind: 'token',
-      // GitHub reads the token as the password whatever the user; GitLab takes any user with a token.
-      username: app.repo.startsWith('gitlab:') ? 'oauth2' : 'x-access-token',
+      username: tokenUserOf(app.repo),
       token,
       credential: `apps[${app.name}].cloneToken (${app.cloneToken})`,
       grant: `give the token in ${app.cloneToken} read access to the repository`,

@@ -7,6 +7,8 @@ export const githubTerms: ForgeTerms = {
   changeRequestName: 'pull request',
   changeRequestSymbol: '#',
   previewTagPrefix: 'pr',
+  // GitHub reads the token as the password whatever the user.
+  tokenUser: 'x-access-token',
   // Deployments are marked inactive one by one: without a deployment Slipway made, there is nothing to retire.
   retiresByHandle: true,
 };

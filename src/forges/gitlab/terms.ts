@@ -7,6 +7,8 @@ export const gitlabTerms: ForgeTerms = {
   changeRequestName: 'merge request',
   changeRequestSymbol: '!',
   previewTagPrefix: 'mr',
+  // GitLab takes any user with a token; oauth2 is what its docs use.
+  tokenUser: 'oauth2',
   // GitLab stops an environment by name: no deployment handles are needed.
   retiresByHandle: false,
 };

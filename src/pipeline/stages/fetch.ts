@@ -100,7 +100,7 @@ export const fetchStage: Stage<'fetch'> = {
         throw new SlipwayError(
           'SLW_SOURCE_ACCESS',
           credential.kind === 'none'
-            ? `${repoName} refused an anonymous fetch (${detail}); it is private: configure github.app or github.token, gitlab.token, or the app's cloneToken or deployKey`
+            ? `${repoName} refused an anonymous fetch (${detail}); it is private: give the forge's section a token (or GitHub App), or the app a cloneToken or deployKey (docs/forges.md, private repositories)`
             : `${repoName} refused ${credential.credential} (${detail}); ${credential.grant}`,
           { details: { repository: repoName, credential: credential.kind === 'none' ? 'none' : credential.credential } },
         );

@@ -136,7 +136,7 @@ describe('fetching a private GitHub repository (strict fake GitHub API, real git
     git.release();
 
     const ended = await buildEnded(rt, build!.id, 180_000);
-    expect(ended).toMatchObject({ state: FINAL_STATE, error_code: null });
+    expect(ended).toMatchObject({ state: FINAL_STATE, errorCode: null });
     // The access token request asked for this repository's contents, read-only, and nothing else.
     const minted = fake.calls.filter((c) => c.path === `/app/installations/${INSTALLATION}/access_tokens`);
     expect(minted.map((c) => c.body)).toContainEqual({ repositories: ['hello'], permissions: { contents: 'read' } });
@@ -173,7 +173,7 @@ describe('fetching a private GitHub repository (strict fake GitHub API, real git
     const sha = repo.commit(servingApp());
     const [build] = (await deliverGithub(rt, 'push', githubPush({ repo: 'octo/hello', commit: sha }))).builds;
     const ended = await buildEnded(rt, build!.id);
-    expect(ended).toMatchObject({ state: 'failed', error_code: 'SLW_SOURCE_ACCESS', attempts: 1 });
+    expect(ended).toMatchObject({ state: 'failed', errorCode: 'SLW_SOURCE_ACCESS', attempts: 1 });
     expect(ended.errorMessage).toContain(`${git.base}/octo/hello.git refused an anonymous fetch`);
     expect(ended.errorMessage).toMatch(/configure github\.app or github\.token/);
     const lines = (await logsAfter(rt.store.db, build!.id)).map((l) => l.line);
@@ -189,7 +189,7 @@ describe('fetching a private GitHub repository (strict fake GitHub API, real git
     const sha = repo.commit(servingApp());
     const [build] = (await deliverGithub(rt, 'push', githubPush({ repo: 'octo/hello', commit: sha }))).builds;
     const ended = await buildEnded(rt, build!.id);
-    expect(ended).toMatchObject({ state: 'failed', error_code: 'SLW_SOURCE_ACCESS', attempts: 1 });
+    expect(ended).toMatchObject({ state: 'failed', errorCode: 'SLW_SOURCE_ACCESS', attempts: 1 });
     expect(ended.errorMessage).toContain(`${git.base}/octo/hello.git refused github.token`);
     expect(ended.errorMessage).toContain('"Contents: Read-only"');
     // The token was sent (as a Basic header) and is nowhere to be read back.
@@ -213,7 +213,7 @@ describe('fetching a private GitHub repository (strict fake GitHub API, real git
     const sha = repo.commit(servingApp());
     const [build] = (await deliverGithub(rt, 'push', githubPush({ repo: 'octo/hello', commit: sha }))).builds;
     const ended = await buildEnded(rt, build!.id);
-    expect(ended).toMatchObject({ state: 'failed', error_code: 'SLW_SOURCE_ACCESS', attempts: 1 });
+    expect(ended).toMatchObject({ state: 'failed', errorCode: 'SLW_SOURCE_ACCESS', attempts: 1 });
     expect(ended.errorMessage).toMatch(
       new RegExp(`GitHub refused GitHub App ${APP_ID} a token to read octo/hello \\(HTTP 404\\); install the GitHub App ${APP_ID} on octo/hello`),
     );

@@ -30,11 +30,13 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
       );
       return 1;
     }
+    // Listening for the stop signal before saying "listening": a supervisor (or a test) may stop it at once.
+    const stopped = stopSignal(logger);
     const handles = await startRouters(targets, logger);
     for (const [i, h] of handles.entries()) ctx.stderr.write(`slipway router: ${routed[i]!.name} listening on ${h.address}\n`);
     for (const t of collectors)
       ctx.stderr.write(`slipway router: ${t.name} has no router here (its cluster's ingress routes traffic); collecting the enforcer decisions of its pods\n`);
-    await stopSignal(logger);
+    await stopped;
     return 0;
   } finally {
     await closeTargets(targets);

@@ -24,10 +24,12 @@ export const MAY_IMPORT = {
   injection: ['core', 'registry'],
   signing: ['core', 'registry'],
   targets: ['core', 'log', { types: 'registry' }],
+  // AES-256-GCM for app secrets at rest and the key that seals them.
+  secrets: ['core'],
   queue: ['core', 'config'],
   // The one way builds enter: store rows in one transaction, then queue jobs.
   admission: ['core', 'store', 'queue'],
-  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission'],
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', 'secrets'],
   // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
   feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
   // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's

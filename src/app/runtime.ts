@@ -18,6 +18,7 @@ import type { ServingTarget } from '../targets/index.js';
 import { closeTargets, openTargets, startRouters } from './services/serving.js';
 import { RuntimeEventRecorder } from './services/runtime-events.js';
 import { startPreviewReconciler, type PreviewReconciler } from './services/preview-reconciler.js';
+import { openSecretBox } from './services/secret-key.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
 import { startFeedbackWorker } from '../../workers/feedback-worker.js';
 
@@ -97,7 +98,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const late: { notifier?: FeedbackNotifier } = {};
     const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => late.notifier?.notify(buildId) });
     closers.push(() => recorder.close());
-    const targets = openTargets(config, store, logger, recorder);
+    // App secrets: sealed by the server and workers, opened by the targets where containers get them.
+    const secrets = openSecretBox(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
+    const targets = openTargets(config, store, logger, recorder, secrets);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
     const redisEndpoint: RedisEndpoint = {
@@ -133,6 +136,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           signing,
           targets,
           feedback: notifier,
+          secrets,
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
         },
@@ -168,6 +172,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         redis,
         feedback,
         targets,
+        secrets,
         ...(options.cwd ? { cwd: options.cwd } : {}),
       });
       closers.push(() => server!.close());

@@ -4,6 +4,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { PolicySet } from '../policy/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
+import type { SecretSealer } from '../secrets/index.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { BuildRow, LogLevel, Store } from '../store/index.js';
 
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   cwd?: string;
   /** The worker's environment: where `apps[].buildSecrets` values are read. Default: none. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Seals `apps[].secrets` into revision specs; without it an app with secrets cannot be promoted. */
+  secrets?: SecretSealer | undefined;
   /** Told of every state change, to report it to the forge; its failures never fail a build. */
   feedback?: { notify(buildId: string): Promise<void> } | undefined;
 }
@@ -45,6 +48,8 @@ export interface StageContext {
   cwd?: string;
   /** The worker's environment (PipelineDeps.env), for build secrets. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** PipelineDeps.secrets. */
+  secrets?: SecretSealer | undefined;
   /** Outputs of the stages that completed before this one. */
   outputs: Record<string, unknown>;
   /** A line in the build's log (stored, streamed live, shown in the CLI and forge). */

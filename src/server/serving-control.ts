@@ -7,6 +7,8 @@
 /** One entry of a traffic block (Knative's TrafficTarget). */
 export interface TrafficEntry {
   revision?: string;
+  /** The revision the entry resolves to now (for `latestRevision`, the newest ready one). */
+  revisionName?: string | undefined;
   latestRevision?: boolean;
   percent: number;
   tag?: string;
@@ -19,7 +21,7 @@ export interface ServedApp {
   url: string;
   generation: number;
   traffic: readonly TrafficEntry[];
-  revisions: readonly { name: string }[];
+  revisions: readonly { name: string; image: string; digest: string; spec: { secrets?: Record<string, string> } }[];
 }
 
 export interface ServedTarget {

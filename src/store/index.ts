@@ -11,3 +11,4 @@ export * from './steps.js';
 export type * from './schema.js';
 export * from './feedback.js';
 export * from './runtime-events.js';
+export * from './app-env.js';

@@ -79,6 +79,8 @@ export interface TestRuntimeOptions {
   database?: string;
   /** The process environment the runtime sees (build secrets, the key password). Default: none. */
   env?: Record<string, string>;
+  /** Where the runtime's log lines go (tests that read what Slipway logged); default: stdout. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 export interface TestRuntime extends Runtime {
@@ -111,7 +113,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const config = testConfig(dir, prefix, { ...(options.database ? { database: options.database } : {}), ...options.config });
   const runtime = await startRuntime({
     config,
-    logger: createLogger({ level: config.log.level }),
+    logger: createLogger({ level: config.log.level, ...(options.logDestination ? { destination: options.logDestination } : {}) }),
     server: options.server ?? true,
     worker: options.worker ?? true,
     router: options.router ?? false,

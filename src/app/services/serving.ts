@@ -1,7 +1,7 @@
 import type { SlipwayConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
 import type { Store } from '../../store/index.js';
-import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../../targets/index.js';
+import { createTargets, type RuntimeEventSink, type SecretOpener, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
 
 /**
@@ -9,7 +9,13 @@ import { servingState } from './serving-state.js';
  * the installation's `redisPrefix` as a label, so two installations sharing one Docker Engine never
  * adopt each other's containers.
  */
-export function openTargets(config: SlipwayConfig, store: Store, logger: Logger, events?: RuntimeEventSink): Map<string, ServingTarget> {
+export function openTargets(
+  config: SlipwayConfig,
+  store: Store,
+  logger: Logger,
+  events?: RuntimeEventSink,
+  secrets?: SecretOpener,
+): Map<string, ServingTarget> {
   const apps = Object.fromEntries(
     config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]),
   );
@@ -20,6 +26,7 @@ export function openTargets(config: SlipwayConfig, store: Store, logger: Logger,
     apps,
     dataDir: config.dataDir,
     ...(events ? { events } : {}),
+    ...(secrets ? { secrets } : {}),
   });
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { SlipwayError } from '../../core/errors.js';
 import type { KnativeService } from './service.js';
 
@@ -143,6 +143,7 @@ const VERSION = 'v1';
  */
 export class KnativeApi {
   private readonly objects: CustomObjectsApi;
+  private readonly core: CoreV1Api;
   readonly server: string;
 
   constructor(
@@ -150,6 +151,7 @@ export class KnativeApi {
     readonly namespace: string,
   ) {
     this.objects = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
     this.server = kc.getCurrentCluster()?.server ?? '?';
   }
 
@@ -181,6 +183,39 @@ export class KnativeApi {
     } catch (err) {
       if (isApiStatus(err, 409)) throw err;
       throw kubeError(err, `applying Service ${this.namespace}/${service.metadata.name}`, this.server);
+    }
+  }
+
+  /**
+   * Creates an immutable Secret (a revision's secret variables). One that exists already is a retry of the
+   * same revision (revision names are never reused), so it is kept. Values never appear in errors.
+   */
+  async createSecret(name: string, data: Record<string, string>, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.core.createNamespacedSecret({
+        namespace: this.namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace: this.namespace, labels },
+          type: 'Opaque',
+          immutable: true,
+          data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+        },
+      });
+    } catch (err) {
+      if (isApiStatus(err, 409)) return;
+      throw kubeError(err, `creating Secret ${this.namespace}/${name}`, this.server);
+    }
+  }
+
+  /** Deletes a Secret; one that is already gone is fine. */
+  async deleteSecret(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+    } catch (err) {
+      if (isApiStatus(err, 404)) return;
+      throw kubeError(err, `deleting Secret ${this.namespace}/${name}`, this.server);
     }
   }
 

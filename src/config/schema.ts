@@ -336,6 +336,34 @@ const appSchema = z.strictObject({
     .default([])
     .describe('Linux capabilities the app needs (e.g. NET_BIND_SERVICE); all others are dropped, and no-new-privileges is always set.'),
   readOnlyRootFilesystem: z.boolean().default(false).describe("Run the app's containers with a read-only root filesystem and a fresh tmpfs at /tmp."),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe(
+      'Port the app listens on, given to it as PORT (Knative containerPort). Default: the target chooses (local: 8080 for isolated apps, a free loopback port with host networking).',
+    ),
+  resources: z
+    .strictObject({
+      cpu: z.number().positive().max(1024).optional().describe('CPU limit in cores, e.g. 0.5 (Docker NanoCpus; Knative resources.limits.cpu).'),
+      memory: z
+        .union([z.number().int().positive(), z.string()])
+        .optional()
+        .transform((value, ctx) => {
+          if (value === undefined || typeof value === 'number') return value;
+          const parsed = parseSize(value);
+          if (parsed === undefined || parsed <= 0) {
+            ctx.addIssue({ code: 'custom', message: `"${value}" is not a size: write it like 256MiB or 1GiB` });
+            return z.NEVER;
+          }
+          return parsed;
+        })
+        .describe('Memory limit (a size such as 256MiB; Docker Memory; Knative resources.limits.memory).'),
+    })
+    .prefault({})
+    .describe("Limits of each of the app's containers; a revision keeps the limits it was made with."),
   env: envRecord(
     'Environment variables of every revision of the app (plain values, shown by slipway env). Values set with slipway env override these; PORT, K_* and SLIPWAY_* are reserved.',
   ),

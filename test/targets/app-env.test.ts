@@ -68,6 +68,8 @@ describe('app environment and secrets (real pipeline, Docker Engine and router)'
             branches: { main: 'local' },
             env: { FROM_FILE: 'file' },
             readOnlyRootFilesystem: true,
+            port: 9090,
+            resources: { cpu: 0.5, memory: '64MiB' },
           },
           { name: 'other', repo: 'github:octo/other', branches: { main: 'local' } },
         ],
@@ -134,6 +136,18 @@ describe('app environment and secrets (real pipeline, Docker Engine and router)'
       'build skipped: the build promotes the existing image ' + change.clone_url + ': nothing to build',
     );
     expect((await serves('cfg.slipway.test', 'GREETING=hello world FROM_FILE=file API_KEY_SHA=unset\n')).revision).toBe('cfg-2');
+  });
+
+  it("the app's port and limits (apps[].port, apps[].resources) reach its containers", async () => {
+    const docker = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
+    const ids = execFileSync(docker, ['ps', '-q', '--filter', `label=dev.slipway.revision=cfg-2`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(ids).toHaveLength(1);
+    const inspected = JSON.parse(execFileSync(docker, ['inspect', ids[0]!], { encoding: 'utf8' }))[0] as {
+      Config: { Env: string[] };
+      HostConfig: { Memory: number; NanoCpus: number };
+    };
+    expect(inspected.HostConfig).toMatchObject({ Memory: 64 * 2 ** 20, NanoCpus: 500_000_000 });
+    expect(inspected.Config.Env).toContain('PORT=9090');
   });
 
   it('a secret set from stdin reaches the container only; unset removes a variable; the old revision keeps its own', async () => {

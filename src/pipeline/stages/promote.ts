@@ -68,6 +68,11 @@ export const promoteStage: Stage<PromoteOutput> = {
       ...(tag ? { tag } : {}),
       env,
       secrets,
+      ...(ctx.app.port !== undefined ? { port: ctx.app.port } : {}),
+      resources: {
+        ...(ctx.app.resources.cpu !== undefined ? { cpu: ctx.app.resources.cpu } : {}),
+        ...(ctx.app.resources.memory !== undefined ? { memory: ctx.app.resources.memory } : {}),
+      },
       annotations: { 'dev.slipway.build': ctx.build.id },
     });
     if (result.moved) await ctx.log(`revision ${result.revision} serves ${tag ? (result.tagUrl ?? result.url) : result.url}`);

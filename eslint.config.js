@@ -12,7 +12,10 @@ import tseslint from 'typescript-eslint';
  */
 export const MAY_IMPORT = {
   core: [],
-  config: ['core'],
+  // Each forge declares its own config section, repository form and secret keys (src/forges/<forge>/); the
+  // schema takes them from the forge registry. Not the other way round: forges never read the config, the
+  // composition root hands each one its parsed section.
+  config: ['core', 'forges'],
   log: ['core', { types: 'config' }],
   metrics: [],
   store: ['core', 'config'],
@@ -23,13 +26,15 @@ export const MAY_IMPORT = {
   policy: ['core', 'registry'],
   injection: ['core', 'registry'],
   signing: ['core', 'registry'],
-  targets: ['core', 'log', { types: 'registry' }],
+  // Targets read their settings as the config schema parses them (types only: the schema stays in config).
+  targets: ['core', 'log', { types: 'config' }, { types: 'registry' }],
   // AES-256-GCM for app secrets at rest and the key that seals them.
   secrets: ['core'],
   queue: ['core', 'config'],
   // The one way builds enter: store rows in one transaction, then queue jobs.
   admission: ['core', 'store', 'queue'],
-  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', 'secrets'],
+  // The serving API calls the targets the composition root passes in (types only).
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', 'secrets', { types: 'targets' }],
   // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
   feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
   // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's

@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { removeStaleWorkspaces, runBuild, type PipelineDeps } from '../src/pipeline/index.js';
-import { BUILDS_QUEUE, buildJobSchema, channels, createRedis, type RedisEndpoint, type BuildJob, type BuildQueue } from '../src/queue/index.js';
+import { BUILDS_QUEUE, buildJobSchema, channels, connectRedis, createRedis, type RedisEndpoint, type BuildJob, type BuildQueue } from '../src/queue/index.js';
 import { listQueuedBuildIds } from '../src/store/index.js';
 
 export interface BuildWorkerOptions {
@@ -29,7 +29,10 @@ export async function startBuildWorker(options: BuildWorkerOptions): Promise<Bui
   const { deps } = options;
   const cfg = deps.config.builds;
   const connection: Redis = createRedis(options.redis, 'worker');
-  const subscriber: Redis = createRedis(options.redis, 'worker-cancel');
+  // Connected (ready) before it subscribes: a SUBSCRIBE sent while ioredis still runs its ready check makes that
+  // check's INFO fail with "Connection in subscriber mode" as an unhandled error event.
+  const subscriber: Redis = await connectRedis(options.redis, 'worker-cancel');
+  subscriber.on('error', (err) => deps.logger.warn({ err }, 'build cancel subscriber: Redis connection error; ioredis reconnects'));
 
   const processor = async (job: Job<BuildJob>, token?: string, signal?: AbortSignal) => {
     const { buildId } = buildJobSchema.parse(job.data);

@@ -1067,11 +1067,21 @@ static void handle_notification(int nfd)
 			log_exec(nfd, &req, &d, "allowed", sc);
 		break;
 	case V_DENY:
+		if (gate == GATE_LANDLOCK && d.rule && !strcmp(d.rule, "unverifiable")) {
+			/* Report-only here: what the supervisor cannot
+			 * resolve (a magic link such as /proc/self/exe, which
+			 * busybox uses for its applets) is Landlock's to
+			 * decide, unreported. */
+			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+			break;
+		}
 		if (policy.audit) {
 			resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 			log_exec(nfd, &req, &d, "audited", sc);
 		} else {
-			resp.error = -EPERM;
+			/* Under the Landlock gate the app sees the errno the
+			 * kernel gives for the execs it refuses itself. */
+			resp.error = gate == GATE_LANDLOCK ? -EACCES : -EPERM;
 			log_exec(nfd, &req, &d, "denied", sc);
 		}
 		break;
@@ -1220,9 +1230,12 @@ static int build_ruleset(const char *policy_path, const char *manifest_path, int
 	if (clock_gettime(CLOCK_MONOTONIC, &t1) < 0)
 		die(EXIT_CANNOT_EXEC, errno, NULL, "clock_gettime");
 	infomsg("exec gate: landlock (ABI %d): %zu executables, %zu manifest entries missing or "
-		"changed, %zu directories hold executables, %zu write rules; ruleset built in %ld ms",
+		"changed, %zu directories hold executables, %zu write rules; ruleset built in %ld ms; "
+		"denials reported: %s",
 		abi, st.exec_rules, st.skipped, st.chain_dirs, st.write_rules,
-		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+		(long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000),
+		policy.report_all ? "every exec (policy report=all: one round trip per exec)"
+				  : "CMD, fd and memfd execs (policy report=no-cost)");
 	return rs;
 }
 
@@ -1231,11 +1244,12 @@ static const char usage[] =
 	"Runs CMD as a supervised workload: only executables listed in the image\n"
 	"manifest may be executed. See enforcer/README.md.\n";
 
-/* Under the Landlock gate the kernel refuses exec itself (EACCES) and the
- * supervisor never sees it; the exec of CMD is the one the enforcer can
- * still report: from here, in the child. Returns 1 if the refusal was the
- * gate's (an executable file that is not in the manifest as it is). */
-static int report_cmd_denied(const char *cmd)
+/* Under the Landlock gate the kernel refuses exec itself (EACCES) and, by
+ * default, the supervisor never sees it; the exec of CMD is one the
+ * enforcer can still report: from here, in the child (do_log; with
+ * "report": "all" the supervisor has logged it). Returns 1 if the refusal
+ * was the gate's (an executable file that is not in the manifest as it is). */
+static int report_cmd_denied(const char *cmd, int do_log)
 {
 	static char found[PATH_MAX], real[PATH_MAX];
 	const char *rule = NULL, *path = cmd;
@@ -1281,6 +1295,10 @@ static int report_cmd_denied(const char *cmd)
 		close(fd);
 		return 0;
 	}
+	if (!do_log) {
+		close(fd);
+		return 1;
+	}
 	hash_for_log(fd, &st, &d);
 	close(fd);
 	who_is(getpid(), &w);
@@ -1322,6 +1340,8 @@ static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulat
 
 	if (simulate_unsupported)
 		errno = ENOSYS;
+	else if (gate == GATE_LANDLOCK && policy.report_all)
+		nfd = install_filter(report_filter, sizeof report_filter / sizeof report_filter[0]);
 	else if (gate == GATE_LANDLOCK)
 		nfd = install_filter(memfd_filter, sizeof memfd_filter / sizeof memfd_filter[0]);
 	else
@@ -1350,7 +1370,9 @@ static void run_child(int sock, char **cmd, const sigset_t *oldmask, int simulat
 		int k = snprintf(buf, sizeof buf, PROG ": cannot execute %s: %s\n", cmd[0], strerror(e));
 		(void)!write(STDERR_FILENO, buf, (size_t)k < sizeof buf ? (size_t)k : sizeof buf - 1);
 	}
-	drift = gate == GATE_LANDLOCK ? e == EACCES && report_cmd_denied(cmd[0]) : e == EPERM;
+	/* With "report": "all" the supervisor has seen and logged this exec. */
+	drift = gate == GATE_LANDLOCK ? e == EACCES && report_cmd_denied(cmd[0], !policy.report_all)
+				      : e == EPERM;
 	if (drift)
 		hint("the executable is not part of the image manifest (drift prevention); "
 		     "rebuild the image or add the path to \"allow\" in policy.json");
@@ -1523,7 +1545,7 @@ int main(int argc, char **argv)
 	}
 	tag = recv_msg(sv[0], &nfd);
 	close(sv[0]);
-	if (tag == 'F' && gate == GATE_SECCOMP) {
+	if (tag == 'F' && (gate == GATE_SECCOMP || policy.report_all)) {
 		/* Linux >= 6.6: wake us on the target's CPU, cutting the
 		 * round-trip latency of each exec. Older kernels: EINVAL. */
 		unsigned long long fl = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;

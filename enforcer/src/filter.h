@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_FILTER_H
 #define SLIPWAY_FILTER_H
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <linux/audit.h>
@@ -72,38 +73,82 @@ static struct sock_filter exec_filter[] = {
 
 /* The Landlock gate leaves exec to the kernel. Landlock does not govern
  * memfds, so memfd_create alone goes to the supervisor, which creates the
- * memfd sealed against exec (MFD_NOEXEC_SEAL) and hands it over. The rest
- * is as in exec_filter: no nested listener (it could answer CONTINUE for
- * memfd_create), and x32/i386 cannot reach memfd_create or seccomp. Exec
- * from those ABIs is allowed: Landlock checks it like any other. */
+ * memfd sealed against exec (MFD_NOEXEC_SEAL) and hands it over.
+ * execveat with AT_EMPTY_PATH (fexecve: exec of an open fd, the way to run
+ * a memfd) goes there too, so that such an attempt is reported: it is rare,
+ * and a flag test in the filter keeps every other exec away from the
+ * supervisor. The rest is as in exec_filter: no nested listener (it could
+ * answer CONTINUE for memfd_create), and x32/i386 cannot reach memfd_create
+ * or seccomp. Exec from those ABIs is allowed: Landlock checks it like any
+ * other. */
 static struct sock_filter memfd_filter[] = {
 	/*  0 */ LD_ARCH,
-	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 16),                 /* else -> 18 */
+	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 19),                 /* else -> 21 */
 	/*  2 */ LD_NR,
-	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 10, 0), /* x32 -> 14 */
-	/*  4 */ JEQ(__NR_memfd_create, 8, 0),                  /* -> 13 */
-	/*  5 */ JEQ(__NR_seccomp, 1, 0),                       /* -> 7 */
-	/*  6 */ RET(SECCOMP_RET_ALLOW),
-	/*  7 */ LD_ARG(0),
-	/*  8 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 11 */
-	/*  9 */ LD_ARG(1),
-	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 12 */
-	/* 11 */ RET(SECCOMP_RET_ALLOW),
-	/* 12 */ RET(SECCOMP_RET_ERRNO | EPERM),
-	/* 13 */ RET(SECCOMP_RET_USER_NOTIF),
+	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 13, 0), /* x32 -> 17 */
+	/*  4 */ JEQ(__NR_memfd_create, 11, 0),                 /* -> 16 */
+	/*  5 */ JEQ(__NR_seccomp, 4, 0),                       /* -> 10 */
+	/*  6 */ JEQ(__NR_execveat, 1, 0),                      /* -> 8 */
+	/*  7 */ RET(SECCOMP_RET_ALLOW),
+	/*  8 */ LD_ARG(4),                                     /* execveat flags */
+	/*  9 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, AT_EMPTY_PATH, 6, 4), /* -> 16, else -> 14 */
+	/* 10 */ LD_ARG(0),
+	/* 11 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 14 */
+	/* 12 */ LD_ARG(1),
+	/* 13 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 15 */
+	/* 14 */ RET(SECCOMP_RET_ALLOW),
+	/* 15 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 16 */ RET(SECCOMP_RET_USER_NOTIF),
 	/* x32: memfd_create (319) and seccomp (317) refused */
-	/* 14 */ JEQ(__X32_SYSCALL_BIT | 319, 2, 0),             /* -> 17 */
-	/* 15 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 17 */
-	/* 16 */ RET(SECCOMP_RET_ALLOW),
-	/* 17 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 17 */ JEQ(__X32_SYSCALL_BIT | 319, 2, 0),             /* -> 20 */
+	/* 18 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 20 */
+	/* 19 */ RET(SECCOMP_RET_ALLOW),
+	/* 20 */ RET(SECCOMP_RET_ERRNO | EPERM),
 	/* i386: memfd_create (356) and seccomp (354) refused; other arch: kill */
-	/* 18 */ JEQ(AUDIT_ARCH_I386, 0, 4),                    /* else -> 23 */
-	/* 19 */ LD_NR,
-	/* 20 */ JEQ(356, 3, 0),                                /* -> 24 */
-	/* 21 */ JEQ(354, 2, 0),                                /* -> 24 */
-	/* 22 */ RET(SECCOMP_RET_ALLOW),
-	/* 23 */ RET(SECCOMP_RET_KILL_PROCESS),
-	/* 24 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 21 */ JEQ(AUDIT_ARCH_I386, 0, 4),                    /* else -> 26 */
+	/* 22 */ LD_NR,
+	/* 23 */ JEQ(356, 3, 0),                                /* -> 27 */
+	/* 24 */ JEQ(354, 2, 0),                                /* -> 27 */
+	/* 25 */ RET(SECCOMP_RET_ALLOW),
+	/* 26 */ RET(SECCOMP_RET_KILL_PROCESS),
+	/* 27 */ RET(SECCOMP_RET_ERRNO | EPERM),
+};
+
+/* The Landlock gate with policy "report": "all": as memfd_filter, and every
+ * x86_64 execve and execveat goes to the supervisor as well, which answers
+ * CONTINUE for what the manifest vouches for (Landlock still decides) and
+ * refuses and reports the rest. That costs a notification round trip per
+ * exec (README.md, "Performance"), so it is not the default. */
+static struct sock_filter report_filter[] = {
+	/*  0 */ LD_ARCH,
+	/*  1 */ JEQ(AUDIT_ARCH_X86_64, 0, 18),                 /* else -> 20 */
+	/*  2 */ LD_NR,
+	/*  3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 12, 0), /* x32 -> 16 */
+	/*  4 */ JEQ(__NR_memfd_create, 10, 0),                 /* -> 15 */
+	/*  5 */ JEQ(__NR_execve, 9, 0),                        /* -> 15 */
+	/*  6 */ JEQ(__NR_execveat, 8, 0),                      /* -> 15 */
+	/*  7 */ JEQ(__NR_seccomp, 1, 0),                       /* -> 9 */
+	/*  8 */ RET(SECCOMP_RET_ALLOW),
+	/*  9 */ LD_ARG(0),
+	/* 10 */ JEQ(SECCOMP_SET_MODE_FILTER, 0, 2),              /* else -> 13 */
+	/* 11 */ LD_ARG(1),
+	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, SECCOMP_FILTER_FLAG_NEW_LISTENER, 1, 0), /* -> 14 */
+	/* 13 */ RET(SECCOMP_RET_ALLOW),
+	/* 14 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* 15 */ RET(SECCOMP_RET_USER_NOTIF),
+	/* x32: memfd_create (319) and seccomp (317) refused */
+	/* 16 */ JEQ(__X32_SYSCALL_BIT | 319, 2, 0),             /* -> 19 */
+	/* 17 */ JEQ(__X32_SYSCALL_BIT | 317, 1, 0),             /* -> 19 */
+	/* 18 */ RET(SECCOMP_RET_ALLOW),
+	/* 19 */ RET(SECCOMP_RET_ERRNO | EPERM),
+	/* i386: memfd_create (356) and seccomp (354) refused; other arch: kill */
+	/* 20 */ JEQ(AUDIT_ARCH_I386, 0, 4),                    /* else -> 25 */
+	/* 21 */ LD_NR,
+	/* 22 */ JEQ(356, 3, 0),                                /* -> 26 */
+	/* 23 */ JEQ(354, 2, 0),                                /* -> 26 */
+	/* 24 */ RET(SECCOMP_RET_ALLOW),
+	/* 25 */ RET(SECCOMP_RET_KILL_PROCESS),
+	/* 26 */ RET(SECCOMP_RET_ERRNO | EPERM),
 };
 
 #endif

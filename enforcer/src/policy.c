@@ -386,6 +386,7 @@ void policy_default(struct policy *p)
 {
 	p->audit = 0;
 	p->unsupported_fail = 0;
+	p->report_all = 0;
 	p->allow = NULL;
 	p->nallow = 0;
 }
@@ -399,7 +400,7 @@ void policy_free(struct policy *p)
 int policy_parse(struct policy *p, char *buf, size_t len, char *err, size_t errlen)
 {
 	struct rd r = { buf, buf, buf + len, err, errlen, 0 };
-	int seen_mode = 0, seen_allow = 0, seen_unsup = 0;
+	int seen_mode = 0, seen_allow = 0, seen_unsup = 0, seen_report = 0;
 
 	policy_default(p);
 	ws(&r);
@@ -440,6 +441,13 @@ int policy_parse(struct policy *p, char *buf, size_t len, char *err, size_t errl
 				goto bad;
 			}
 			if (choice(&r, "onUnsupported", "fallback", "fail", &p->unsupported_fail) < 0)
+				goto bad;
+		} else if (!nul && strcmp(key, "report") == 0) {
+			if (seen_report++) {
+				fail(&r, "duplicate key \"report\"");
+				goto bad;
+			}
+			if (choice(&r, "report", "no-cost", "all", &p->report_all) < 0)
 				goto bad;
 		} else if (!nul && strcmp(key, "allow") == 0) {
 			if (seen_allow++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  * /.slipway/policy.json: {"mode":"enforce"|"audit","allow":[...],
- * "onUnsupported":"fallback"|"fail"}. See README.md ("Policy format"). */
+ * "onUnsupported":"fallback"|"fail","report":"no-cost"|"all"}. See README.md ("Policy format"). */
 #ifndef SLIPWAY_POLICY_H
 #define SLIPWAY_POLICY_H
 #include <stddef.h>
@@ -8,6 +8,8 @@
 struct policy {
 	int audit;              /* 0 = enforce (default), 1 = audit */
 	int unsupported_fail;   /* no Landlock: 0 = fall back to the seccomp gate (default), 1 = exit 126 */
+	int report_all;         /* Landlock gate: 0 = report the denials that cost nothing per exec
+				 * (default), 1 = every denied exec, at a round trip per exec */
 	char **allow;           /* absolute paths; a trailing '/' means "anything below" */
 	size_t nallow;
 };

@@ -164,6 +164,18 @@ static void policy_tests(void)
 	char buf[256];
 	char err[256];
 
+	{
+		static const char *const texts[] = { "{}", "{\"report\":\"no-cost\"}", "{\"report\":\"all\"}" };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			snprintf(buf, sizeof buf, "%s", texts[i]);
+			CHECK(policy_parse(&p, buf, strlen(buf), err, sizeof err) == 0 && p.report_all == (i == 2),
+			      "policy %s: report_all=%d", texts[i], p.report_all);
+			policy_free(&p);
+		}
+	}
+
 	policy_case("{}", 1, 0, 0, 0, NULL);
 	policy_case(" {\"mode\":\"audit\"}\n", 1, 1, 0, 0, NULL);
 	policy_case("{\"mode\":\"enforce\",\"onUnsupported\":\"fail\",\"allow\":[]}", 1, 0, 1, 0, NULL);
@@ -175,6 +187,8 @@ static void policy_tests(void)
 	policy_case("{\"mode\":\"Enforce\"}", 0, 0, 0, 0, "\"mode\" must be \"enforce\" or \"audit\"");
 	policy_case("{\"mode\":1}", 0, 0, 0, 0, "\"mode\" must be");
 	policy_case("{\"onUnsupported\":\"yes\"}", 0, 0, 0, 0, "\"onUnsupported\" must be \"fallback\" or \"fail\"");
+	policy_case("{\"report\":\"everything\"}", 0, 0, 0, 0, "\"report\" must be \"no-cost\" or \"all\"");
+	policy_case("{\"report\":\"all\",\"report\":\"all\"}", 0, 0, 0, 0, "duplicate key \"report\"");
 	policy_case("{\"allow\":\"/x\"}", 0, 0, 0, 0, "\"allow\" must be an array");
 	policy_case("{\"allow\":[\"rel\"]}", 0, 0, 0, 0, "absolute paths");
 	policy_case("{\"allow\":[\"/a\\u0000b\"]}", 0, 0, 0, 0, "without NUL");
@@ -414,10 +428,10 @@ static void memfd_filter_tests(void)
 	uint32_t nr, bad = 0;
 
 #define MV(arch, nr, a0, a1) verdict_of(memfd_filter, len, (arch), (nr), (a0), (a1))
-	/* Only memfd_create and seccomp make the filter run; everything else,
-	 * exec included, is answered from the action cache. */
+	/* Only memfd_create, seccomp and execveat make the filter run;
+	 * everything else, execve included, is answered from the action cache. */
 	for (nr = 0; nr < 1024; nr++) {
-		int native = nr == __NR_memfd_create || nr == __NR_seccomp;
+		int native = nr == __NR_memfd_create || nr == __NR_seccomp || nr == __NR_execveat;
 		int i386 = nr == 356 || nr == 354;
 
 		if (const_allow(memfd_filter, len, AUDIT_ARCH_X86_64, nr) == native ||
@@ -433,6 +447,19 @@ static void memfd_filter_tests(void)
 	CHECK(bad == 0, "memfd filter: %u syscalls with the wrong cache status or verdict", bad);
 	CHECK(MV(AUDIT_ARCH_X86_64, __NR_memfd_create, 0, 0) == SECCOMP_RET_USER_NOTIF, "memfd_create notifies");
 	CHECK(MV(AUDIT_ARCH_X86_64, __NR_execve, 0, 0) == SECCOMP_RET_ALLOW, "execve left to Landlock");
+	{
+		struct seccomp_data d;
+
+		memset(&d, 0, sizeof d);
+		d.arch = AUDIT_ARCH_X86_64;
+		d.nr = __NR_execveat;
+		CHECK(run_filter(memfd_filter, len, &d) == SECCOMP_RET_ALLOW, "execveat with a path left to Landlock");
+		d.args[4] = AT_SYMLINK_NOFOLLOW;
+		CHECK(run_filter(memfd_filter, len, &d) == SECCOMP_RET_ALLOW, "execveat(AT_SYMLINK_NOFOLLOW) left to Landlock");
+		d.args[4] = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW;
+		CHECK(run_filter(memfd_filter, len, &d) == SECCOMP_RET_USER_NOTIF,
+		      "execveat(AT_EMPTY_PATH) notifies (fd-based exec is reported)");
+	}
 	CHECK(MV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER,
 		 SECCOMP_FILTER_FLAG_NEW_LISTENER) == eperm, "memfd filter: no nested listener");
 	CHECK(MV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0) == SECCOMP_RET_ALLOW,
@@ -447,6 +474,44 @@ static void memfd_filter_tests(void)
 #undef MV
 }
 
+static void report_filter_tests(void)
+{
+	const size_t len = sizeof report_filter / sizeof report_filter[0];
+	const uint32_t eperm = SECCOMP_RET_ERRNO | EPERM;
+	uint32_t nr, bad = 0;
+
+#define RV(arch, nr, a0, a1) verdict_of(report_filter, len, (arch), (nr), (a0), (a1))
+	for (nr = 0; nr < 1024; nr++) {
+		int native = nr == __NR_memfd_create || nr == __NR_seccomp || nr == __NR_execve ||
+			     nr == __NR_execveat;
+		int i386 = nr == 356 || nr == 354;
+
+		if (const_allow(report_filter, len, AUDIT_ARCH_X86_64, nr) == native ||
+		    const_allow(report_filter, len, AUDIT_ARCH_I386, nr) == i386) {
+			bad++;
+			printf("FAIL report filter cache: nr %u\n", nr);
+		}
+		if (!native && RV(AUDIT_ARCH_X86_64, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+		if (!i386 && RV(AUDIT_ARCH_I386, nr, 0, 0) != SECCOMP_RET_ALLOW)
+			bad++;
+	}
+	CHECK(bad == 0, "report filter: %u syscalls with the wrong cache status or verdict", bad);
+	CHECK(RV(AUDIT_ARCH_X86_64, __NR_execve, 0, 0) == SECCOMP_RET_USER_NOTIF, "report filter: execve notifies");
+	CHECK(RV(AUDIT_ARCH_X86_64, __NR_execveat, 0, 0) == SECCOMP_RET_USER_NOTIF, "report filter: execveat notifies");
+	CHECK(RV(AUDIT_ARCH_X86_64, __NR_memfd_create, 0, 0) == SECCOMP_RET_USER_NOTIF, "report filter: memfd_create notifies");
+	CHECK(RV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER) == eperm,
+	      "report filter: no nested listener");
+	CHECK(RV(AUDIT_ARCH_X86_64, __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0) == SECCOMP_RET_ALLOW,
+	      "report filter: plain nested filter allowed");
+	CHECK(RV(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 319, 0, 0) == eperm, "report filter: x32 memfd_create refused");
+	CHECK(RV(AUDIT_ARCH_X86_64, __X32_SYSCALL_BIT | 317, 0, 0) == eperm, "report filter: x32 seccomp refused");
+	CHECK(RV(AUDIT_ARCH_I386, 356, 0, 0) == eperm, "report filter: i386 memfd_create refused");
+	CHECK(RV(AUDIT_ARCH_I386, 11, 0, 0) == SECCOMP_RET_ALLOW, "report filter: i386 execve left to Landlock");
+	CHECK(RV(AUDIT_ARCH_AARCH64, 0, 0, 0) == SECCOMP_RET_KILL_PROCESS, "report filter: other arch killed");
+#undef RV
+}
+
 int main(void)
 {
 	manifest_ok();
@@ -455,6 +520,7 @@ int main(void)
 	sha_tests();
 	filter_tests();
 	memfd_filter_tests();
+	report_filter_tests();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -93,7 +93,7 @@ _apt_install() {
 
 _ensure_packages() {
   local pkg missing=()
-  for pkg in docker.io docker-registry redis-server git musl-tools make ca-certificates busybox-static curl apache2-utils openssl; do
+  for pkg in docker.io docker-registry redis-server git musl-tools make ca-certificates busybox-static curl apache2-utils openssl openssh-server; do
     _pkg_installed "$pkg" || missing+=("$pkg")
   done
   # psql/pg_isready come from postgresql-client-NN (pulled in by the server too); the metapackage is optional.

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { formatScope, type BuildScope } from '../core/scope.js';
 import type { BuildQueue, FeedbackJob, FeedbackQueue } from '../queue/index.js';
-import { cancelBuilds, cancelScope, createBuild, getBuilds, supersedeOlder, type BuildRow, type Database, type NewBuild } from '../store/index.js';
+import { cancelBuilds, cancelScope, createBuild, getBuilds, supersedeOlder, type Build, type Database, type NewBuild } from '../store/index.js';
 
 /** A build to admit: the store's request with its scope as a typed value. */
 export interface BuildRequest extends Omit<NewBuild, 'scope'> {
@@ -31,7 +31,7 @@ export interface AdmissionPlan {
    * Runs first, in the transaction (a delivery's row, an approval). Returning builds says this admission
    * was made before (a redelivery): nothing is created, and those builds are enqueued again.
    */
-  before?: ((trx: Transaction<Database>) => Promise<readonly BuildRow[] | undefined>) | undefined;
+  before?: ((trx: Transaction<Database>) => Promise<readonly Build[] | undefined>) | undefined;
   /** Runs last, in the transaction, with what was made (the delivery's build ids). */
   after?: ((trx: Transaction<Database>, made: Admitted) => Promise<void>) | undefined;
 }
@@ -44,7 +44,7 @@ export interface AdmissionDeps {
 }
 
 export interface Admitted {
-  builds: { build: BuildRow; created: boolean }[];
+  builds: { build: Build; created: boolean }[];
   /** Builds the new ones superseded, and those the plan canceled (their ids, in that order). */
   superseded: string[];
   /** The admission was made before (`before` returned its builds). */

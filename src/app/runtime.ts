@@ -2,15 +2,17 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redactConfig, type SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
-import { createForge, forgeIds } from '../forges/registry.js';
-import type { Forge, ForgeApiOptions } from '../forges/types.js';
+import { hostPort } from '../core/host-port.js';
+import type { ForgeId } from '../forges/registry.js';
+import { configuredForge, forgeIds } from '../forges/registry.js';
+import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { BuildEvents, BuildQueue, connectRedis, FeedbackQueue, type RedisEndpoint } from '../queue/index.js';
 import { createFeedbackNotifier, type FeedbackNotifier } from '../feedback/index.js';
 import { loadSigningMaterial } from '../pipeline/signing-material.js';
 import { loadPolicies } from '../policy/index.js';
+import { RegistryAuth } from '../registry/index.js';
 import { buildServer } from '../server/index.js';
 import { ensurePrivateDir } from '../server/auth/local-token.js';
 import { openStore, type Store } from '../store/index.js';
@@ -58,16 +60,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** Every registered forge, made from its own config section (src/forges/registry.ts). */
 function forgesFrom(config: SlipwayConfig, logger: Logger): Map<ForgeId, Forge> {
-  const secrets: Record<ForgeId, string | undefined> = { github: config.github.webhookSecret, gitlab: config.gitlab.webhookToken };
-  // Feedback API access: a token (or GitHub App) per forge; without one nothing is reported.
-  const timeoutMs = config.feedback.timeout;
-  const apis: Record<ForgeId, ForgeApiOptions> = {
-    github: { url: config.github.apiUrl, token: config.github.token, app: config.github.app, checks: config.github.checks, timeoutMs },
-    gitlab: { url: config.gitlab.apiUrl, token: config.gitlab.token, timeoutMs },
-  };
-  const gitUrls: Record<ForgeId, string> = { github: config.github.gitUrl, gitlab: config.gitlab.gitUrl };
-  return new Map(forgeIds().map((id) => [id, createForge(id, { secret: secrets[id], api: apis[id], logger, gitUrl: gitUrls[id] })]));
+  const common = { timeoutMs: config.feedback.timeout, logger };
+  return new Map(forgeIds().map((id) => [id, configuredForge(id, config[id], common)]));
 }
 
 /**
@@ -100,7 +96,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push(() => recorder.close());
     // App secrets: sealed by the server and workers, opened by the targets where containers get them.
     const secrets = openSecretBox(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
-    const targets = openTargets(config, store, logger, recorder, secrets);
+    // One credential resolver per process: a credential helper runs once per registry host, not per build.
+    const registryAuth = new RegistryAuth({ registries: config.registries, env: options.env ?? {} });
+    const targets = openTargets(config, store, logger, recorder, registryAuth, secrets);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
     const redisEndpoint: RedisEndpoint = {
@@ -111,6 +109,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push(() => redis.quit());
     const subscriber = await connectRedis(redisEndpoint, 'events');
     closers.push(() => subscriber.quit());
+    // After start-up a lost connection is ioredis's to restore; say so in the log instead of as an unhandled event.
+    for (const client of [redis, subscriber]) client.on('error', (err) => logger.warn({ err }, 'Redis connection error; reconnecting'));
     const queue = new BuildQueue(redis, { prefix, attempts: config.builds.attempts, backoffMs: config.builds.backoff });
     closers.push(() => queue.close());
     const events = new BuildEvents(redis, subscriber, prefix);
@@ -137,6 +137,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           targets,
           feedback: notifier,
           secrets,
+          forges,
+          registryAuth,
           env: options.env ?? {},
           ...(options.cwd ? { cwd: options.cwd } : {}),
         },
@@ -176,7 +178,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         ...(options.cwd ? { cwd: options.cwd } : {}),
       });
       closers.push(() => server!.close());
-      const [host, port] = splitHostPort(config.server.listen);
+      const { host, port } = hostPort(config.server.listen);
       address = await server.listen({ host, port: options.listenPort ?? port });
       logger.info({ address }, 'server listening');
     }
@@ -185,9 +187,4 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await close();
     throw err;
   }
-}
-
-export function splitHostPort(listen: string): [string, number] {
-  const i = listen.lastIndexOf(':');
-  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
 }

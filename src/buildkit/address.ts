@@ -1,4 +1,5 @@
 import { SlipwayError } from '../core/errors.js';
+import { formatHostPort } from '../core/host-port.js';
 
 /**
  * Where BuildKit listens (config key `buildkit`, docs/architecture.md):
@@ -48,4 +49,4 @@ export function parseBuildkitAddress(raw: string): BuildkitAddress {
 }
 
 /** The address as said in messages: the socket or host, never query parameters. */
-export const describeAddress = (a: BuildkitAddress): string => (a.kind === 'tcp' ? `tcp://${a.host}:${a.port}` : `${a.kind}://${a.socket}`);
+export const describeAddress = (a: BuildkitAddress): string => (a.kind === 'tcp' ? `tcp://${formatHostPort(a)}` : `${a.kind}://${a.socket}`);

@@ -24,7 +24,7 @@ export interface BuildImageOptions {
   labels?: Readonly<Record<string, string>> | undefined;
   /** Build secrets by id, for `RUN --mount=type=secret,id=…`; served by the session, never in a layer. */
   secrets?: ReadonlyMap<string, Buffer> | undefined;
-  /** Registry credentials by host, for pulls during the build and for the push. */
+  /** Registry credentials by host, for pulls during the build (base images) and for the push. */
   registryCredentials?: RegistryCredentials | undefined;
   /** Image repository without tag (`127.0.0.1:5000/slipway/hello`). */
   repository: string;
@@ -113,7 +113,9 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
     dirs: { context: contextDir, dockerfile: dirname(dockerfilePath) },
     secrets: options.secrets,
     registryCredentials: options.registryCredentials,
+    onCredentialsError: (err) => (credentialsError ??= err),
   });
+  let credentialsError: unknown;
   // The resolution check: an image refused mid-build cancels the Solve through its own signal.
   const refusal = new AbortController();
   let refused: unknown;
@@ -186,6 +188,7 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
     await options.onSteps?.(tracker.steps());
     if (refused !== undefined) throw refused;
     if (options.signal?.aborted) throw new SlipwayError('SLW_BUILD_CANCELED', 'build canceled', { cause: err });
+    if (credentialsError !== undefined) throw credentialsError;
     throw classifySolveError(err, tracker.failedStep(), client.where);
   }
   // The last vertices (exporting) complete on the Status stream just after Solve answers. When images are
@@ -206,13 +209,13 @@ export async function buildImage(client: BuildkitClient, options: BuildImageOpti
   let digest: string | undefined;
   if (exportPath.kind === 'engine' && push) {
     const host = options.repository.split('/')[0]!;
-    const creds = options.registryCredentials?.[host];
+    const creds = await options.registryCredentials?.(host);
     options.onLine?.(`pushing ${tagged}`, 'info');
     digest = await pushWithEngine({
       socket: exportPath.socket,
       repository: options.repository,
       tag: options.tag,
-      auth: creds ? { username: creds.username, password: creds.password, serveraddress: host } : undefined,
+      auth: creds ? { ...creds, serveraddress: host } : undefined,
       signal: options.signal,
       onLine: (line) => options.onLine?.(line, 'info'),
     });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { formatHostPort } from '../core/host-port.js';
 import {
   credentials as grpcCredentials,
   Metadata,
@@ -62,7 +63,7 @@ export class BuildkitClient {
       const creds = a.tls
         ? grpcCredentials.createSsl(readFileSync(a.tls.ca), a.tls.key ? readFileSync(a.tls.key) : null, a.tls.cert ? readFileSync(a.tls.cert) : null)
         : grpcCredentials.createInsecure();
-      this.stub = new Control(`${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`, creds, CHANNEL_OPTIONS) as unknown as ControlStub;
+      this.stub = new Control(formatHostPort(a), creds, CHANNEL_OPTIONS) as unknown as ControlStub;
     }
   }
 

@@ -9,7 +9,7 @@ export interface EnginePushOptions {
   repository: string;
   tag: string;
   /** Credentials for the registry; anonymous when absent. */
-  auth?: { username: string; password: string; serveraddress: string } | undefined;
+  auth?: { username: string; password: string; identityToken?: string | undefined; serveraddress: string } | undefined;
   signal?: AbortSignal | undefined;
   onLine?: ((line: string) => void) | undefined;
 }
@@ -23,6 +23,20 @@ interface PushMessage {
 }
 
 /**
+ * `X-Registry-Auth` as the Engine reads it (api/types/registry AuthConfig, base64url JSON): user and
+ * password, or an identity token; `{}` for anonymous. It travels only over the Engine's unix socket.
+ */
+export function registryAuthHeader(auth: EnginePushOptions['auth']): string {
+  const config = !auth
+    ? {}
+    : auth.identityToken
+      ? { identitytoken: auth.identityToken, serveraddress: auth.serveraddress }
+      : { username: auth.username, password: auth.password, serveraddress: auth.serveraddress };
+  // Padded: the Engine decodes with Go's base64.URLEncoding, which refuses unpadded input (and then pushes anonymously).
+  return Buffer.from(JSON.stringify(config)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/**
  * Pushes an image the Engine's `moby` exporter stored, through the Engine API (`POST
  * /images/{name}/push`, Docker Engine API v1.41): the Engine's BuildKit has no `image` exporter with
  * `push=true`. `X-Registry-Auth` is base64url JSON, `{}` for anonymous. The answer is a
@@ -30,14 +44,20 @@ interface PushMessage {
  * exporter's `containerimage.digest` is the config digest.
  */
 export function pushWithEngine(options: EnginePushOptions): Promise<Digest> {
-  const auth = Buffer.from(JSON.stringify(options.auth ?? {})).toString('base64url');
+  const auth = registryAuthHeader(options.auth);
   const path = `/images/${encodeURIComponent(options.repository)}/push?tag=${encodeURIComponent(options.tag)}`;
   const fail = (message: string, cause?: unknown) =>
-    new SlipwayError(
-      'SLW_BUILD_PUSH',
-      `pushing ${options.repository}:${options.tag} failed: ${message}; check that the registry is reachable from the Docker Engine`,
-      { cause },
-    );
+    /\b(unauthorized|authentication required|no basic auth credentials|denied|401|403)\b/i.test(message)
+      ? new SlipwayError(
+          'SLW_REGISTRY_AUTH',
+          `registry ${options.repository.split('/')[0]}, repository ${options.repository.split('/').slice(1).join('/')} (scope pull,push): the push was refused (${message}); check the credentials Slipway has for it (${options.auth ? 'credentials were sent' : 'none were found, so it pushed anonymously'}) and that they may push`,
+          { cause },
+        )
+      : new SlipwayError(
+          'SLW_BUILD_PUSH',
+          `pushing ${options.repository}:${options.tag} failed: ${message}; check that the registry is reachable from the Docker Engine`,
+          { cause },
+        );
   return new Promise((resolve, reject) => {
     const req = request(
       { socketPath: options.socket, method: 'POST', path, headers: { 'x-registry-auth': auth, 'content-length': 0 }, signal: options.signal },

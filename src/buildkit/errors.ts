@@ -19,6 +19,9 @@ export function classifySolveError(err: unknown, failed: (BuildStep & { tail: st
     });
   }
   if (se.code === grpcStatus.CANCELLED) return new SlipwayError('SLW_BUILD_CANCELED', 'build canceled', { cause: err });
+  if (REGISTRY_AUTH_RE.test(message)) {
+    return new SlipwayError('SLW_REGISTRY_AUTH', `BuildKit was refused by a registry: ${stripPrefix(message)}`, { cause: err });
+  }
   if (DOCKERFILE_RE.test(message) && (!failed || failed.name.startsWith('[internal]'))) {
     return new SlipwayError('SLW_BUILD_DOCKERFILE', `the Dockerfile is invalid: ${stripPrefix(message)}; fix it and push again`, { cause: err });
   }
@@ -36,6 +39,10 @@ export function classifySolveError(err: unknown, failed: (BuildStep & { tail: st
   }
   return new SlipwayError('SLW_BUILD_FAILED', `the build failed: ${stripPrefix(message)}`, { cause: err });
 }
+
+/** containerd's and distribution's wording for a registry that refused the credentials (or their absence). */
+const REGISTRY_AUTH_RE =
+  /failed to authorize|failed to fetch (anonymous|oauth) token|\b401 Unauthorized\b|\b403 Forbidden\b|insufficient_scope|pull access denied|authentication required/i;
 
 const DOCKERFILE_RE =
   /dockerfile parse error|failed to create LLB definition|unknown instruction|failed to parse (dockerfile|stage name)|target stage .* could not be found|Dockerfile .* (cannot be empty|not found)|failed to read dockerfile/i;

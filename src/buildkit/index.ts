@@ -13,4 +13,4 @@ export { PathMatcher } from './context/patterns.js';
 export { walkContext } from './context/walk.js';
 export type { BuildStep, ProgressLevel, ProgressLine } from './progress.js';
 export type { TransferStats } from './session/filesync.js';
-export type { RegistryCredentials } from './session/services.js';
+export type { RegistryCredentials, SessionCredentials } from './session/services.js';

@@ -1,5 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/index.js';
 import { createLogger, type Logger } from '../log/index.js';
+import { RegistryAuth, RegistryClient } from '../registry/index.js';
 import { ApiClient } from '../client/api-client.js';
 import { readCredentials } from './credentials.js';
 import { readLocalToken } from '../server/auth/local-token.js';
@@ -22,6 +23,15 @@ export interface GlobalOptions {
 
 export function loadCliConfig(ctx: CliContext, opts: GlobalOptions): LoadedConfig {
   return loadConfig({ file: opts.config, env: ctx.env, cwd: ctx.cwd });
+}
+
+/**
+ * A registry client for `host` with the credentials Slipway would use (`registries` of the config, then
+ * Docker's config.json and its credential helpers), as every command that reads or writes images needs.
+ */
+export function registryClient(ctx: CliContext, opts: GlobalOptions, host: string): RegistryClient {
+  const { config } = loadCliConfig(ctx, opts);
+  return new RegistryClient({ host, auth: new RegistryAuth({ registries: config.registries, env: ctx.env }) });
 }
 
 export function processLogger(ctx: CliContext, level: string): Logger {

@@ -101,10 +101,15 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .option('--mode <mode>', 'enforce (deny drifted executables) or audit (log them)', 'enforce')
     .option('--allow <path...>', 'extra absolute paths the enforcer allows (a trailing / allows a directory)')
     .option('--on-unsupported <action>', 'fallback (seccomp gate) or fail where the kernel lacks the Landlock exec gate', 'fallback')
+    .option(
+      '--report <which>',
+      'denied execs the Landlock gate reports: no-cost (command, fd and memfd execs) or all (every one, a round trip per exec)',
+      'no-cost',
+    )
     .option('--enforcer <file>', 'enforcer binary (default: enforcer/build/enforcer, or $SLIPWAY_ENFORCER_BINARY)')
     .option('--label <name=value>', 'image label to set, e.g. dev.slipway.build=ID (repeatable)', collect, [])
     .option('--json', 'print the whole result as JSON')
-    .action((image: string, opts) => run(() => injectCommand(ctx, image, opts))());
+    .action((image: string, opts) => run(() => injectCommand(ctx, global(), image, opts))());
   const keys = program.command('keys').description('cosign-compatible signing keys');
   keys
     .command('generate')

@@ -1,5 +1,5 @@
 import { SlipwayError } from '../core/errors.js';
-import type { BuildView } from '../server/index.js';
+import type { BuildDetailView, BuildView } from '../server/index.js';
 
 /** The error a CLI command prints: the server's problem detail, or what to check when it cannot be reached. */
 export class ApiError extends Error {
@@ -64,8 +64,8 @@ export class ApiClient {
     return body.builds;
   }
 
-  async getBuild(id: string): Promise<BuildView> {
-    return (await (await this.request(`/api/v1/builds/${encodeURIComponent(id)}`)).json()) as BuildView;
+  async getBuild(id: string): Promise<BuildDetailView> {
+    return (await (await this.request(`/api/v1/builds/${encodeURIComponent(id)}`)).json()) as BuildDetailView;
   }
 
   async logsText(id: string): Promise<string> {

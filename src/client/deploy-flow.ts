@@ -1,9 +1,7 @@
+import { isSuccessState } from '../core/types.js';
 import type { BuildView } from '../server/index.js';
 import type { ApiClient } from './api-client.js';
 import { packContext } from './context-pack.js';
-
-/** States a build ends in when it did all it was asked (as `slipway logs -f` counts them). */
-export const SUCCESS_STATES = new Set(['fetched', 'built', 'signed', 'ready']);
 
 export interface DeployRequest {
   app: string;
@@ -27,20 +25,6 @@ export interface DeployResult {
   succeeded: boolean;
   revision: string | undefined;
   url: string | undefined;
-}
-
-/**
- * The revision a build produced and its URL, once serving reports them in the build view (the promote
- * stage records them); undefined before. Accepts `revision` as a name or as `{name, url}`.
- */
-export function revisionOf(build: BuildView): { revision: string | undefined; url: string | undefined } {
-  const view = build as BuildView & { revision?: unknown; revisionUrl?: unknown };
-  const r = view.revision;
-  if (r && typeof r === 'object') {
-    const { name, url } = r as { name?: unknown; url?: unknown };
-    return { revision: typeof name === 'string' ? name : undefined, url: typeof url === 'string' ? url : undefined };
-  }
-  return { revision: typeof r === 'string' ? r : undefined, url: typeof view.revisionUrl === 'string' ? view.revisionUrl : undefined };
 }
 
 /**
@@ -68,11 +52,10 @@ export async function deployImage(
 }
 
 async function follow(client: ApiClient, queued: BuildView, request: { wait?: boolean }, hooks: DeployHooks): Promise<DeployResult> {
-  let build = queued;
-  hooks.queued?.(build);
-  if (request.wait !== false) {
-    await client.followLogs(build.id, (l) => hooks.log?.(l));
-    build = await client.getBuild(build.id);
-  }
-  return { build, succeeded: SUCCESS_STATES.has(build.state), ...revisionOf(build) };
+  hooks.queued?.(queued);
+  if (request.wait === false) return { build: queued, succeeded: isSuccessState(queued.state), revision: undefined, url: undefined };
+  await client.followLogs(queued.id, (l) => hooks.log?.(l));
+  // The revision the build's promote stage made, as the API reads it (core/stage-outputs.ts promotedRevision).
+  const build = await client.getBuild(queued.id);
+  return { build, succeeded: isSuccessState(build.state), revision: build.revision?.name, url: build.revision?.url };
 }

@@ -3,6 +3,8 @@ import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
 import { envEntryProblems } from '../core/env-names.js';
+import { parseHostPort } from '../core/host-port.js';
+import { forgeIds, forgeSections, providerOf } from '../forges/registry.js';
 
 /**
  * The one configuration schema (docs/architecture.md).
@@ -35,11 +37,19 @@ const duration = (fallback: string, description: string) =>
 
 const size = (fallback: string, description: string) => quantity(fallback, description, parseSize, 'size', '500MiB, 10GiB or 2GB', '10GiB; bytes internally');
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'write it as host:port, e.g. 127.0.0.1:8080');
+const hostPort = z.string().refine((v) => parseHostPort(v) !== undefined, 'write it as host:port, e.g. 127.0.0.1:8080');
+
+/** `a`, `a or b`, `a, b or c`. */
+const orList = (items: readonly string[]): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`);
 
 const name = z.string().regex(DNS_LABEL_RE, 'use lower-case letters, digits and dashes (a DNS label), starting with a letter');
 
-const repoSpec = z.string().regex(/^(github|gitlab):[^\s:]+\/[^\s:]+$/, 'write it as github:owner/name or gitlab:group/project');
+/** `github:owner/name or gitlab:group/project`: each registered forge with how it writes a repository. */
+export const REPO_FORMS: readonly string[] = forgeIds().map((id) => `${id}:${providerOf(id)!.repoExample}`);
+const repoForms = orList(REPO_FORMS);
+
+/** `<forge>:<path>` for a registered forge; the ids are the registry's, so a new forge is accepted here by itself. */
+const repoSpec = z.string().regex(new RegExp(`^(${forgeIds().join('|')}):[^\\s:]+\\/[^\\s:]+$`), `write it as ${repoForms}`);
 
 const serverSchema = z
   .strictObject({
@@ -61,13 +71,43 @@ const serverSchema = z
   .prefault({})
   .describe('The HTTP server.');
 
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 const registrySchema = z
   .strictObject({
-    url: z.url().default('http://127.0.0.1:5000').describe('OCI registry images are pushed to.'),
+    url: z
+      .url()
+      .default('http://127.0.0.1:5000')
+      .refine((url) => /^https:\/\//i.test(url) || (/^http:\/\//i.test(url) && LOOPBACK_HOST.test(new URL(url).hostname)), {
+        message: 'write it as https://host[:port] (plain http only for a loopback registry such as http://127.0.0.1:5000)',
+      })
+      .describe(
+        'OCI registry images are pushed to: the embedded http://127.0.0.1:5000, or a remote one over https (ghcr.io, docker.io, …) with its credentials under registries.',
+      ),
     namespace: z.string().default('slipway').describe('Repository prefix: images go to <url>/<namespace>/<app>.'),
   })
   .prefault({})
   .describe('The OCI registry.');
+
+const registryHost = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'write the registry host as in image names: ghcr.io, docker.io, 127.0.0.1:5001');
+
+const registriesSchema = z
+  .record(
+    registryHost,
+    z.strictObject({
+      username: z.string().min(1).describe('User name at the registry (for GHCR, the GitHub user; for Docker Hub, the Docker ID).'),
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write the name of an environment variable, e.g. GHCR_TOKEN')
+        .describe('Name of the environment variable holding the password or access token (never the password itself).'),
+    }),
+  )
+  .default({})
+  .describe(
+    "Registry credentials by host, used for every image Slipway touches (base image pulls, pushes, the registry client, the targets' pulls). Hosts not listed fall back to Docker's config.json ($DOCKER_CONFIG/config.json, else ~/.docker/config.json: credHelpers, credsStore, auths).",
+  );
 
 const signingSchema = z
   .strictObject({
@@ -140,53 +180,6 @@ const apiSchema = z
   .prefault({})
   .describe('API authentication.');
 
-/**
- * Where a forge's repositories are cloned from. Webhook payloads carry clone URLs too, but a payload is
- * input: Slipway derives `<gitUrl>/<owner>/<name>.git` from this instead, so a forged or odd payload can
- * never make a worker fetch from another host, scheme or local path.
- */
-const gitBaseUrl = (fallback: string, forge: string) =>
-  z
-    .url()
-    .regex(/^(https|http|ssh):\/\//, 'use an https:// (or ssh://, http://) base URL')
-    .default(fallback)
-    .describe(
-      `Base URL ${forge} repositories are fetched from (<gitUrl>/<owner>/<name>.git, never a URL from the webhook); its scheme is the only one git may use for them.`,
-    );
-
-const githubSchema = z
-  .strictObject({
-    webhookSecret: z.string().min(1).optional().describe('Secret for X-Hub-Signature-256. Without it GitHub webhooks are refused (401).'),
-    token: z.string().min(1).optional().describe('Token for statuses, comments and deployments.'),
-    apiUrl: z.url().default('https://api.github.com').describe('GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3).'),
-    gitUrl: gitBaseUrl('https://github.com', 'GitHub'),
-    app: z
-      .strictObject({
-        id: z.union([z.number().int(), z.string()]).describe('GitHub App id.'),
-        privateKey: z.string().describe('GitHub App private key (PEM).'),
-      })
-      .optional()
-      .describe('Authenticate as a GitHub App instead of a token.'),
-    checks: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Report builds as check runs (summary, annotations); false reports commit statuses only. Tokens that may not write checks fall back to commit statuses by themselves.',
-      ),
-  })
-  .prefault({})
-  .describe('GitHub.');
-
-const gitlabSchema = z
-  .strictObject({
-    webhookToken: z.string().min(1).optional().describe('Expected X-Gitlab-Token. Without it GitLab webhooks are refused (401).'),
-    token: z.string().min(1).optional().describe('Token for commit statuses, notes and environments.'),
-    apiUrl: z.url().default('https://gitlab.com/api/v4').describe('GitLab REST API v4 base URL.'),
-    gitUrl: gitBaseUrl('https://gitlab.com', 'GitLab'),
-  })
-  .prefault({})
-  .describe('GitLab.');
-
 const localTargetSchema = z.strictObject({
   kind: z.literal('local'),
   listen: hostPort.default('127.0.0.1:8081').describe('Address the router listens on.'),
@@ -233,6 +226,13 @@ const knativeTargetSchema = z.strictObject({
       "Apps are <app>.<domain> and tags <tag>-<app>.<domain>: set it to what Knative's config-domain and domain-template give (with the default template, <namespace>.<your domain>).",
     ),
   readyTimeout: duration('5m', 'Longest Slipway waits for a Service to report Ready after applying it; on timeout it reports the failing condition'),
+  imagePullSecret: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'write the name of a Secret in the namespace (lower-case DNS subdomain)')
+    .optional()
+    .describe(
+      "An existing kubernetes.io/dockerconfigjson Secret the Services pull images with. Without it, when Slipway has credentials for the image's registry (registries, Docker's config.json), it creates and updates the Secret slipway-registry-<host> in the namespace and references it.",
+    ),
 });
 
 const targetSchema = z.discriminatedUnion('kind', [localTargetSchema, knativeTargetSchema]);
@@ -300,8 +300,29 @@ const envRecord = (description: string) =>
 
 const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
-  repo: repoSpec.describe('Where pushes come from: github:owner/name or gitlab:group/project.'),
+  repo: repoSpec.describe(`Where pushes come from: ${repoForms}.`),
   cloneUrl: z.string().min(1).optional().describe('Fetch from here instead of the URL in the event (mirrors; tests: a local bare repository path).'),
+  cloneToken: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable of the worker (letters, digits, _)')
+    .optional()
+    .describe(
+      "Fetch this app's source over HTTPS with the token in this worker environment variable (never the value itself) instead of the forge's credential: a GitLab project or deploy token, a GitHub fine-grained token. Sent as an HTTP header through git's environment, never in a URL.",
+    ),
+  deployKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Fetch this app's source over SSH with this private key file (mode 0600, relative paths from the working directory) and nothing else: no agent, no other key. Needs knownHosts and an ssh:// source (cloneUrl, or the forge's gitUrl).",
+    ),
+  knownHosts: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "known_hosts file holding the SSH host key(s) of the deployKey's server. Host keys are checked strictly against it and nothing is ever added to it (no trust on first use).",
+    ),
   dockerfile: z.string().default('Dockerfile').describe('Dockerfile path within the context.'),
   context: z.string().default('.').describe('Build context directory within the repository.'),
   branches: z.record(z.string(), name).default({}).describe('Branch → target: pushes to these branches build and promote.'),
@@ -419,6 +440,12 @@ const enforcerSchema = z
       .describe(
         'What the enforcer does where the kernel lacks what its Landlock exec gate needs (Linux 6.3 with Landlock): fallback to the slower seccomp user-notification gate, or fail (exit 126, the app does not start).',
       ),
+    report: z
+      .enum(['no-cost', 'all'])
+      .default('no-cost')
+      .describe(
+        'Which denied executions the Landlock exec gate reports as runtime events: no-cost reports the container command, fd-based execs (memfd) and executable memfds, at no cost to other execs; all reports every denied exec, at a seccomp notification round trip per exec (see enforcer/README.md, Performance).',
+      ),
     binary: z
       .string()
       .optional()
@@ -472,6 +499,7 @@ export const configSchema = z
       .prefault({})
       .describe('BuildKit build cache.'),
     registry: registrySchema,
+    registries: registriesSchema,
     signing: signingSchema,
     policies: z.string().default('policies/').describe('Directory of policy files.'),
     dataDir: z
@@ -481,8 +509,8 @@ export const configSchema = z
         "Directory for uploaded build contexts (uploads/), git push repositories (git/), the enforcer's layer scan cache (cache/enforcer/) and the proxy sockets of isolated containers on local targets (run/<target>/, kept private: 0700). Server and workers must share it: several machines need shared storage here.",
       ),
     api: apiSchema,
-    github: githubSchema,
-    gitlab: gitlabSchema,
+    // One section per registered forge (`github`, `gitlab`), declared in its folder (src/forges/<forge>/config.ts).
+    ...forgeSections(),
     targets: z
       .record(name, targetSchema)
       .prefault({ local: { kind: 'local' } })
@@ -529,16 +557,48 @@ export const configSchema = z
       for (const [branch, target] of Object.entries(app.branches)) check(target, ['apps', index, 'branches', branch]);
       for (const [tag, target] of Object.entries(app.tags)) check(target, ['apps', index, 'tags', tag]);
       if (app.previews) check(app.previews.target, ['apps', index, 'previews', 'target']);
+      for (const issue of sourceCredentialIssues(app, config)) ctx.addIssue({ code: 'custom', path: ['apps', index, issue.key], message: issue.message });
     });
   });
+
+/**
+ * One credential per app source, and one that fits its transport: a deploy key only over ssh://, with
+ * the host keys it is checked against; a token only over http(s).
+ */
+function sourceCredentialIssues(
+  app: { repo: string; cloneUrl?: string | undefined; cloneToken?: string | undefined; deployKey?: string | undefined; knownHosts?: string | undefined },
+  config: { github: { gitUrl: string }; gitlab: { gitUrl: string } },
+): { key: string; message: string }[] {
+  const issues: { key: string; message: string }[] = [];
+  const forge = app.repo.startsWith('gitlab:') ? config.gitlab : config.github;
+  const source = app.cloneUrl ?? forge.gitUrl;
+  const ssh = /^ssh:\/\//.test(source);
+  if (app.deployKey !== undefined) {
+    if (app.knownHosts === undefined)
+      issues.push({ key: 'knownHosts', message: "a deployKey needs knownHosts: the file with the SSH server's host key (no host is trusted on first use)" });
+    if (app.cloneToken !== undefined) issues.push({ key: 'cloneToken', message: 'give a deployKey or a cloneToken, not both' });
+    if (!ssh)
+      issues.push({
+        key: 'deployKey',
+        message: `a deployKey is used over SSH only, but this app is fetched from ${source.replace(/\/\/[^/@]*@/, '//')}; set cloneUrl to its ssh:// URL`,
+      });
+  } else if (app.knownHosts !== undefined) {
+    issues.push({ key: 'knownHosts', message: 'knownHosts is only used with a deployKey; add the deployKey or remove knownHosts' });
+  }
+  if (app.cloneToken !== undefined && ssh)
+    issues.push({ key: 'cloneToken', message: 'a cloneToken is sent over HTTPS only, but this app is fetched over ssh://; use a deployKey' });
+  return issues;
+}
 
 export type SlipwayConfig = z.output<typeof configSchema>;
 export type AppConfig = SlipwayConfig['apps'][number];
 export type TargetConfig = SlipwayConfig['targets'][string];
+export type LocalTargetConfig = z.output<typeof localTargetSchema>;
+export type KnativeTargetConfig = z.output<typeof knativeTargetSchema>;
 
 /**
  * Paths whose values are secrets: redacted when the effective config is logged or shown.
  * URL-valued keys (database, redis) are redacted by masking their password instead.
  */
-export const SECRET_PATHS = ['github.webhookSecret', 'github.token', 'github.app.privateKey', 'gitlab.webhookToken', 'gitlab.token'] as const;
+export const SECRET_PATHS: readonly string[] = forgeIds().flatMap((id) => providerOf(id)!.secretKeys.map((key) => `${id}.${key}`));
 export const URL_PATHS_WITH_CREDENTIALS = ['database', 'redis'] as const;

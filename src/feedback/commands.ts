@@ -1,10 +1,10 @@
 import { z } from 'zod';
+import { appsOfRepo } from '../config/index.js';
 import { ACTIVE_BUILD_STATES } from '../core/types.js';
 import { admit, previewDedupe, type BuildRequest } from '../admission/index.js';
 import { changeRequestLabel, FORGE_IDS, isForgeId } from '../forges/terms.js';
-import { listChangeRequestBuilds, recordApproval, type BuildRow } from '../store/index.js';
+import { listChangeRequestBuilds, recordApproval, type Build } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
-import { appsOfRepo } from './snapshot.js';
 
 /**
  * Comment commands and the approval label (as Pipelines-as-Code does): the sender must have
@@ -46,7 +46,7 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
     return { outcome: 'skipped', reason };
   };
   if (forge === undefined) return skip(`${event.forge}.token is not set, so who wrote ${what} cannot be checked`);
-  const apps = appsOfRepo(deps.config, event.forge, event.repo.fullName).filter((a) => a.previews !== undefined);
+  const apps = appsOfRepo(deps.config.apps, event.forge, event.repo.fullName).filter((a) => a.previews !== undefined);
   if (apps.length === 0) return skip(`no app builds previews of ${event.forge}:${event.repo.fullName}`);
 
   // Fail closed: a forge error here is retried by the queue, and never read as permission.
@@ -118,8 +118,8 @@ export async function runCommand(deps: FeedbackDeps, event: CommandEvent): Promi
 }
 
 /** GitHub comment payloads do not name the head: the newest build of the pull request built it. */
-function latestHead(builds: readonly BuildRow[]): z.infer<typeof head> | undefined {
+function latestHead(builds: readonly Build[]): z.infer<typeof head> | undefined {
   const latest = builds[0];
   if (latest === undefined) return undefined;
-  return { headRef: latest.ref, headSha: latest.commit_sha, headCloneUrl: latest.clone_url, fork: latest.fork === 1 };
+  return { headRef: latest.ref, headSha: latest.commit, headCloneUrl: latest.cloneUrl, fork: latest.fork };
 }

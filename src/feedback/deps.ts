@@ -1,5 +1,5 @@
 import type { SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
+import type { ForgeId } from '../forges/registry.js';
 import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import type { BuildQueue, FeedbackQueue } from '../queue/index.js';

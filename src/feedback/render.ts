@@ -1,7 +1,7 @@
 import { isTerminalState, type BuildState } from '../core/types.js';
 import { changeRequestLabel, changeRequestName } from '../forges/terms.js';
 import type { FeedbackAnnotation, FeedbackState, StatusReport } from '../forges/types.js';
-import type { BuildRow } from '../store/index.js';
+import type { Build } from '../store/index.js';
 import { dockerfilePath, type BuildSnapshot } from './snapshot.js';
 
 /**
@@ -53,9 +53,9 @@ export function describe(s: BuildSnapshot): string {
       return `Rejected by policy${gates ? ` at the ${gates} gate` : ''}: ${denied.length} rule${denied.length === 1 ? '' : 's'} failed`;
     }
     case 'canceled':
-      return `Canceled${b.error_message && b.error_message !== 'canceled' ? `: ${b.error_message}` : ''}`;
+      return `Canceled${b.errorMessage && b.errorMessage !== 'canceled' ? `: ${b.errorMessage}` : ''}`;
     case 'failure':
-      return `Failed${b.error_code ? ` [${b.error_code}]` : ''}${b.error_message ? `: ${b.error_message}` : ''}`;
+      return `Failed${b.errorCode ? ` [${b.errorCode}]` : ''}${b.errorMessage ? `: ${b.errorMessage}` : ''}`;
   }
 }
 
@@ -100,18 +100,18 @@ export function summaryMarkdown(s: BuildSnapshot): string {
   const lines: string[] = [];
   lines.push(`${ICON[feedbackState(b.state as BuildState)]} **${cell(describe(s))}**`, '');
   lines.push(
-    `Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit_sha)}\`${b.pr_number === null ? '' : ` (${changeRequestLabel(b.forge, b.pr_number)})`}.`,
+    `Build [\`${b.id}\`](${s.buildUrl}) of app \`${b.app}\` for target \`${b.target}\`, commit \`${short(b.commit)}\`${b.prNumber === null ? '' : ` (${changeRequestLabel(b.forge, b.prNumber)})`}.`,
     '',
   );
   if (s.stages.length > 0) {
     lines.push('#### Stages', '', '| stage | state | duration |', '|---|---|---|');
-    for (const st of s.stages) lines.push(`| ${cell(st.stage)} | ${st.state} | ${seconds(st.duration_ms)} |`);
+    for (const st of s.stages) lines.push(`| ${cell(st.stage)} | ${st.state} | ${seconds(st.durationMs)} |`);
     lines.push('');
   }
   if (s.steps.length > 0) {
     lines.push('#### Image build steps', '', '| # | step | cached | duration |', '|---|---|---|---|');
     for (const st of s.steps)
-      lines.push(`| ${st.idx} | ${cell(st.name)}${st.error ? ` ❌ ${cell(st.error)}` : ''} | ${st.cached ? 'yes' : ''} | ${seconds(st.duration_ms)} |`);
+      lines.push(`| ${st.index} | ${cell(st.name)}${st.error ? ` ❌ ${cell(st.error)}` : ''} | ${st.cached ? 'yes' : ''} | ${seconds(st.durationMs)} |`);
     lines.push('');
   }
   lines.push('#### Image', '');
@@ -127,12 +127,12 @@ export function summaryMarkdown(s: BuildSnapshot): string {
     lines.push('| gate | policy | rule | mode | outcome | message |', '|---|---|---|---|---|---|');
     for (const d of s.decisions) {
       lines.push(
-        `| ${d.gate} | ${cell(d.policy)} | ${d.rule_index ?? ''} | ${d.mode} | ${OUTCOME_ICON[d.outcome] ?? d.outcome} | ${d.outcome === 'allow' ? '' : cell(d.message)} |`,
+        `| ${d.gate} | ${cell(d.policy)} | ${d.ruleIndex ?? ''} | ${d.mode} | ${OUTCOME_ICON[d.outcome] ?? d.outcome} | ${d.outcome === 'allow' ? '' : cell(d.message)} |`,
       );
     }
   }
-  if (b.error_message && (b.state === 'failed' || b.state === 'rejected')) {
-    lines.push('', '#### Error', '', '```', `${b.error_code ?? ''} ${b.error_message}`.trim(), '```');
+  if (b.errorMessage && (b.state === 'failed' || b.state === 'rejected')) {
+    lines.push('', '#### Error', '', '```', `${b.errorCode ?? ''} ${b.errorMessage}`.trim(), '```');
   }
   lines.push('', `[Build log](${s.buildUrl})`);
   return lines.join('\n');
@@ -146,7 +146,7 @@ export function annotations(s: BuildSnapshot): FeedbackAnnotation[] {
     .map((d) => ({
       path,
       level: d.outcome === 'deny' ? ('failure' as const) : ('warning' as const),
-      title: `${d.policy} rule ${d.rule_index ?? ''} (${d.gate} gate, ${d.mode})`.replace(' rule  (', ' ('),
+      title: `${d.policy} rule ${d.ruleIndex ?? ''} (${d.gate} gate, ${d.mode})`.replace(' rule  (', ' ('),
       message: d.message,
     }));
 }
@@ -157,7 +157,7 @@ export function statusReport(s: BuildSnapshot): StatusReport {
   const description = describe(s);
   return {
     repo: b.repo ?? '',
-    sha: b.commit_sha,
+    sha: b.commit,
     ref: refName(b),
     name: checkName(b.target),
     state,
@@ -167,13 +167,13 @@ export function statusReport(s: BuildSnapshot): StatusReport {
     title: description.length > 200 ? `${description.slice(0, 199)}…` : description,
     summary: summaryMarkdown(s),
     annotations: annotations(s),
-    startedAt: b.started_at ?? undefined,
-    completedAt: b.finished_at ?? undefined,
+    startedAt: b.startedAt ?? undefined,
+    completedAt: b.finishedAt ?? undefined,
   };
 }
 
 /** Branch or tag name (GitLab wants it with statuses and deployments); PR builds store the head branch. */
-export function refName(b: Pick<BuildRow, 'ref'>): string {
+export function refName(b: Pick<Build, 'ref'>): string {
   return b.ref.replace(/^refs\/(heads|tags)\//, '');
 }
 
@@ -201,7 +201,7 @@ export function commentMarkdown(c: CommentContext): string {
         '',
         b.app,
         b.target,
-        `[\`${b.id}\`](${s.buildUrl}) \`${short(b.commit_sha)}\``,
+        `[\`${b.id}\`](${s.buildUrl}) \`${short(b.commit)}\``,
         `${ICON[state]} ${b.state}`,
         s.revision ? `\`${s.revision.name}\`` : '—',
         s.url ? `[${s.url.replace(/^https?:\/\//, '')}](${s.url})` : '—',
@@ -225,7 +225,7 @@ export function commentMarkdown(c: CommentContext): string {
     lines.push(
       '',
       approved
-        ? `This ${what} comes from a fork; its preview was approved by @${approved.approved_by}.`
+        ? `This ${what} comes from a fork; its preview was approved by @${approved.approvedBy}.`
         : `This ${what} comes from a fork: it builds without secrets and gets no preview until someone with write access comments \`/ok-to-test\` or adds the label \`slipway/ok-to-preview\`.`,
     );
   }

@@ -1,5 +1,6 @@
+import { appsOfRepo } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
-import type { BuildState } from '../core/types.js';
+import { isFailureState, type BuildState } from '../core/types.js';
 import type { ForgeFeedback } from '../forges/types.js';
 import {
   changeRequestKey,
@@ -9,12 +10,12 @@ import {
   listDeploymentHandles,
   newestPerTarget,
   setHandle,
-  type BuildRow,
+  type Build,
 } from '../store/index.js';
 import type { FeedbackDeps } from './deps.js';
 import { commentMarkdown, COMMENT_MARKER, describe, refName, statusReport } from './render.js';
 import { forgeTerms, isForgeId } from '../forges/terms.js';
-import { appsOfRepo, environmentOf, snapshotOf } from './snapshot.js';
+import { environmentOf, snapshotOf } from './snapshot.js';
 
 /**
  * The feedback jobs' work: read the current state from the store, tell the forge, keep the handle it
@@ -25,7 +26,7 @@ function feedbackOf(deps: FeedbackDeps, forge: string | null): ForgeFeedback | u
   return isForgeId(forge) ? deps.forges.get(forge)?.feedback : undefined;
 }
 
-async function forgeBuild(deps: FeedbackDeps, buildId: string): Promise<{ build: BuildRow; forge: ForgeFeedback } | undefined> {
+async function forgeBuild(deps: FeedbackDeps, buildId: string): Promise<{ build: Build; forge: ForgeFeedback } | undefined> {
   const build = await getBuild(deps.store.db, buildId);
   if (build === undefined || build.repo === null) return undefined;
   const forge = feedbackOf(deps, build.forge);
@@ -54,7 +55,7 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
   if (found === undefined) return;
   const { build, forge } = found;
   const handle = await getHandle(deps.store.db, buildId, 'deployment');
-  const ended = build.state === 'failed' || build.state === 'rejected' || build.state === 'canceled';
+  const ended = isFailureState(build.state);
   if (!DEPLOYING.has(build.state) && !(ended && handle !== undefined)) return;
   const snapshot = await snapshotOf(deps.store, deps.config, build);
   const environment = environmentOf(deps.config, build);
@@ -62,10 +63,10 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
   const next = await forge.publishDeployment(
     {
       repo: build.repo ?? '',
-      sha: build.commit_sha,
+      sha: build.commit,
       ref: refName(build),
       environment,
-      transient: build.pr_number !== null,
+      transient: build.prNumber !== null,
       state,
       environmentUrl: state === 'success' ? snapshot.url : undefined,
       logUrl: snapshot.buildUrl,
@@ -79,7 +80,7 @@ export async function reportDeployment(deps: FeedbackDeps, buildId: string): Pro
       kind: 'deployment',
       handle: next,
       buildId,
-      changeRequest: build.pr_number === null || build.forge === null ? null : changeRequestKey(build.forge, build.repo ?? '', build.pr_number),
+      changeRequest: build.prNumber === null || build.forge === null ? null : changeRequestKey(build.forge, build.repo ?? '', build.prNumber),
       environment,
     });
   }
@@ -98,7 +99,7 @@ export async function reportComment(deps: FeedbackDeps, cr: ChangeRequestJob): P
   const builds = newestPerTarget(await listChangeRequestBuilds(deps.store.db, cr.forge, cr.repo, cr.number));
   if (builds.length === 0) return;
   const snapshots = await Promise.all(builds.map((b) => snapshotOf(deps.store, deps.config, b)));
-  const body = commentMarkdown({ number: cr.number, forge: cr.forge, builds: snapshots, fork: builds.some((b) => b.fork === 1) });
+  const body = commentMarkdown({ number: cr.number, forge: cr.forge, builds: snapshots, fork: builds.some((b) => b.fork) });
   const key = changeRequestKey(cr.forge, cr.repo, cr.number);
   const handle = await getHandle(deps.store.db, key, 'comment');
   const id = await forge.upsertComment({ repo: cr.repo, number: cr.number, marker: COMMENT_MARKER, body }, handle);
@@ -111,9 +112,9 @@ export async function retireChangeRequest(deps: FeedbackDeps, cr: ChangeRequestJ
   if (forge === undefined || !isForgeId(cr.forge)) return;
   const byHandle = forgeTerms(cr.forge).retiresByHandle;
   const key = changeRequestKey(cr.forge, cr.repo, cr.number);
-  const apps = appsOfRepo(deps.config, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
+  const apps = appsOfRepo(deps.config.apps, cr.forge, cr.repo).filter((a) => a.previews !== undefined);
   const environments = new Set(
-    apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, pr_number: cr.number })),
+    apps.map((a) => environmentOf(deps.config, { app: a.name, target: a.previews?.target ?? '', forge: cr.forge, repo: cr.repo, prNumber: cr.number })),
   );
   for (const environment of environments) {
     const handles = await listDeploymentHandles(deps.store.db, key, environment);

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
+import { hostPort } from '../core/host-port.js';
 import { previewTag } from '../forges/terms.js';
-import type { AppConfig, SlipwayConfig } from '../config/index.js';
+import { appsOfRepo, type AppConfig, type SlipwayConfig } from '../config/index.js';
 import {
   getApproval,
   getBuild,
@@ -9,12 +10,12 @@ import {
   listDecisions,
   listStages,
   runtimeSummary,
-  type AuditDecisionRow,
-  type BuildRow,
-  type BuildStageRow,
-  type BuildStepRow,
-  type PreviewApprovalRow,
-  type RevisionRow,
+  type PolicyDecision,
+  type Build,
+  type StageRun,
+  type BuildStep,
+  type PreviewApproval,
+  type Revision,
   type RuntimeSummary,
   type Store,
 } from '../store/index.js';
@@ -24,19 +25,19 @@ import {
  * in the job): the newest state wins however retries overlap.
  */
 export interface BuildSnapshot {
-  build: BuildRow;
+  build: Build;
   app: AppConfig | undefined;
-  stages: BuildStageRow[];
-  steps: BuildStepRow[];
-  decisions: AuditDecisionRow[];
+  stages: StageRun[];
+  steps: BuildStep[];
+  decisions: PolicyDecision[];
   /** Present once serving recorded a revision made from this build. */
-  revision: RevisionRow | undefined;
+  revision: Revision | undefined;
   /** Where the revision serves, when there is a revision. */
   url: string | undefined;
   /** `server.publicUrl` + `/builds/<id>`. */
   buildUrl: string;
   /** Fork pull requests: the maintainer's approval, if given. */
-  approval: PreviewApprovalRow | undefined;
+  approval: PreviewApproval | undefined;
   /** The enforcer's denied and audited execs in the build's revision, once there are any (display only: the app can forge them). */
   runtime?: RuntimeSummary | undefined;
 }
@@ -47,14 +48,14 @@ export async function loadSnapshot(store: Store, config: SlipwayConfig, buildId:
   return snapshotOf(store, config, build);
 }
 
-export async function snapshotOf(store: Store, config: SlipwayConfig, build: BuildRow): Promise<BuildSnapshot> {
+export async function snapshotOf(store: Store, config: SlipwayConfig, build: Build): Promise<BuildSnapshot> {
   const { db } = store;
   const [stages, steps, decisions, revision, approval] = await Promise.all([
     listStages(db, build.id),
     listBuildSteps(db, build.id),
     listDecisions(db, build.id),
     getRevisionOfBuild(db, build.id),
-    build.pr_number === null ? Promise.resolve(undefined) : getApproval(db, build.app, build.pr_number),
+    build.prNumber === null ? Promise.resolve(undefined) : getApproval(db, build.app, build.prNumber),
   ]);
   const app = config.apps.find((a) => a.name === build.app);
   const runtime = revision === undefined ? undefined : await runtimeSummary(db, revision.app, revision.name);
@@ -78,12 +79,12 @@ export const buildPageUrl = (config: SlipwayConfig, buildId: string): string => 
  * docs/architecture.md: app URL `http://<app>.<domain>`, tag URL `http://<tag>-<app>.<domain>`.
  * The local target's router listens on its own port, which the URL must carry unless it is 80.
  */
-export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | undefined {
+export function revisionUrl(config: SlipwayConfig, build: Build): string | undefined {
   const target = config.targets[build.target];
   if (target === undefined) return undefined;
-  const host = build.pr_number === null ? `${build.app}.${target.domain}` : `${previewTag(build.forge, build.pr_number)}-${build.app}.${target.domain}`;
-  const port = target.kind === 'local' ? target.listen.slice(target.listen.lastIndexOf(':') + 1) : '80';
-  return `http://${host}${port === '80' ? '' : `:${port}`}`;
+  const host = build.prNumber === null ? `${build.app}.${target.domain}` : `${previewTag(build.forge, build.prNumber)}-${build.app}.${target.domain}`;
+  const port = target.kind === 'local' ? hostPort(target.listen).port : 80;
+  return `http://${host}${port === 80 ? '' : `:${port}`}`;
 }
 
 /**
@@ -91,17 +92,10 @@ export function revisionUrl(config: SlipwayConfig, build: BuildRow): string | un
  * GitLab) for pull requests. When one repository feeds several apps their previews would share that
  * name, so the app is appended then.
  */
-export function environmentOf(config: SlipwayConfig, build: Pick<BuildRow, 'app' | 'target' | 'forge' | 'repo' | 'pr_number'>): string {
-  if (build.pr_number === null) return build.target;
-  const base = `preview/${previewTag(build.forge, build.pr_number)}`;
-  return appsOfRepo(config, build.forge, build.repo).length > 1 ? `${base}/${build.app}` : base;
-}
-
-/** Apps whose `repo` names this repository (forges treat repository paths case-insensitively). */
-export function appsOfRepo(config: SlipwayConfig, forge: string | null, repo: string | null): AppConfig[] {
-  if (forge === null || repo === null) return [];
-  const spec = `${forge}:${repo}`.toLowerCase();
-  return config.apps.filter((a) => a.repo.toLowerCase() === spec);
+export function environmentOf(config: SlipwayConfig, build: Pick<Build, 'app' | 'target' | 'forge' | 'repo' | 'prNumber'>): string {
+  if (build.prNumber === null) return build.target;
+  const base = `preview/${previewTag(build.forge, build.prNumber)}`;
+  return appsOfRepo(config.apps, build.forge, build.repo).length > 1 ? `${base}/${build.app}` : base;
 }
 
 /** Repository path a policy annotation points at: the app's Dockerfile, which every gate judged. */

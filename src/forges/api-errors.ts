@@ -1,12 +1,11 @@
 import { SlipwayError, type ErrorCode } from '../core/errors.js';
-import type { ForgeId } from '../core/types.js';
+import type { ForgeId } from './registry.js';
+import type { ForgeTerms } from './terms-type.js';
 
 /**
  * How a failed forge API call becomes a SlipwayError, the same way for every forge. The feedback
  * queue retries the retryable ones and waits `details.retryAfterMs` when the forge said how long.
  */
-
-const FORGE_NAMES: Readonly<Record<ForgeId, string>> = { github: 'GitHub', gitlab: 'GitLab' };
 
 /** Longest wait Slipway accepts from a forge; beyond it the queue's own backoff applies. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -24,6 +23,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 export interface ForgeFailure {
   forge: ForgeId;
+  /** The forge's words: its name in messages. */
+  terms: ForgeTerms;
+  /** The config keys that hold its API credentials, named when they are refused (`gitlab.token`). */
+  credentials: string;
   /** What Slipway was doing, e.g. `creating check run slipway/local on octo/hello`. */
   action: string;
   /** HTTP status, or undefined when no answer came (connection refused, timeout). */
@@ -38,7 +41,7 @@ export interface ForgeFailure {
 
 /** Status → catalog code: no answer and 5xx retry, 429/rate limits retry later, other 4xx do not. */
 export function forgeError(f: ForgeFailure): SlipwayError {
-  const name = FORGE_NAMES[f.forge];
+  const name = f.terms.displayName;
   const said = f.message ? `: ${f.message}` : '';
   let code: ErrorCode;
   let hint: string;
@@ -53,7 +56,7 @@ export function forgeError(f: ForgeFailure): SlipwayError {
     hint = `${name} answered ${f.status}; Slipway retries`;
   } else if (f.status === 401 || f.status === 403) {
     code = 'SLW_FORGE_FORBIDDEN';
-    hint = `${name} answered ${f.status}; check ${f.forge}.token${f.forge === 'github' ? ' (or github.app)' : ''} and its scopes`;
+    hint = `${name} answered ${f.status}; check ${f.credentials} and its scopes`;
   } else {
     code = 'SLW_FORGE_REJECTED';
     hint = `${name} answered ${f.status}`;

@@ -1,4 +1,4 @@
-import type { ChangeRequestCommand } from '../core/types.js';
+import type { ChangeRequestCommand } from './events.js';
 
 /**
  * Slipway's words in pull/merge requests, the same on every forge. Commands follow

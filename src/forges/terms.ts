@@ -1,4 +1,4 @@
-import type { ForgeId } from '../core/types.js';
+import type { ForgeId } from './registry.js';
 import { forgeIds, providerOf } from './registry.js';
 import type { ForgeTerms } from './terms-type.js';
 

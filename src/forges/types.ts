@@ -1,5 +1,8 @@
-import type { ForgeEvent, ForgeId } from '../core/types.js';
+import type { ForgeEvent } from './events.js';
+import type { ForgeId } from './registry.js';
+import type { z } from 'zod';
 import type { Logger } from '../log/index.js';
+import type { ForgeSection } from './section.js';
 import type { ForgeTerms } from './terms-type.js';
 
 /** Header names are lower-cased (Node's IncomingMessage convention). */
@@ -43,6 +46,28 @@ export interface Forge {
   detect(req: WebhookRequest): DetectResult;
   /** The forge's REST API for feedback; undefined when no credentials are configured (nothing is reported). */
   readonly feedback: ForgeFeedback | undefined;
+  /** Credentials to fetch repositories with; undefined when none are configured (public sources only). */
+  readonly source?: ForgeSource | undefined;
+}
+
+/** A credential git fetches a repository with over HTTPS. Only `credential` may ever be shown. */
+export interface SourceToken {
+  /** The HTTP Basic user name the forge expects with the token (`x-access-token`, `oauth2`). */
+  username: string;
+  token: string;
+  /** Which credential it is (`GitHub App 12 installation 345`, `github.token`), never its value. */
+  credential: string;
+  /** What the credential must be granted to fetch the repository, said when the forge refuses it. */
+  grant: string;
+}
+
+export interface ForgeSource {
+  /**
+   * A token that can read `repo` (`owner/name`, `group/project`). Throws `SLW_SOURCE_ACCESS` when the
+   * forge says no (the App is not installed there, or lacks contents: read); other failures keep their
+   * `SLW_FORGE_*` code and are retried.
+   */
+  token(repo: string): Promise<SourceToken>;
 }
 
 /**
@@ -160,8 +185,27 @@ export interface ForgeOptions {
 
 export type ForgeFactory = (options: ForgeOptions) => Forge;
 
-/** What a forge's folder gives the registry: its words, and how to make an instance. */
-export interface ForgeProvider {
+/** What every forge gets from the process besides its own section. */
+export interface ForgeCommonOptions {
+  /** `feedback.timeout`: longest one API request may take, in ms. */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * What a forge's folder gives the registry: its words, its configuration section, and how to make an
+ * instance from that section. Nothing outside `src/forges/` names a forge: the config schema, the
+ * composition root and the webhook routes all iterate the registry.
+ */
+export interface ForgeProvider<Section extends ForgeSection = ForgeSection> {
   readonly terms: ForgeTerms;
+  /** The `<id>` section of the configuration: a zod schema with a description and a default for every key. */
+  readonly config: z.ZodType<Section>;
+  /** How a repository is written after `<id>:` in `apps[].repo` (`owner/name`, `group/project`). */
+  readonly repoExample: string;
+  /** Keys of its section that hold secrets (`token`, `app.privateKey`): redacted wherever config is shown. */
+  readonly secretKeys: readonly string[];
+  /** Its section (and what every forge gets) as the options `create` takes. */
+  options(section: Section, common: ForgeCommonOptions): ForgeOptions;
   readonly create: ForgeFactory;
 }

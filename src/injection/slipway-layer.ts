@@ -56,7 +56,9 @@ export function renderPolicy(policy: RuntimePolicy): Buffer {
       );
     }
   }
-  return Buffer.from(`${JSON.stringify({ mode: policy.mode, allow: policy.allow, onUnsupported: policy.onUnsupported })}\n`);
+  return Buffer.from(
+    `${JSON.stringify({ mode: policy.mode, allow: policy.allow, onUnsupported: policy.onUnsupported, report: policy.report ?? 'no-cost' })}\n`,
+  );
 }
 
 export const enforcerVersion = (binary: Buffer): string => `${ENFORCER_RELEASE}+${createHash('sha256').update(binary).digest('hex').slice(0, 12)}`;

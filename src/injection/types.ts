@@ -10,9 +10,14 @@ export interface RuntimePolicy {
   allow: string[];
   /** Where the kernel lacks the Landlock gate: `fallback` uses the seccomp gate, `fail` exits 126. Default `fallback`. */
   onUnsupported: 'fallback' | 'fail';
+  /**
+   * Which denied execs the Landlock gate reports: `no-cost` (the command, fd-based execs and memfd; nothing per
+   * exec) or `all` (every denied exec, at a seccomp notification round trip per exec). Default `no-cost`.
+   */
+  report?: 'no-cost' | 'all';
 }
 
-export const DEFAULT_POLICY: RuntimePolicy = { mode: 'enforce', allow: [], onUnsupported: 'fallback' };
+export const DEFAULT_POLICY: RuntimePolicy = { mode: 'enforce', allow: [], onUnsupported: 'fallback', report: 'no-cost' };
 
 export type InjectPhase = 'manifest' | 'layer' | 'upload' | 'push';
 

@@ -1,15 +1,18 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { isForgeId } from '../forges/terms.js';
+import type { ForgeId } from '../forges/registry.js';
 import type { AppConfig, SlipwayConfig } from '../config/index.js';
 import { SlipwayError } from '../core/errors.js';
 import { isCommitSha } from '../core/git-names.js';
-import type { BuildRow } from '../store/index.js';
+import type { Build } from '../store/index.js';
 
 /** Where a build may be fetched from, and the one git transport that reaches it. */
 export interface FetchSource {
   url: string;
   /** What `GIT_ALLOW_PROTOCOL` holds for the fetch: git refuses every other transport, `ext::` included. */
   protocol: 'https' | 'http' | 'ssh' | 'file';
+  /** Set when the URL is `<forge gitUrl>/<repo>.git`: the forge whose credentials may be sent there. */
+  forge?: { id: ForgeId; repo: string };
 }
 
 const schemeOf = (url: string): FetchSource['protocol'] | undefined => {
@@ -31,11 +34,11 @@ const inside = (dir: string, path: string) => {
  *   under `<dataDir>/git/`, or `<forge gitUrl>/<owner>/<name>.git` (what admission derives) — so a
  *   payload cannot point a worker at another host, scheme, internal address or another app's repository.
  */
-export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConfig, cwd: string): FetchSource {
-  if (!isCommitSha(build.commit_sha)) {
-    throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `"${build.commit_sha.slice(0, 80)}" is not a full commit id (40 or 64 hex digits); nothing was fetched`);
+export function fetchSource(build: Build, app: AppConfig, config: SlipwayConfig, cwd: string): FetchSource {
+  if (!isCommitSha(build.commit)) {
+    throw new SlipwayError('SLW_FETCH_COMMIT_MISSING', `"${build.commit.slice(0, 80)}" is not a full commit id (40 or 64 hex digits); nothing was fetched`);
   }
-  const url = build.clone_url;
+  const url = build.cloneUrl;
   const refuse = (why: string) =>
     new SlipwayError(
       'SLW_FETCH_SOURCE_REFUSED',
@@ -43,7 +46,11 @@ export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConf
     );
   const scheme = schemeOf(url);
   if (scheme === undefined) throw refuse('unsupported URL scheme');
-  if (app.cloneUrl !== undefined && url === app.cloneUrl) return { url, protocol: scheme };
+  if (app.cloneUrl !== undefined && url === app.cloneUrl) {
+    const id = app.repo.slice(0, app.repo.indexOf(':'));
+    const repo = isForgeId(id) ? forgeRepo(url, config[id].gitUrl) : undefined;
+    return { url, protocol: scheme, ...(isForgeId(id) && repo !== undefined ? { forge: { id, repo } } : {}) };
+  }
   if (build.trigger === 'git' && scheme === 'file' && isAbsolute(url)) {
     const pushRepo = resolve(cwd, config.dataDir, 'git', `${app.name}.git`);
     if (resolve(url) === pushRepo && inside(resolve(cwd, config.dataDir, 'git'), pushRepo)) return { url, protocol: 'file' };
@@ -52,9 +59,15 @@ export function fetchSource(build: BuildRow, app: AppConfig, config: SlipwayConf
   // Every forge id has its config section (`github`, `gitlab`) under the same name.
   const forge = isForgeId(build.forge) ? config[build.forge] : undefined;
   if (forge === undefined) throw refuse('no forge');
-  const base = `${forge.gitUrl.replace(/\/+$/, '')}/`;
-  if (!url.startsWith(base) || !/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.git$/.test(url.slice(base.length)) || url.slice(base.length).includes('..')) {
-    throw refuse(`not under ${forge.gitUrl}`);
-  }
-  return { url, protocol: schemeOf(base)! };
+  const repo = forgeRepo(url, forge.gitUrl);
+  if (repo === undefined) throw refuse(`not under ${forge.gitUrl}`);
+  return { url, protocol: schemeOf(forge.gitUrl)!, forge: { id: build.forge as ForgeId, repo } };
+}
+
+/** `owner/name` when `url` is `<gitUrl>/owner/name.git` (a plain path under it, no `..`), else undefined. */
+function forgeRepo(url: string, gitUrl: string): string | undefined {
+  const base = `${gitUrl.replace(/\/+$/, '')}/`;
+  const rest = url.slice(base.length);
+  if (!url.startsWith(base) || !/^[A-Za-z0-9_][A-Za-z0-9_./-]*\.git$/.test(rest) || rest.includes('..')) return undefined;
+  return rest.slice(0, -'.git'.length);
 }

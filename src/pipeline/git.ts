@@ -16,6 +16,16 @@ export interface RunGitOptions {
   onLine?: (line: string) => void;
   /** Transports git may use (`GIT_ALLOW_PROTOCOL`, colon-separated); default: none beyond what the command needs locally. */
   allowProtocol?: string;
+  /** More environment for git (a credential: see source-credential.ts); never logged. */
+  env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The worker's environment without git's own variables: an inherited GIT_CONFIG_*, GIT_SSH_COMMAND,
+ * GIT_DIR or GIT_TRACE_* would change what git fetches, from where, with what, or print it.
+ */
+function inheritedEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('GIT_')));
 }
 
 /**
@@ -33,7 +43,8 @@ export function runGit(args: string[], options: RunGitOptions): Promise<GitResul
       // GIT_ALLOW_PROTOCOL: only the transport the source needs (never ext::, which runs commands);
       // GIT_CONFIG_NOSYSTEM and a global config of /dev/null: no host-wide setting can add url rewrites or hooks.
       env: {
-        ...process.env,
+        ...inheritedEnv(),
+        ...options.env,
         GIT_TERMINAL_PROMPT: '0',
         GIT_ASKPASS: 'true',
         LC_ALL: 'C',

@@ -1,10 +1,11 @@
 export { runBuild, type RunBuildOptions, type RunBuildResult } from './runner.js';
 export type { PipelineDeps, Stage, StageContext } from './context.js';
+export type { BuildOutput, FetchOutput, GateOutput, InjectOutput, PromoteOutput, SignOutput, StageName, StageOutputs } from '../core/stage-outputs.js';
 export { DEFAULT_STAGES } from './stages/index.js';
-export { fetchStage, fetchUrl, type FetchOutput } from './stages/fetch.js';
-export { buildStage, imageRepository, type BuildOutput } from './stages/build.js';
-export { injectStage, type InjectOutput } from './stages/inject.js';
-export { signStage, type SignOutput } from './stages/sign.js';
+export { fetchStage, fetchUrl } from './stages/fetch.js';
+export { buildStage, imageRepository } from './stages/build.js';
+export { injectStage } from './stages/inject.js';
+export { signStage } from './stages/sign.js';
 export { loadSigningMaterial, type SigningMaterial } from './signing-material.js';
-export { promoteStage, revisionTag, type PromoteOutput } from './stages/promote.js';
+export { promoteStage, revisionTag } from './stages/promote.js';
 export { removeStaleWorkspaces, type StaleWorkspaceOptions } from './workspaces.js';

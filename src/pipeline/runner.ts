@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { SlipwayError, toSlipwayError } from '../core/errors.js';
+import { parseStageOutput, type StageOutputs } from '../core/stage-outputs.js';
 import { ACTIVE_BUILD_STATES, isTerminalState, type BuildState } from '../core/types.js';
 import { buildLogger, SecretMasker } from '../log/index.js';
-import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type BuildRow, type LogLevel } from '../store/index.js';
+import { appendLog, beginStage, finishStage, getBuild, listStages, transitionBuild, updateBuild, type Build, type LogLevel } from '../store/index.js';
 import type { PipelineDeps, Stage, StageContext } from './context.js';
+import { RegistryAuth } from '../registry/index.js';
 import { knownSecrets } from './known-secrets.js';
 import { DEFAULT_STAGES } from './stages/index.js';
 import { BuildDeadline } from './deadline.js';
@@ -39,7 +41,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   if (!initial) return { outcome: 'failed', error: new SlipwayError('SLW_NOT_FOUND', `build ${buildId} does not exist`) };
   if (isTerminalState(initial.state as BuildState)) return { outcome: 'finished', state: initial.state as BuildState };
 
-  const logger = buildLogger(deps.logger, { build: buildId, app: initial.app, ...(initial.delivery_id ? { delivery: initial.delivery_id } : {}) });
+  const logger = buildLogger(deps.logger, { build: buildId, app: initial.app, ...(initial.deliveryId ? { delivery: initial.deliveryId } : {}) });
   const workspace = resolve(deps.cwd ?? process.cwd(), deps.config.builds.workspace, buildId);
   let currentStage: string | null = null;
   // The checkout is needed only while stages run; no source stays on disk once a build has ended, and
@@ -72,17 +74,19 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     return { outcome: 'failed', error };
   }
 
-  await updateBuild(store.db, buildId, { attempts: options.attempt, ...(initial.started_at ? {} : { started_at: new Date().toISOString() }) });
+  await updateBuild(store.db, buildId, { attempts: options.attempt, ...(initial.startedAt ? {} : { startedAt: new Date().toISOString() }) });
   if (options.attempt > 1) await log(`resuming (try ${options.attempt} of ${options.maxAttempts})`);
 
   const policies = deps.policies ?? { policies: [], files: [], costLimit: 0 };
+  const registryAuth = deps.registryAuth ?? new RegistryAuth({ registries: deps.config.registries, env: deps.env });
   const checkpoints = new Map((await listStages(store.db, buildId)).map((s) => [s.stage, s]));
-  const outputs: Record<string, unknown> = {};
+  // By stage name: the stages of StageOutputs with their types, any other (a test's stage) as it returned.
+  const outputs: Partial<StageOutputs> & { [stage: string]: unknown } = {};
   let endState: BuildState = 'ready';
-  let build: BuildRow = initial;
+  let build: Build = initial;
   // builds.timeout counts from when the build first started (a resumed build does not start over);
   // builds.stageTimeout from when each stage starts. Either aborts the stage's work through `signal`.
-  const startedAt = initial.started_at ? Date.parse(initial.started_at) : Date.now();
+  const startedAt = initial.startedAt ? Date.parse(initial.startedAt) : Date.now();
   const deadline = new BuildDeadline(options.signal, deps.config.builds, startedAt);
   const signal = deadline.signal;
 
@@ -98,11 +102,13 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
         policies,
         signing: deps.signing,
         targets: deps.targets,
+        registryAuth,
         signal,
         workspace,
         ...(deps.cwd ? { cwd: deps.cwd } : {}),
         ...(deps.env ? { env: deps.env } : {}),
         ...(deps.secrets ? { secrets: deps.secrets } : {}),
+        ...(deps.forges ? { forges: deps.forges } : {}),
         outputs,
         logger,
         log,
@@ -114,10 +120,10 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       }
       const checkpoint = checkpoints.get(stage.name);
       if (checkpoint?.state === 'done') {
-        const output: unknown = checkpoint.output === null ? null : JSON.parse(checkpoint.output);
-        if (!stage.valid || (await stage.valid(ctx, output))) {
+        const output = parseStageOutput(stage.name, checkpoint.output);
+        if (output !== undefined && (!stage.valid || (await stage.valid(ctx, output)))) {
           outputs[stage.name] = output;
-          if (isTerminalState(stage.reached)) endState = stage.reached;
+          if (stage.reached) endState = stage.reached;
           await log(`${stage.name}: done on an earlier try, skipped`);
           continue;
         }
@@ -143,14 +149,14 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
       const seconds = (performance.now() - started) / 1000;
       await finishStage(store.db, buildId, stage.name, 'done', seconds * 1000, outputs[stage.name] ?? null);
       deps.metrics?.stageDuration.observe({ stage: stage.name, outcome: 'done' }, seconds);
-      if (isTerminalState(stage.reached)) endState = stage.reached;
+      if (stage.reached) endState = stage.reached;
       await log(`✓ ${stage.name} (${seconds.toFixed(2)}s)`);
       currentStage = null;
     }
 
     // The end state is what the last stage that ran reached (gates only check, and skipped stages ran not).
     await removeWorkspace();
-    const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finished_at: new Date().toISOString() });
+    const done = await transitionBuild(store.db, buildId, ACTIVE, endState, { finishedAt: new Date().toISOString() });
     if (!done) return await canceled();
     await log(`build ${endState}`);
     await publishState(endState);
@@ -175,20 +181,20 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
     await removeWorkspace();
   }
 
-  /** The error with known secrets masked: its message becomes the build's error_message and the job's failure. */
+  /** The error with known secrets masked: its message becomes the build's errorMessage and the job's failure. */
   function masked(error: SlipwayError): SlipwayError {
     const message = masker.mask(error.message);
     return message === error.message ? error : new SlipwayError(error.code, message, { details: error.details });
   }
 
-  async function fail(row: BuildRow, error: SlipwayError): Promise<void> {
+  async function fail(row: Build, error: SlipwayError): Promise<void> {
     await removeWorkspace();
     // A policy saying no is not a failure of the build machinery: users see `rejected` (docs/architecture.md).
     const end: BuildState = error.code === 'SLW_POLICY_REJECTED' ? 'rejected' : 'failed';
     const moved = await transitionBuild(store.db, row.id, ACTIVE, end, {
-      error_code: error.code,
-      error_message: error.message,
-      finished_at: new Date().toISOString(),
+      errorCode: error.code,
+      errorMessage: error.message,
+      finishedAt: new Date().toISOString(),
     });
     if (!moved) return;
     await log(end === 'rejected' ? `✗ build rejected: ${error.message}` : `✗ ${currentStage ?? 'build'} failed [${error.code}]: ${error.message}`, 'error');
@@ -199,12 +205,12 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
   async function canceled(): Promise<RunBuildResult> {
     await removeWorkspace();
     const moved = await transitionBuild(store.db, buildId, ACTIVE, 'canceled', {
-      error_code: 'SLW_BUILD_CANCELED',
-      error_message: 'canceled',
-      finished_at: new Date().toISOString(),
+      errorCode: 'SLW_BUILD_CANCELED',
+      errorMessage: 'canceled',
+      finishedAt: new Date().toISOString(),
     });
     const row = await getBuild(store.db, buildId);
-    const reason = row?.error_message ?? 'canceled';
+    const reason = row?.errorMessage ?? 'canceled';
     if (moved || row?.state === 'canceled') {
       await log(`build canceled: ${reason}`, 'warn');
       await publishState('canceled');

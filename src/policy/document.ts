@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { GATES } from '../core/types.js';
 
-export const GATES = ['source', 'build', 'image', 'promote'] as const;
-export type Gate = (typeof GATES)[number];
+export { GATES, type Gate } from '../core/types.js';
 
 const globList = z.array(z.string().min(1)).min(1).default(['*']);
 

@@ -53,13 +53,13 @@ export function feedbackJobId(job: FeedbackJob): string {
 }
 
 /** What a build needs reported: its status, its deployment, and its pull request's comment. */
-export function buildFeedbackJobs(build: { id: string; forge: string | null; repo: string | null; pr_number: number | null }): FeedbackJob[] {
+export function buildFeedbackJobs(build: { id: string; forge: string | null; repo: string | null; prNumber: number | null }): FeedbackJob[] {
   // Only builds from a forge; which forges report at all is FeedbackQueue.reportsTo's call.
   if (build.forge === null || build.repo === null) return [];
   const jobs: FeedbackJob[] = [
     { kind: 'status', buildId: build.id },
     { kind: 'deployment', buildId: build.id },
   ];
-  if (build.pr_number !== null) jobs.push({ kind: 'comment', forge: build.forge, repo: build.repo, number: build.pr_number });
+  if (build.prNumber !== null) jobs.push({ kind: 'comment', forge: build.forge, repo: build.repo, number: build.prNumber });
   return jobs;
 }

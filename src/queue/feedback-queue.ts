@@ -68,7 +68,7 @@ export class FeedbackQueue {
   }
 
   /** Status, deployment and pull request comment jobs for builds whose forge is configured. */
-  async addForBuilds(builds: readonly { id: string; forge: string | null; repo: string | null; pr_number: number | null }[]): Promise<void> {
+  async addForBuilds(builds: readonly { id: string; forge: string | null; repo: string | null; prNumber: number | null }[]): Promise<void> {
     await this.add(builds.filter((b) => this.reportsTo(b.forge)).flatMap(buildFeedbackJobs));
   }
 

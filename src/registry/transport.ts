@@ -1,5 +1,6 @@
 import { SlipwayError } from '../core/errors.js';
 import type { Logger } from '../log/index.js';
+import type { CredentialSource } from './auth.js';
 import type { RegistryCredentials } from './credentials.js';
 import { parseChallenge, type Challenge } from './www-authenticate.js';
 
@@ -8,7 +9,10 @@ export interface RegistryTransportOptions {
   host: string;
   /** Plain HTTP. Default: true for loopback hosts (as Docker treats 127.0.0.0/8 as insecure), else false. */
   insecure?: boolean;
+  /** Fixed credentials (tests, one-off clients); `auth` looks them up per host instead. */
   credentials?: RegistryCredentials | undefined;
+  /** The resolver (RegistryAuth): asked once, on the first challenge, and named in SLW_REGISTRY_AUTH messages. */
+  auth?: CredentialSource | undefined;
   /** Per request. Default 30 s. */
   timeoutMs?: number;
   /** Tries for 429, 5xx and connection failures on requests that can be re-sent. Default 4. */
@@ -40,6 +44,15 @@ interface CachedToken {
   expires: number;
 }
 
+/** `repository:team/app:pull,push` → repository and actions, for messages. */
+function describeScopes(scopes: string[]): string {
+  const parts = scopes.map((scope) => {
+    const m = /^repository:(.+):([a-z*,]+)$/.exec(scope);
+    return m ? `repository ${m[1]} (scope ${m[2]})` : `scope ${scope}`;
+  });
+  return parts.length ? parts.join(', ') : 'the registry root';
+}
+
 /**
  * HTTP to one registry: the token flow (`WWW-Authenticate: Bearer realm,service,scope` → token → retry,
  * tokens cached per scope until shortly before they expire), basic auth, timeouts on every request, and
@@ -49,6 +62,7 @@ export class RegistryTransport {
   readonly baseUrl: string;
   private readonly tokens = new Map<string, CachedToken>();
   private basic = false;
+  private credentialsFound: Promise<RegistryCredentials | undefined> | undefined;
   private readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly backoffMs: number;
@@ -73,7 +87,7 @@ export class RegistryTransport {
       try {
         res = await fetch(this.url(req.path), {
           method: req.method,
-          headers: { ...req.headers, ...this.authorization(req.scopes) },
+          headers: { ...req.headers, ...(await this.authorization(req.scopes)) },
           body: req.body ?? null,
           redirect: 'follow',
           signal: req.signal ? AbortSignal.any([req.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
@@ -109,58 +123,93 @@ export class RegistryTransport {
     }
   }
 
-  private authorization(scopes: string[]): Record<string, string> {
+  /** The credentials for this host: the fixed ones, else the resolver's answer (asked once). */
+  private credentials(): Promise<RegistryCredentials | undefined> {
+    if (this.options.credentials) return Promise.resolve(this.options.credentials);
+    if (!this.options.auth) return Promise.resolve(undefined);
+    this.credentialsFound ??= this.options.auth.credentialsFor(this.options.host);
+    return this.credentialsFound;
+  }
+
+  /** Where credentials came from or were looked for (never their value). */
+  private where(): string {
+    if (this.options.credentials) return 'credentials given to this client';
+    if (this.options.auth) return this.options.auth.describe(this.options.host);
+    return 'no credential source given';
+  }
+
+  private authFailure(message: string, scopes: string[]): SlipwayError {
+    return new SlipwayError('SLW_REGISTRY_AUTH', `registry ${this.options.host}, ${describeScopes(scopes)}: ${message} (${this.where()})`);
+  }
+
+  private async authorization(scopes: string[]): Promise<Record<string, string>> {
     const token = this.tokens.get(scopes.join(' '));
     if (token && token.expires > Date.now()) return { authorization: `Bearer ${token.value}` };
-    if (this.basic && this.options.credentials) {
-      const { username, password } = this.options.credentials;
+    const credentials = this.basic ? await this.credentials() : undefined;
+    if (credentials && !credentials.identityToken) {
+      const { username, password } = credentials;
       return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
     }
     return {};
   }
 
   private async authenticate(challenge: Challenge | undefined, scopes: string[], signal?: AbortSignal): Promise<void> {
+    const credentials = await this.credentials();
     if (challenge?.scheme === 'basic') {
-      if (!this.options.credentials)
-        throw new SlipwayError(
-          'SLW_REGISTRY_AUTH',
-          `registry ${this.options.host} asks for a user and password; add an auths entry for it to the Docker config Slipway reads`,
+      if (!credentials || credentials.identityToken)
+        throw this.authFailure(
+          'the registry asks for a user and password; add them under registries in slipway.yaml, or log in with docker login as the user Slipway runs as',
+          scopes,
         );
       this.basic = true;
       return;
     }
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-      throw new SlipwayError('SLW_REGISTRY_AUTH', `registry ${this.options.host} refused the request without saying how to authenticate`);
+      throw this.authFailure('the registry refused the request without saying how to authenticate', scopes);
     }
     const url = new URL(challenge.params.realm);
-    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    for (const scope of scopes) url.searchParams.append('scope', scope);
-    const headers: Record<string, string> = {};
-    if (this.options.credentials) {
-      const { username, password } = this.options.credentials;
-      headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw this.authFailure(`the token realm ${url.protocol} is not http(s)`, scopes);
+    // Credentials are sent to the realm only over https, or plain http on loopback (a registry there is trusted).
+    if (credentials && url.protocol === 'http:' && !LOOPBACK.test(url.host) && !this.options.insecure) {
+      throw this.authFailure(`the token realm ${url.origin} is plain http; Slipway sends credentials only over https`, scopes);
     }
+    const service = challenge.params.service;
     let res: Response;
+    const timeout = signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
     try {
-      res = await fetch(url, {
-        headers,
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
-      });
+      if (credentials?.identityToken) {
+        // OAuth2 refresh-token grant (distribution's spec/auth/oauth.md): the identity token never goes in a URL.
+        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: credentials.identityToken, client_id: 'slipway' });
+        if (service) form.set('service', service);
+        if (scopes.length) form.set('scope', scopes.join(' '));
+        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form, signal: timeout });
+      } else {
+        if (service) url.searchParams.set('service', service);
+        for (const scope of scopes) url.searchParams.append('scope', scope);
+        const headers: Record<string, string> = {};
+        if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+        res = await fetch(url, { headers, signal: timeout });
+      }
     } catch (err) {
+      if (signal?.aborted) throw err;
       throw new SlipwayError('SLW_REGISTRY_UNREACHABLE', `token service ${url.origin} for registry ${this.options.host} did not answer`, { cause: err });
     }
     if (!res.ok) {
       await res.body?.cancel();
-      throw new SlipwayError(
-        'SLW_REGISTRY_AUTH',
-        `token service ${url.origin} refused ${this.options.credentials ? 'the configured credentials' : 'anonymous access'} for ${scopes.join(' ')} (${res.status}); check the registry credentials`,
-      );
+      const what = credentials?.identityToken ? 'the identity token' : credentials ? 'the credentials' : 'anonymous access';
+      throw this.authFailure(`token service ${url.origin} refused ${what} (${res.status}); check the user, password or token and its rights`, scopes);
     }
-    const body = (await res.json()) as { token?: string; access_token?: string; expires_in?: number };
-    const value = body.token ?? body.access_token;
-    if (!value) throw new SlipwayError('SLW_REGISTRY_AUTH', `token service ${url.origin} answered without a token`);
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {
+      throw this.authFailure(`token service ${url.origin} answered with something that is not JSON`, scopes);
+    }
+    const value = typeof body.token === 'string' && body.token ? body.token : typeof body.access_token === 'string' ? body.access_token : '';
+    if (!value) throw this.authFailure(`token service ${url.origin} answered without a token`, scopes);
     // Renew 10 s early so a token never expires between the check and the request (spec default: 60 s).
-    const lifetime = Math.max((body.expires_in ?? 60) - 10, 1) * 1000;
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    const lifetime = Math.max(expiresIn - 10, 1) * 1000;
     this.tokens.set(scopes.join(' '), { value, expires: Date.now() + lifetime });
   }
 
@@ -196,9 +245,9 @@ export class RegistryTransport {
     }
     const what = `${req.method} ${this.describe(req.path)} on ${this.options.host}`;
     if (res.status === 401 || res.status === 403) {
-      return new SlipwayError(
-        'SLW_REGISTRY_AUTH',
-        `${what} was refused (${res.status}${detail ? `, ${detail}` : ''}); check the registry credentials and their permissions`,
+      return this.authFailure(
+        `${req.method} ${this.describe(req.path)} was refused (${res.status}${detail ? `, ${detail}` : ''}); check the credentials and that they may ${req.scopes.some((s) => s.endsWith(',push')) ? 'push' : 'pull'}`,
+        req.scopes,
       );
     }
     if (res.status === 404) return new SlipwayError('SLW_REGISTRY_NOT_FOUND', `${what}: not found${detail ? ` (${detail})` : ''}`);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { SlipwayConfig } from '../config/index.js';
-import type { ForgeId } from '../core/types.js';
+import type { ForgeId } from '../forges/registry.js';
 import type { Forge } from '../forges/types.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';

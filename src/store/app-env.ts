@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
-import type { AppEnvRow, Database } from './schema.js';
+import type { AppEnvVar } from './model.js';
+import { toAppEnvVar } from './rows.js';
+import type { Database } from './schema.js';
 
 /** An app's environment on one target, as stored by `slipway env` (secrets arrive sealed). */
-
-export async function listAppEnv(db: Kysely<Database>, app: string, target: string): Promise<AppEnvRow[]> {
-  return db.selectFrom('app_env').selectAll().where('app', '=', app).where('target', '=', target).orderBy('name').execute();
+export async function listAppEnv(db: Kysely<Database>, app: string, target: string): Promise<AppEnvVar[]> {
+  const rows = await db.selectFrom('app_env').selectAll().where('app', '=', app).where('target', '=', target).orderBy('name').execute();
+  return rows.map(toAppEnvVar);
 }
 
 export interface AppEnvChange {

@@ -1,18 +1,10 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
-import type { AuditDecisionRow, Database } from './schema.js';
+import type { PolicyDecision } from './model.js';
+import { toPolicyDecision } from './rows.js';
+import type { Database } from './schema.js';
 
-export interface NewDecision {
-  buildId: string | null;
-  gate: 'source' | 'build' | 'image' | 'promote';
-  policy: string;
-  ruleIndex: number | null;
-  mode: 'enforce' | 'audit';
-  outcome: 'allow' | 'deny' | 'warn';
-  message: string;
-  /** What was judged: a digest, a commit, a ref. */
-  subject: string | null;
-}
+export type NewDecision = Omit<PolicyDecision, 'id' | 'createdAt'>;
 
 /** Every policy decision is recorded: allow as well as deny, so the record shows what ran. */
 export async function recordDecision(db: Kysely<Database>, d: NewDecision): Promise<void> {
@@ -32,6 +24,7 @@ export async function recordDecision(db: Kysely<Database>, d: NewDecision): Prom
     .execute();
 }
 
-export async function listDecisions(db: Kysely<Database>, buildId: string): Promise<AuditDecisionRow[]> {
-  return db.selectFrom('audit_decisions').selectAll().where('build_id', '=', buildId).orderBy('id').execute();
+export async function listDecisions(db: Kysely<Database>, buildId: string): Promise<PolicyDecision[]> {
+  const rows = await db.selectFrom('audit_decisions').selectAll().where('build_id', '=', buildId).orderBy('id').execute();
+  return rows.map(toPolicyDecision);
 }

@@ -1,15 +1,10 @@
 import type { Kysely } from 'kysely';
-import type { Database, DeliveryRow } from './schema.js';
+import type { Delivery } from './model.js';
+import { toDelivery } from './rows.js';
+import type { Database } from './schema.js';
 
-export interface NewDelivery {
-  forge: string;
-  deliveryId: string;
-  event: string;
-  repo: string | null;
-  receivedAt: string;
-  outcome: 'accepted' | 'ignored';
-  reason: string | null;
-}
+/** A delivery as it arrives: its builds are set once they are made (setDeliveryBuilds). */
+export type NewDelivery = Omit<Delivery, 'buildIds'>;
 
 /** Records a delivery; false when the forge already delivered this id (dedupe by primary key). */
 export async function insertDelivery(db: Kysely<Database>, d: NewDelivery): Promise<boolean> {
@@ -40,8 +35,7 @@ export async function setDeliveryBuilds(db: Kysely<Database>, forge: string, del
     .execute();
 }
 
-export async function getDelivery(db: Kysely<Database>, forge: string, deliveryId: string): Promise<DeliveryRow | undefined> {
-  return db.selectFrom('deliveries').selectAll().where('forge', '=', forge).where('delivery_id', '=', deliveryId).executeTakeFirst();
+export async function getDelivery(db: Kysely<Database>, forge: string, deliveryId: string): Promise<Delivery | undefined> {
+  const row = await db.selectFrom('deliveries').selectAll().where('forge', '=', forge).where('delivery_id', '=', deliveryId).executeTakeFirst();
+  return row && toDelivery(row);
 }
-
-export const deliveryBuildIds = (row: DeliveryRow): string[] => JSON.parse(row.build_ids) as string[];

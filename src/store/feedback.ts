@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
-import type { BuildRow, Database, PreviewApprovalRow, RevisionRow } from './schema.js';
+import type { Build, PreviewApproval, Revision } from './model.js';
+import { toBuild, toPreviewApproval, toRevision } from './rows.js';
+import type { Database } from './schema.js';
 
 /**
  * Forge feedback's records: the handles forges gave back (to update in place), fork preview approvals, and
@@ -56,15 +58,8 @@ export async function listDeploymentHandles(db: Kysely<Database>, changeRequest:
   return rows.map((r) => r.handle);
 }
 
-export interface NewApproval {
-  app: string;
-  prNumber: number;
-  forge: string;
-  repo: string;
-  approvedBy: string;
-  via: 'comment' | 'label';
-  commit: string | null;
-}
+/** The store stamps the time. */
+export type NewApproval = Omit<PreviewApproval, 'approvedAt'>;
 
 /** The first approval stands; a second one (another maintainer, the label after the comment) changes nothing. */
 export async function recordApproval(db: Kysely<Database>, a: NewApproval): Promise<void> {
@@ -85,13 +80,14 @@ export async function recordApproval(db: Kysely<Database>, a: NewApproval): Prom
 }
 
 /** Whether a fork pull request's preview may be served (promote consults it; the comment shows it). */
-export async function getApproval(db: Kysely<Database>, app: string, prNumber: number): Promise<PreviewApprovalRow | undefined> {
-  return db.selectFrom('preview_approvals').selectAll().where('app', '=', app).where('pr_number', '=', prNumber).executeTakeFirst();
+export async function getApproval(db: Kysely<Database>, app: string, prNumber: number): Promise<PreviewApproval | undefined> {
+  const row = await db.selectFrom('preview_approvals').selectAll().where('app', '=', app).where('pr_number', '=', prNumber).executeTakeFirst();
+  return row && toPreviewApproval(row);
 }
 
 /** Every build of a pull request, newest first. */
-export async function listChangeRequestBuilds(db: Kysely<Database>, forge: string, repo: string, prNumber: number): Promise<BuildRow[]> {
-  return db
+export async function listChangeRequestBuilds(db: Kysely<Database>, forge: string, repo: string, prNumber: number): Promise<Build[]> {
+  const rows = await db
     .selectFrom('builds')
     .selectAll()
     .where('forge', '=', forge)
@@ -100,16 +96,18 @@ export async function listChangeRequestBuilds(db: Kysely<Database>, forge: strin
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
+  return rows.map(toBuild);
 }
 
 /** The newest build per (app, target) of a pull request: what its comment shows. */
-export function newestPerTarget(builds: readonly BuildRow[]): BuildRow[] {
-  const seen = new Map<string, BuildRow>();
+export function newestPerTarget(builds: readonly Build[]): Build[] {
+  const seen = new Map<string, Build>();
   for (const b of builds) if (!seen.has(`${b.app}\0${b.target}`)) seen.set(`${b.app}\0${b.target}`, b);
   return [...seen.values()].sort((a, b) => (a.app === b.app ? a.target.localeCompare(b.target) : a.app.localeCompare(b.app)));
 }
 
 /** The revision serving made from a build, once there is one (serving records it). */
-export async function getRevisionOfBuild(db: Kysely<Database>, buildId: string): Promise<RevisionRow | undefined> {
-  return db.selectFrom('revisions').selectAll().where('build_id', '=', buildId).orderBy('n', 'desc').executeTakeFirst();
+export async function getRevisionOfBuild(db: Kysely<Database>, buildId: string): Promise<Revision | undefined> {
+  const row = await db.selectFrom('revisions').selectAll().where('build_id', '=', buildId).orderBy('n', 'desc').executeTakeFirst();
+  return row && toRevision(row);
 }

@@ -8,7 +8,9 @@ export * from './audit.js';
 export * from './revisions.js';
 export * from './serving.js';
 export * from './steps.js';
-export type * from './schema.js';
+export type * from './model.js';
+/** The database handle store functions take; its tables (schema.ts) stay inside the store. */
+export type { Database } from './schema.js';
 export * from './feedback.js';
 export * from './runtime-events.js';
 export * from './app-env.js';

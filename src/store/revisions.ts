@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
-import type { Database, RevisionRow } from './schema.js';
+import type { Revision } from './model.js';
+import { toRevision } from './rows.js';
+import type { Database } from './schema.js';
 
 export interface NewRevision {
   app: string;
@@ -15,7 +17,7 @@ export interface NewRevision {
  * (app, n) constraint turns a race into a retry rather than a reused name; names are never reused
  * because deleted revisions keep their row (state `deleted`).
  */
-export async function createRevision(db: Kysely<Database>, r: NewRevision): Promise<RevisionRow> {
+export async function createRevision(db: Kysely<Database>, r: NewRevision): Promise<Revision> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const top = await db
       .selectFrom('revisions')
@@ -39,11 +41,12 @@ export async function createRevision(db: Kysely<Database>, r: NewRevision): Prom
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (row) return row;
+    if (row) return toRevision(row);
   }
   throw new Error(`could not allocate a revision number for app ${r.app} after 5 attempts`);
 }
 
-export async function listRevisions(db: Kysely<Database>, app: string): Promise<RevisionRow[]> {
-  return db.selectFrom('revisions').selectAll().where('app', '=', app).orderBy('n', 'desc').execute();
+export async function listRevisions(db: Kysely<Database>, app: string): Promise<Revision[]> {
+  const rows = await db.selectFrom('revisions').selectAll().where('app', '=', app).orderBy('n', 'desc').execute();
+  return rows.map(toRevision);
 }

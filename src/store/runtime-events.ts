@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, RuntimeEventRow } from './schema.js';
+import type { RuntimeEvent } from './model.js';
+import { toRuntimeEvent } from './rows.js';
+import type { Database } from './schema.js';
 
 /**
  * Runtime decisions of the enforcer, as rows counted per minute: one row per (app, revision, minute,
@@ -9,24 +11,8 @@ import type { Database, RuntimeEventRow } from './schema.js';
  * see src/injection/decision-line.ts on why it is shown, never trusted.
  */
 
-export interface RuntimeEventCount {
-  app: string;
-  target: string;
-  revision: string;
-  container: string;
-  /** ISO minute start, UTC. */
-  minute: string;
-  decision: string;
-  rule: string;
-  syscall: string;
-  path: string;
-  sha256: string | null;
-  uid: number | null;
-  parent: string | null;
-  firstAt: string;
-  lastAt: string;
-  count: number;
-}
+/** A count to add: a runtime event before the store gave it an id. */
+export type RuntimeEventCount = Omit<RuntimeEvent, 'id'>;
 
 export function runtimeEventKey(e: Pick<RuntimeEventCount, 'app' | 'revision' | 'minute' | 'decision' | 'rule' | 'path'>): string {
   return createHash('sha256').update([e.app, e.revision, e.minute, e.decision, e.rule, e.path].join('\0')).digest('hex');
@@ -81,13 +67,12 @@ export interface RuntimeEventQuery {
 }
 
 /** Newest first (by the last line counted). */
-export async function listRuntimeEvents(db: Kysely<Database>, q: RuntimeEventQuery): Promise<RuntimeEventRow[]> {
+export async function listRuntimeEvents(db: Kysely<Database>, q: RuntimeEventQuery): Promise<RuntimeEvent[]> {
   let query = db.selectFrom('runtime_events').selectAll().where('app', '=', q.app);
   if (q.revision !== undefined) query = query.where('revision', '=', q.revision);
   if (q.since !== undefined) query = query.where('last_at', '>=', q.since);
   const rows = await query.orderBy('last_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
-  // PostgreSQL returns bigint as text.
-  return rows.map((r) => ({ ...r, uid: r.uid === null ? null : Number(r.uid), count: Number(r.count), id: Number(r.id) }));
+  return rows.map(toRuntimeEvent);
 }
 
 /** The Engine time of the last line stored for a container: where following it again resumes. */

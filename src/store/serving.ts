@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
 import { createRevision, type NewRevision } from './revisions.js';
-import type { Database, RevisionRow, RouteRow } from './schema.js';
+import type { Revision, Route } from './model.js';
+import { toRevision, toRoute } from './rows.js';
+import type { Database } from './schema.js';
 
 /**
- * Serving state: revisions with what they run, and each app's traffic per target. Rows only;
- * the serving targets see them through the `ServingState` interface they declare (src/targets/types.ts).
+ * Serving state: revisions with what they run, and each app's traffic per target. Spec and traffic are
+ * JSON text here; the serving targets see them through the `ServingState` interface they declare (src/targets/types.ts).
  */
 
 export interface NewServingRevision extends NewRevision {
@@ -16,29 +18,31 @@ export interface NewServingRevision extends NewRevision {
 }
 
 /** Allocates `<app>-<n>` (createRevision: n above every n ever used) and records what it runs, atomically. */
-export async function createServingRevision(db: Kysely<Database>, r: NewServingRevision): Promise<RevisionRow> {
+export async function createServingRevision(db: Kysely<Database>, r: NewServingRevision): Promise<Revision> {
   return db.transaction().execute(async (trx) => {
-    const row = await createRevision(trx, r);
-    return trx
+    const made = await createRevision(trx, r);
+    const row = await trx
       .updateTable('revisions')
       .set({ image: r.image, build_created_at: r.buildCreatedAt, spec: r.spec })
-      .where('app', '=', row.app)
-      .where('name', '=', row.name)
+      .where('app', '=', made.app)
+      .where('name', '=', made.name)
       .returningAll()
       .executeTakeFirstOrThrow();
+    return toRevision(row);
   });
 }
 
-export async function getRevision(db: Kysely<Database>, app: string, name: string): Promise<RevisionRow | undefined> {
-  return db.selectFrom('revisions').selectAll().where('app', '=', app).where('name', '=', name).executeTakeFirst();
+export async function getRevision(db: Kysely<Database>, app: string, name: string): Promise<Revision | undefined> {
+  const row = await db.selectFrom('revisions').selectAll().where('app', '=', app).where('name', '=', name).executeTakeFirst();
+  return row && toRevision(row);
 }
 
 /** The live revision a build already made on a target (promotion is idempotent per build and digest). */
 export async function findRevisionForBuild(
   db: Kysely<Database>,
   q: { app: string; target: string; buildId: string; digest: string },
-): Promise<RevisionRow | undefined> {
-  return db
+): Promise<Revision | undefined> {
+  const row = await db
     .selectFrom('revisions')
     .selectAll()
     .where('app', '=', q.app)
@@ -48,6 +52,7 @@ export async function findRevisionForBuild(
     .where('state', 'in', ['created', 'ready'])
     .orderBy('n', 'desc')
     .executeTakeFirst();
+  return row && toRevision(row);
 }
 
 export interface RevisionPatch {
@@ -70,16 +75,26 @@ export async function updateRevision(db: Kysely<Database>, app: string, name: st
 }
 
 /** Revisions of every app on a target that are not deleted, newest first per app (what a router serves). */
-export async function listLiveTargetRevisions(db: Kysely<Database>, target: string): Promise<RevisionRow[]> {
-  return db.selectFrom('revisions').selectAll().where('target', '=', target).where('state', '<>', 'deleted').orderBy('app').orderBy('n', 'desc').execute();
+export async function listLiveTargetRevisions(db: Kysely<Database>, target: string): Promise<Revision[]> {
+  const rows = await db
+    .selectFrom('revisions')
+    .selectAll()
+    .where('target', '=', target)
+    .where('state', '<>', 'deleted')
+    .orderBy('app')
+    .orderBy('n', 'desc')
+    .execute();
+  return rows.map(toRevision);
 }
 
-export async function getRoute(db: Kysely<Database>, app: string, target: string): Promise<RouteRow | undefined> {
-  return db.selectFrom('routes').selectAll().where('app', '=', app).where('target', '=', target).executeTakeFirst();
+export async function getRoute(db: Kysely<Database>, app: string, target: string): Promise<Route | undefined> {
+  const row = await db.selectFrom('routes').selectAll().where('app', '=', app).where('target', '=', target).executeTakeFirst();
+  return row && toRoute(row);
 }
 
-export async function listRoutes(db: Kysely<Database>, target: string): Promise<RouteRow[]> {
-  return db.selectFrom('routes').selectAll().where('target', '=', target).orderBy('app').execute();
+export async function listRoutes(db: Kysely<Database>, target: string): Promise<Route[]> {
+  const rows = await db.selectFrom('routes').selectAll().where('target', '=', target).orderBy('app').execute();
+  return rows.map(toRoute);
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { now } from './clock.js';
-import type { BuildStageRow, Database } from './schema.js';
+import type { StageRun } from './model.js';
+import { toStageRun } from './rows.js';
+import type { Database } from './schema.js';
 
 /**
  * Per-stage checkpoints. A stage row in `done` carries the stage's output; a build resumed after a
@@ -31,6 +33,7 @@ export async function finishStage(
     .execute();
 }
 
-export async function listStages(db: Kysely<Database>, buildId: string): Promise<BuildStageRow[]> {
-  return db.selectFrom('build_stages').selectAll().where('build_id', '=', buildId).orderBy('started_at').execute();
+export async function listStages(db: Kysely<Database>, buildId: string): Promise<StageRun[]> {
+  const rows = await db.selectFrom('build_stages').selectAll().where('build_id', '=', buildId).orderBy('started_at').execute();
+  return rows.map(toStageRun);
 }

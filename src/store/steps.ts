@@ -1,16 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { BuildStepRow, Database } from './schema.js';
+import type { BuildStep } from './model.js';
+import { toBuildStep } from './rows.js';
+import type { Database } from './schema.js';
 
-export interface NewBuildStep {
-  index: number;
-  name: string;
-  digest: string;
-  cached: boolean;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-}
+export type NewBuildStep = Omit<BuildStep, 'buildId'>;
 
 /**
  * Stores the steps of a build's image build, replacing those of an earlier try: a retried build
@@ -41,6 +34,7 @@ export async function replaceBuildSteps(db: Kysely<Database>, buildId: string, s
   });
 }
 
-export async function listBuildSteps(db: Kysely<Database>, buildId: string): Promise<BuildStepRow[]> {
-  return db.selectFrom('build_steps').selectAll().where('build_id', '=', buildId).orderBy('idx').execute();
+export async function listBuildSteps(db: Kysely<Database>, buildId: string): Promise<BuildStep[]> {
+  const rows = await db.selectFrom('build_steps').selectAll().where('build_id', '=', buildId).orderBy('idx').execute();
+  return rows.map(toBuildStep);
 }

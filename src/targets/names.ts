@@ -13,6 +13,15 @@ export const tagUrl = (tag: string, app: string, domain: string): string => `htt
 export const TAG_RE = DNS_LABEL_RE;
 
 /**
+ * The registry host of an image reference, as Docker reads it: the first component when it looks like a
+ * host (has a dot or a port, or is localhost), else Docker Hub.
+ */
+export function imageHost(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io';
+}
+
+/**
  * The digest of `registry/repo@sha256:…`. Only digests are promoted (docs/architecture.md); a tag would let the
  * registry change what a revision runs, which breaks revision immutability.
  */

@@ -7,9 +7,9 @@ import type { AppStatus, BuildOrigin, PromoteRequest, PromoteResult, Revision, S
  * Promotion through any target: idempotent and monotonic (docs/architecture.md: a build never moves
  * traffic to a commit older than the one serving).
  *
- * "Older" is **build creation order**: the `created_at` of the build that produced a revision (stored
+ * "Older" is **build creation order**: the `createdAt` of the build that produced a revision (stored
  * with it), ties broken by build id. Not commit dates: they are set by whoever commits, can go
- * backwards, and a rebase or cherry-pick makes old dates new. The build row is created when Slipway
+ * backwards, and a rebase or cherry-pick makes old dates new. The build is created when Slipway
  * receives the push, so its order is the order pushes arrived in — the order a branch moved in.
  * A revision deployed without a build (by hand) has no place in that order and never blocks one.
  *

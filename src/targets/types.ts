@@ -1,5 +1,7 @@
+import type { TargetConfig } from '../config/index.js';
 import type { Digest } from '../core/types.js';
 import type { Logger } from '../log/index.js';
+import type { RegistryCredentials } from '../registry/index.js';
 
 /**
  * Serving targets. Knative Serving's semantics are the contract for every target
@@ -9,7 +11,8 @@ import type { Logger } from '../log/index.js';
  * This file declares only what Slipway calls.
  */
 
-export type TargetKind = 'local' | 'knative';
+/** The kinds the config schema accepts (`targets.<name>.kind`). */
+export type TargetKind = TargetConfig['kind'];
 
 /**
  * One entry of a route's traffic block, as Knative's `TrafficTarget`: exactly one of `revision` and
@@ -258,6 +261,8 @@ export interface TargetDeps {
   events?: RuntimeEventSink;
   /** Opens the sealed secrets of revision specs; without it a revision with secrets fails to start. */
   secrets?: SecretOpener;
+  /** Credentials for a registry host (the process's RegistryAuth): the local target's pulls, the knative target's pull secret. Default: anonymous. */
+  registryCredentials?: (host: string) => Promise<RegistryCredentials | undefined>;
 }
 
 /** Opens one sealed secret variable of an app (src/secrets/box.ts implements it; targets may not import it). */

@@ -52,7 +52,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
       'message.txt': `built by slipway for ${app}\n`,
     });
     const build = await push(rt, app, sha);
-    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, errorCode: null });
     expect(build.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     const repository = `${REGISTRY_HOST}/slipway/${app}`;
 
@@ -107,9 +107,9 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
     const { repo, rt, app } = await setup();
     const sha = repo.commit({ Dockerfile: `FROM ${BASE_IMAGE}\nRUN echo about to fail && exit 7\n` });
     const build = await push(rt, app, sha);
-    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_STEP_FAILED', attempts: 1, digest: null });
-    expect(build.error_message).toContain('step [2/2] RUN echo about to fail && exit 7 failed');
-    expect(build.error_message).toContain('about to fail');
+    expect(build).toMatchObject({ state: 'failed', errorCode: 'SLW_BUILD_STEP_FAILED', attempts: 1, digest: null });
+    expect(build.errorMessage).toContain('step [2/2] RUN echo about to fail && exit 7 failed');
+    expect(build.errorMessage).toContain('about to fail');
     const view = (await (await fetch(`${rt.url}/api/v1/builds/${build.id}`, { headers: API_AUTH })).json()) as {
       steps: { name: string; error: string | null }[];
     };
@@ -119,7 +119,7 @@ describe('pipeline build stage (real Engine BuildKit, registry, Redis, SQLite, g
   it('a repository without a Dockerfile fails saying where it looked', async () => {
     const { repo, rt, app } = await setup();
     const build = await push(rt, app, repo.commit({ 'README.md': 'no Dockerfile here' }));
-    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_DOCKERFILE' });
-    expect(build.error_message).toMatch(/the build context has no Dockerfile at "Dockerfile"/);
+    expect(build).toMatchObject({ state: 'failed', errorCode: 'SLW_BUILD_DOCKERFILE' });
+    expect(build.errorMessage).toMatch(/the build context has no Dockerfile at "Dockerfile"/);
   });
 });

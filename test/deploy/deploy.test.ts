@@ -92,7 +92,7 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
     expect(deploy.output()).toMatch(new RegExp(`revision ${app}-2: http://rc-${app}\\.localhost`));
     expect(code).toBe(0);
     const id = /^build (\S+): /m.exec(deploy.output())![1]!;
-    expect(await getBuild(rt.store.db, id)).toMatchObject({ state: FINAL_STATE, trigger: 'image', clone_url: image, scope: 'deploy-tag:rc' });
+    expect(await getBuild(rt.store.db, id)).toMatchObject({ state: FINAL_STATE, trigger: 'image', cloneUrl: image, scope: 'deploy-tag:rc' });
     // The gates ran; nothing was fetched, built, injected or signed again.
     expect((await listStages(rt.store.db, id)).map((s) => s.stage)).toEqual(['policy-source', 'policy-image', 'policy-promote', 'promote']);
     expect(deploy.output()).toContain(`inject skipped: the build promotes the existing image ${image}`);
@@ -155,7 +155,7 @@ describe('slipway deploy and git push (real runtime and BuildKit)', () => {
       expect(id, pushed.stderr).toBeDefined();
       expect(pushed.stderr).not.toContain(STATIC_TOKEN);
       const build = await ended(id!);
-      expect(build).toMatchObject({ state: FINAL_STATE, trigger: 'git', commit_sha: sha, scope: 'branch:main' });
+      expect(build).toMatchObject({ state: FINAL_STATE, trigger: 'git', commit: sha, scope: 'branch:main' });
 
       // A bearer header works as well; pushing the same commit again is the same build.
       const again = await git(['-c', `http.extraHeader=Authorization: Bearer ${STATIC_TOKEN}`, 'push', '--force', remote, 'main:other'], repo.work, env);

@@ -46,7 +46,7 @@ describe('collecting stored uploads', () => {
     expect(await collectUploads(rt.store.db, dir, { retentionMs: rt.config.api.uploadRetention, now: later })).toEqual(['.incoming-0123abcd']);
     expect(existsSync(join(dir, archive!))).toBe(true);
     // Within the retention nothing more goes even once the build ended.
-    await transitionBuild(rt.store.db, build.id, ['queued'], 'canceled', { finished_at: new Date().toISOString() });
+    await transitionBuild(rt.store.db, build.id, ['queued'], 'canceled', { finishedAt: new Date().toISOString() });
     expect(await collectUploads(rt.store.db, dir, { retentionMs: rt.config.api.uploadRetention })).toEqual([]);
     // Past it, the archive goes; files that are not Slipway's stay.
     expect(await collectUploads(rt.store.db, dir, { retentionMs: rt.config.api.uploadRetention, now: later })).toEqual([archive]);

@@ -35,7 +35,7 @@ interface Pair {
   injected: string;
 }
 
-const images: { bb?: Pair; audit?: string; scratch?: Pair; nonroot?: Pair; variants: Pair[] } = { variants: [] };
+const images: { bb?: Pair; audit?: string; reportAll?: string; scratch?: Pair; nonroot?: Pair; variants: Pair[] } = { variants: [] };
 
 async function inject(original: string, tag: string, policy: Partial<RuntimePolicy> = {}): Promise<string> {
   const result = await injectEnforcer(client, original, `${REPO}:${tag}`, { policy, labels: { 'dev.slipway.build': 'test' } });
@@ -74,6 +74,7 @@ describe('injected images in Docker Engine', () => {
     });
     images.bb = { original: bb, injected: await inject(bb, 'bb-injected') };
     images.audit = await inject(bb, 'bb-audit', { mode: 'audit' });
+    images.reportAll = await inject(bb, 'bb-report-all', { report: 'all' });
     const scratch = await build('scratch', { Dockerfile: 'FROM scratch\nCOPY app /app\nENTRYPOINT ["/app"]\nCMD ["hello","from scratch"]\n', app: exe(app) });
     images.scratch = { original: scratch, injected: await inject(scratch, 'scratch-injected') };
     const nonroot = await build('nonroot', { Dockerfile: `FROM ${bb}\nUSER 1000:1000\n` });
@@ -136,8 +137,19 @@ describe('injected images in Docker Engine', () => {
     expect(r.code).toBe(126);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('/tmp/new: Permission denied');
-    // The Landlock gate leaves exec to the kernel: the enforcer does not see this refusal (README, "Decision log").
+    // The Landlock gate leaves exec to the kernel: by default (report no-cost) the enforcer does not see this
+    // refusal (README, "Decision log").
     expect(decisions(r.stderr)).toEqual([]);
+  });
+
+  it('with report all, the same refusal is reported with path, sha256, uid and parent; image binaries (busybox applets via /proc/self/exe too) run unreported', async () => {
+    const r = await run(images.reportAll!, ['sh', '-c', `app ok && ${dropped}`]);
+    expect(r.code).toBe(126);
+    expect(r.stdout).toBe('app: ok\n');
+    expect(r.stderr).toContain('/tmp/new: Permission denied');
+    const lines = decisions(r.stderr);
+    expect(lines).toEqual([expect.objectContaining({ v: 1, decision: 'denied', gate: 'landlock', syscall: 'execve', path: '/tmp/new', rule: 'not-in-manifest', uid: 0, parent: 'sh' })]);
+    expect(lines[0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('allows the same binary in audit mode and logs it (seccomp gate)', async () => {
@@ -169,11 +181,15 @@ describe('injected images in Docker Engine', () => {
     expect(before.stdout).toBe('l=0\n');
   });
 
-  it('denies fileless execution (memfd_create + execveat, and through /proc/self/fd)', async () => {
+  it('denies fileless execution (memfd_create + execveat, and through /proc/self/fd); the execveat is reported', async () => {
     for (const how of ['memfd', 'memfdproc']) {
       const r = await run(images.bb!.injected, ['xexec', how, '/usr/local/bin/app']);
       expect(r.code).toBe(126);
       expect(r.stderr).toContain('Permission denied');
+      // execveat(fd, "", AT_EMPTY_PATH) is trapped and reported; exec through /proc/self/fd is a plain execve.
+      if (how === 'memfd')
+        expect(decisions(r.stderr)).toContainEqual(expect.objectContaining({ decision: 'denied', gate: 'landlock', syscall: 'execveat', rule: 'fileless', parent: 'xexec' }));
+      else expect(decisions(r.stderr)).toEqual([]);
       // The original image lets it run: the denial is the enforcer's doing.
       const before = await run(images.bb!.original, ['xexec', how, '/usr/local/bin/app']);
       expect(before).toMatchObject({ code: 0 });

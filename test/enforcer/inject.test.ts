@@ -70,12 +70,19 @@ describe('the executable manifest', () => {
     expect(result.images[0]).toMatchObject({ executables: 7, replaced: false, skipped: [], layers: 3 });
   });
 
+  it('writes report: all into the policy when asked (every denied exec reported)', async () => {
+    const image = await pushImage(client, { layers: [layerTar({ 'bin/x': { data: ELF, mode: 0o755 } })] });
+    const result = await injectEnforcer(client, image.ref, target(), { policy: { report: 'all' } });
+    const files = await slipwayFiles(client, repoOf(result.ref), result.digest);
+    expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'enforce', allow: [], onUnsupported: 'fallback', report: 'all' });
+  });
+
   it('writes the policy and the enforcer, deterministic tar metadata', async () => {
     const image = await pushImage(client, { layers: [layerTar({ 'bin/x': { data: ELF, mode: 0o755 } })] });
     const result = await injectEnforcer(client, image.ref, target(), { policy: { mode: 'audit', allow: ['/opt/plugins/'] } });
     const files = await slipwayFiles(client, repoOf(result.ref), result.digest);
     expect([...files.keys()]).toEqual(['.slipway/', '.slipway/enforcer', '.slipway/manifest', '.slipway/policy.json']);
-    expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/plugins/'], onUnsupported: 'fallback' });
+    expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/plugins/'], onUnsupported: 'fallback', report: 'no-cost' });
     expect(sha(files.get('.slipway/enforcer')!)).toBe(sha((await import('node:fs')).readFileSync(enforcerArtifacts().enforcer)));
   });
 });
@@ -189,7 +196,7 @@ describe('slipway inject', () => {
       expect(r.stdout).toMatch(new RegExp(`^${to.replace(/:injected$/, '')}@sha256:[0-9a-f]{64}\\n$`));
       const ref = r.stdout.trim();
       const files = await slipwayFiles(client, repoOf(ref), ref.slice(ref.indexOf('@') + 1));
-      expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/a/', '/opt/b'], onUnsupported: 'fallback' });
+      expect(JSON.parse(files.get('.slipway/policy.json')!.toString())).toEqual({ mode: 'audit', allow: ['/opt/a/', '/opt/b'], onUnsupported: 'fallback', report: 'no-cost' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -138,12 +138,12 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
 
     await postGithub(rt, 'issue_comment', githubComment(11, 'Looks fine.\n/ok-to-test', 'maintainer'));
     const approval = await waitFor(() => getApproval(rt.store.db, 'hello', 11), 'the approval');
-    expect(approval).toMatchObject({ approved_by: 'maintainer', via: 'comment', commit_sha: sha, forge: 'github', repo: 'octo/hello' });
+    expect(approval).toMatchObject({ approvedBy: 'maintainer', via: 'comment', commit: sha, forge: 'github', repo: 'octo/hello' });
     const builds = await waitFor(async () => {
       const list = await listChangeRequestBuilds(rt.store.db, 'github', 'octo/hello', 11);
       return list.length === 2 ? list : undefined;
     }, 'the approved build');
-    expect(builds[0]!.commit_sha).toBe(sha);
+    expect(builds[0]!.commit).toBe(sha);
     await settled(rt, builds[0]!.id);
     await waitFor(async () => commentsOf(11).find((c) => c.body.includes('its preview was approved by @maintainer')), 'the comment to show the approval');
 
@@ -162,9 +162,9 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
       sender: { login: 'owner', id: 4 },
     });
     expect(await waitFor(() => getApproval(rt.store.db, 'hello', 12), 'the label approval')).toMatchObject({
-      approved_by: 'owner',
+      approvedBy: 'owner',
       via: 'label',
-      commit_sha: sha2,
+      commit: sha2,
     });
     expect(fake.violations).toEqual([]);
   });
@@ -179,7 +179,7 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
       const list = await listChangeRequestBuilds(rt.store.db, 'github', 'octo/hello', 21);
       return list.length === 2 ? list[0] : undefined;
     }, 'the retest build');
-    expect(retested).toMatchObject({ commit_sha: sha, sender: 'maintainer', pr_number: 21, trigger: 'change_request' });
+    expect(retested).toMatchObject({ commit: sha, sender: 'maintainer', prNumber: 21, trigger: 'change_request' });
     expect(retested!.id).not.toBe(first);
     await settled(rt, retested!.id);
     await waitFor(
@@ -202,7 +202,7 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     await waitFor(async () => fake.checkRuns.find((r) => r.external_id === running.build.id && r.status === 'in_progress'), 'the in_progress check run');
     await postGithub(rt, 'issue_comment', githubComment(31, '/cancel', 'maintainer'));
     const canceled = await settled(rt, running.build.id, ['canceled']);
-    expect(canceled.error_message).toBe('canceled by maintainer (/cancel)');
+    expect(canceled.errorMessage).toBe('canceled by maintainer (/cancel)');
     const run = await waitFor(
       async () => fake.checkRuns.find((r) => r.external_id === running.build.id && r.status === 'completed'),
       'the cancelled check run',
@@ -250,7 +250,7 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     const build = await settled(rt, id!);
     // The build ends as it would without any forge: at the build stage, for want of a Dockerfile.
     expect(build.state).toBe('failed');
-    expect(build.error_code).not.toMatch(/^SLW_FORGE/);
+    expect(build.errorCode).not.toMatch(/^SLW_FORGE/);
     expect(fake.calls.length).toBeGreaterThan(0);
     fake.intercept = undefined;
     const run = await waitFor(async () => fake.checkRuns.find((r) => r.status === 'completed'), 'the check run once GitHub answers again', 30_000);
@@ -268,7 +268,7 @@ describe('forge feedback on GitHub (strict fake GitHub API)', () => {
     const [id] = buildIdsOf(await postGithub(env.rt, 'push', githubPush({ repo: 'octo/hello', commit: sha })));
     const build = await settled(env.rt, id!);
     expect(build.state).toBe('failed');
-    expect(build.error_code).not.toMatch(/^SLW_FORGE/);
+    expect(build.errorCode).not.toMatch(/^SLW_FORGE/);
     const counts = await env.rt.feedback.depth();
     expect(counts['delayed']! + counts['waiting']! + counts['active']!).toBeGreaterThan(0);
   });

@@ -93,7 +93,7 @@ describe.skipIf(!hasShared())('forge feedback on GitLab (strict fake GitLab API;
       const list = await listChangeRequestBuilds(rt.store.db, 'gitlab', PROJECT, 6);
       return list.length === 2 ? list[0] : undefined;
     }, 'the retest build');
-    expect(retested).toMatchObject({ commit_sha: sha, sender: 'developer' });
+    expect(retested).toMatchObject({ commit: sha, sender: 'developer' });
     expect(fake.violations).toEqual([]);
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createBuild, createRevision, getBuild, transitionBuild, type BuildRow } from '../../src/store/index.js';
+import { createBuild, createRevision, getBuild, transitionBuild, type Build } from '../../src/store/index.js';
 import { TestRepo } from '../helpers/git.js';
 import { GITLAB_TOKEN, startTestRuntime, waitFor, WEBHOOK_SECRET, type TestRuntime } from '../helpers/runtime.js';
 import { githubExamples, gitlabRequest, signedGithub } from '../helpers/webhooks.js';
@@ -115,7 +115,7 @@ export function githubComment(number: number, body: string, login: string): Json
 
 export const buildIdsOf = (answer: Json): string[] => (answer.builds as { id: string }[]).map((b) => b.id);
 
-export async function settled(rt: TestRuntime, id: string, states: string[] = ['failed', 'rejected', 'canceled', 'built', 'ready']): Promise<BuildRow> {
+export async function settled(rt: TestRuntime, id: string, states: string[] = ['failed', 'rejected', 'canceled', 'built', 'ready']): Promise<Build> {
   return waitFor(
     async () => {
       const b = await getBuild(rt.store.db, id);
@@ -134,7 +134,7 @@ export async function settled(rt: TestRuntime, id: string, states: string[] = ['
 export async function promoteDirectly(
   rt: TestRuntime,
   b: { forge: 'github' | 'gitlab'; repo: string; pr: number; commit: string; ref: string },
-): Promise<{ build: BuildRow; advance(): Promise<string> }> {
+): Promise<{ build: Build; advance(): Promise<string> }> {
   const { build } = await createBuild(rt.store.db, {
     app: 'hello',
     target: 'local',
@@ -160,7 +160,7 @@ export async function promoteDirectly(
         buildId: build.id,
         commit: b.commit,
       });
-      await transitionBuild(rt.store.db, build.id, ['promoting'], 'ready', { finished_at: new Date().toISOString() });
+      await transitionBuild(rt.store.db, build.id, ['promoting'], 'ready', { finishedAt: new Date().toISOString() });
       await rt.feedback.addForBuilds([(await getBuild(rt.store.db, build.id))!]);
       return revision.name;
     },

@@ -1,8 +1,20 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, basename } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { pipeCgiAnswer } from '../../src/server/git/cgi-head.js';
+
+export interface GitHttpOptions {
+  /** Serve repositories under this directory (URL paths are relative to it). Default: the repository's parent. */
+  root?: string;
+  /**
+   * HTTP Basic auth, as a forge in front of a private repository: a request whose credentials this
+   * refuses gets 401 (`WWW-Authenticate: Basic`), or 404 when `hideAs404` (GitHub's answer for a
+   * private repository the credential cannot see).
+   */
+  auth?: (user: string, password: string) => boolean;
+  hideAs404?: boolean;
+}
 
 /**
  * A real git smart-HTTP server (`git http-backend` as CGI) on loopback, with a gate: while closed,
@@ -15,14 +27,33 @@ export class GitHttpServer {
   private waiters: (() => void)[] = [];
   /** Upload-pack requests seen (a fetch makes one or more). */
   uploadPacks = 0;
+  /** Every request, with the Authorization header it carried (what reached the server, for tests to judge). */
+  requests: { path: string; authorization: string | undefined; allowed: boolean }[] = [];
   url = '';
+  /** http://127.0.0.1:PORT: what `<forge>.gitUrl` is set to when repositories sit under `root` as owner/name.git. */
+  base = '';
 
-  constructor(private readonly bareRepo: string) {}
+  constructor(
+    private readonly bareRepo: string,
+    private readonly options: GitHttpOptions = {},
+  ) {}
 
   async start(): Promise<string> {
-    const root = dirname(this.bareRepo);
+    const root = this.options.root ?? dirname(this.bareRepo);
     this.server = createServer((req, res) => {
       const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (this.options.auth) {
+        const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
+        const pair = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
+        const i = pair.indexOf(':');
+        const allowed = m !== null && i > 0 && this.options.auth(pair.slice(0, i), pair.slice(i + 1));
+        this.requests.push({ path: u.pathname, authorization: req.headers.authorization, allowed });
+        if (!allowed) {
+          req.resume();
+          if (this.options.hideAs404) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Repository not found.\n');
+          return void res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' }).end('Unauthorized\n');
+        }
+      } else this.requests.push({ path: u.pathname, authorization: req.headers.authorization, allowed: true });
       const proceed = () => {
         const cgi = spawn('git', ['http-backend'], {
           env: {
@@ -49,7 +80,8 @@ export class GitHttpServer {
       proceed();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/${basename(this.bareRepo)}`;
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.base}/${relative(root, this.bareRepo)}`;
     return this.url;
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -14,12 +14,21 @@ export const uniqueRepo = (name: string): string => `slipway-test/${name}-${rand
 
 export interface TestRegistry {
   host: string;
+  /** Requests the registry (through a counting proxy in front of it) and its token service received so far. */
+  counts(): { registry: number; token: number };
   stop(): Promise<void>;
 }
 
 export type RegistryAuth =
   | { kind: 'htpasswd'; username: string; password: string }
-  | { kind: 'token'; users: Record<string, string>; /** repositories each user may push to; others are pull-only */ pushers?: Record<string, string[]> };
+  | {
+      kind: 'token';
+      users: Record<string, string>;
+      /** repositories each user may push to; others are pull-only */
+      pushers?: Record<string, string[]>;
+      /** identity (refresh) tokens → user, for the OAuth2 `grant_type=refresh_token` POST */
+      refreshTokens?: Record<string, string>;
+    };
 
 /**
  * A private instance of Debian's docker-registry on a loopback port, with htpasswd basic auth or token
@@ -28,16 +37,19 @@ export type RegistryAuth =
  */
 export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'slipway-registry-'));
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const [port, proxyPort] = await Promise.all([freePort(), freePort()]);
+  const inner = `127.0.0.1:${port}`;
+  const host = `127.0.0.1:${proxyPort}`;
   const config: Record<string, unknown> = {
     version: 0.1,
     log: { level: 'error' },
     storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true } },
-    http: { addr: host, secret: 'test' },
+    http: { addr: inner, secret: 'test' },
   };
   let tokenServer: Server | undefined;
   let requests: { scope: string[]; user: string | undefined }[] = [];
+  let tokenCalls = 0;
+  let registryCalls = 0;
   if (auth.kind === 'htpasswd') {
     writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', auth.username, auth.password]));
     config.auth = { htpasswd: { realm: 'slipway-test', path: join(dir, 'htpasswd') } };
@@ -67,15 +79,31 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
     const certDer = new X509Certificate(readFileSync(join(dir, 'cert.pem'))).raw.toString('base64');
     const tokenPort = await freePort();
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-    tokenServer = createServer((req, res) => {
+    const answer = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, form: URLSearchParams | undefined) => {
+      tokenCalls++;
       const url = new URL(req.url ?? '/', `http://127.0.0.1:${tokenPort}`);
-      const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : undefined;
-      const [user, password] = basic ? [basic.slice(0, basic.indexOf(':')), basic.slice(basic.indexOf(':') + 1)] : [undefined, undefined];
-      if (user !== undefined && auth.users[user] !== password) {
-        res.writeHead(401).end('{"details":"bad credentials"}');
-        return;
+      let user: string | undefined;
+      let scopes: string[];
+      if (form) {
+        // OAuth2 (distribution spec/auth/oauth.md): only the refresh_token grant is served here.
+        const refresh = form.get('grant_type') === 'refresh_token' ? form.get('refresh_token') : null;
+        user = refresh ? auth.refreshTokens?.[refresh] : undefined;
+        if (user === undefined || !form.get('client_id')) {
+          res.writeHead(401).end('{"details":"bad refresh token"}');
+          return;
+        }
+        scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        url.searchParams.set('service', form.get('service') ?? '');
+      } else {
+        const basic = req.headers.authorization?.startsWith('Basic ') ? Buffer.from(req.headers.authorization.slice(6), 'base64').toString() : undefined;
+        const [u, password] = basic ? [basic.slice(0, basic.indexOf(':')), basic.slice(basic.indexOf(':') + 1)] : [undefined, undefined];
+        if (u !== undefined && auth.users[u] !== password) {
+          res.writeHead(401).end('{"details":"bad credentials"}');
+          return;
+        }
+        user = u;
+        scopes = url.searchParams.getAll('scope');
       }
-      const scopes = url.searchParams.getAll('scope');
       requests.push({ scope: scopes, user });
       const access = scopes.map((scope) => {
         const [type, name, actions] = scope.split(':') as [string, string, string];
@@ -95,7 +123,17 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
         access,
       });
       const signature = sign('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
+      const token = `${header}.${claims}.${signature}`;
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(form ? { access_token: token, expires_in: 300 } : { token, expires_in: 300 }));
+    };
+    tokenServer = createServer((req, res) => {
+      if (req.method !== 'POST') return answer(req, res, undefined);
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (c: string) => (body += c));
+      req.on('end', () => answer(req, res, new URLSearchParams(body)));
     });
     await new Promise<void>((r) => tokenServer!.listen(tokenPort, '127.0.0.1', r));
     config.auth = {
@@ -112,10 +150,21 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
   const child: ChildProcess = spawn('docker-registry', ['serve', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  // A counting proxy in front: tests assert how many requests a client made (no retry storm).
+  const proxy = createServer((req, res) => {
+    registryCalls++;
+    const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => proxy.listen(proxyPort, '127.0.0.1', r));
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const res = await fetch(`http://${host}/v2/`);
+      const res = await fetch(`http://${inner}/v2/`);
       if (res.status === 200 || res.status === 401) break;
     } catch {
       // not listening yet
@@ -126,8 +175,11 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
   void requests;
   return {
     host,
+    counts: () => ({ registry: registryCalls, token: tokenCalls }),
     async stop() {
       child.kill('SIGTERM');
+      proxy.closeAllConnections();
+      await new Promise<void>((r) => proxy.close(() => r()));
       tokenServer?.closeAllConnections();
       await new Promise<void>((r) => (tokenServer ? tokenServer.close(() => r()) : r()));
       rmSync(dir, { recursive: true, force: true });

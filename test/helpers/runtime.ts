@@ -7,16 +7,16 @@ import { Redis } from 'ioredis';
 import { configSchema, type SlipwayConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { startRuntime, type Runtime } from '../../src/app/runtime.js';
-import { isTerminalState, type BuildState } from '../../src/core/types.js';
+import type { BuildState } from '../../src/core/types.js';
 import { DEFAULT_STAGES } from '../../src/pipeline/index.js';
-import { getBuild, type BuildRow } from '../../src/store/index.js';
+import { getBuild, type Build } from '../../src/store/index.js';
 import { signedGithub } from './webhooks.js';
 
 /**
  * The state a build that passes every stage ends in: the `reached` state of the last stage that
  * reaches one. Tests name this instead of a literal so that adding a stage changes one place.
  */
-export const FINAL_STATE: BuildState = [...DEFAULT_STAGES].reverse().find((s) => isTerminalState(s.reached))!.reached;
+export const FINAL_STATE: BuildState = [...DEFAULT_STAGES].reverse().find((s) => s.reached !== undefined)!.reached!;
 
 /** The offline base image scripts/lib/services.sh builds from Debian's busybox-static. */
 export const BASE_IMAGE = process.env.SLIPWAY_TEST_BASE_IMAGE ?? '127.0.0.1:5000/slipway/busybox:latest';
@@ -81,6 +81,9 @@ export interface TestRuntimeOptions {
   env?: Record<string, string>;
   /** Where the runtime's log lines go (tests that read what Slipway logged); default: stdout. */
   logDestination?: NodeJS.WritableStream;
+  /** Receives every line the runtime logs (JSON), at `logLevel` (default debug), instead of the test log level. */
+  logSink?: (line: string) => void;
+  logLevel?: string;
 }
 
 export interface TestRuntime extends Runtime {
@@ -113,7 +116,9 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
   const config = testConfig(dir, prefix, { ...(options.database ? { database: options.database } : {}), ...options.config });
   const runtime = await startRuntime({
     config,
-    logger: createLogger({ level: config.log.level, ...(options.logDestination ? { destination: options.logDestination } : {}) }),
+    logger: options.logSink
+      ? createLogger({ level: options.logLevel ?? 'debug', destination: { write: (line: string) => void options.logSink!(line) } })
+      : createLogger({ level: config.log.level, ...(options.logDestination ? { destination: options.logDestination } : {}) }),
     server: options.server ?? true,
     worker: options.worker ?? true,
     router: options.router ?? false,
@@ -155,7 +160,7 @@ export async function deliverGithub(rt: TestRuntime, event: string, payload: unk
 }
 
 /** The build once it has ended (ready, failed, rejected or canceled). */
-export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<BuildRow> {
+export function buildEnded(rt: TestRuntime, id: string, timeoutMs = 90_000): Promise<Build> {
   return waitFor(
     async () => {
       const b = await getBuild(rt.store.db, id);

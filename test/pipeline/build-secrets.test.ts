@@ -58,7 +58,7 @@ describe('build secrets in pipeline builds (real BuildKit)', () => {
     const forked = await buildEnded(rt, fork.builds[0]!.id);
     const forkLog = await lines(forked.id);
     expect(forked.state).toBe('failed');
-    expect(forked.error_message).toMatch(/secret token/i);
+    expect(forked.errorMessage).toMatch(/secret token/i);
     expect(forkLog).toContain('build secrets withheld (token): pull request #4 comes from a fork');
     expect(forkLog).not.toContain(SECRET);
   });
@@ -78,7 +78,7 @@ describe('build secrets whose variable is not set', () => {
       const pushed = await deliverGithub(rt, 'push', githubPush({ repo: 'octo/nosec', commit: repo.commit(app('main\n')) }));
       const build = await buildEnded(rt, pushed.builds[0]!.id);
       expect(build.state).toBe('failed');
-      expect(build.error_message).toBe(
+      expect(build.errorMessage).toBe(
         'build secrets token (SLIPWAY_TEST_UNSET_TOKEN): the environment variable is not set on this worker; set it where slipway worker runs (apps[].buildSecrets)',
       );
     } finally {

@@ -38,7 +38,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const sha = repo.commit(servingApp());
     const id = await push(rt, sha);
     const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to finish');
-    expect(build).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, commit: sha, errorCode: null });
     const stages = (await listStages(rt.store.db, id)).filter((s) => ['fetch', 'build'].includes(s.stage));
     expect(stages).toMatchObject([
       { stage: 'fetch', state: 'done' },
@@ -56,8 +56,8 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const { rt } = await setup();
     const id = await push(rt, '1'.repeat(40));
     const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to fail');
-    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_COMMIT_MISSING', attempts: 1 });
-    expect(build.error_message).toMatch(/cannot be fetched/);
+    expect(build).toMatchObject({ state: 'failed', errorCode: 'SLW_FETCH_COMMIT_MISSING', attempts: 1 });
+    expect(build.errorMessage).toMatch(/cannot be fetched/);
   });
 
   it('retries a retryable failure with backoff, then fails with the last error', async () => {
@@ -65,7 +65,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const { rt } = await setup('http://127.0.0.1:9/nothing.git');
     const id = await push(rt, '2'.repeat(40));
     const build = await waitFor(() => stateOf(rt, id, [FINAL_STATE, 'failed']), 'the build to fail', 30_000);
-    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_FETCH_FAILED', attempts: 3 });
+    expect(build).toMatchObject({ state: 'failed', errorCode: 'SLW_FETCH_FAILED', attempts: 3 });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     expect(lines.filter((l) => l.includes('will try again'))).toHaveLength(2);
   });
@@ -88,7 +88,7 @@ describe('pipeline (real Redis, SQLite, git)', () => {
     const newer = repo.commit({ v: '2' });
     const newerId = await push(rt, newer);
     const canceled = await waitFor(() => stateOf(rt, olderId, ['canceled', FINAL_STATE, 'failed']), 'the older build to stop');
-    expect(canceled).toMatchObject({ state: 'canceled', superseded_by: newerId });
+    expect(canceled).toMatchObject({ state: 'canceled', supersededBy: newerId });
     // It stopped while the remote was still holding it: the abort reached the running git fetch.
     expect(git.uploadPacks).toBeGreaterThan(0);
     // The worker that ran it says so in the build's log once the abort has reached it.

@@ -60,7 +60,7 @@ describe('a worker killed with SIGKILL mid-build (real worker processes, Redis, 
       30_000,
     );
 
-    expect(done).toMatchObject({ state: FINAL_STATE, commit_sha: sha, error_code: null });
+    expect(done).toMatchObject({ state: FINAL_STATE, commit: sha, errorCode: null });
     const lines = (await logsAfter(rt.store.db, id)).map((l) => l.line);
     // The first worker started fetching, the second started again and finished: one end, not two.
     expect(lines.filter((l) => l === '▶ fetch')).toHaveLength(2);

@@ -72,8 +72,8 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const rt = await start(resolve('policies'));
     const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCMD ["true"]\n` });
     const build = await pushAndWait(rt, sha);
-    expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
-    expect(build.error_message).toBe(
+    expect(build).toMatchObject({ state: 'rejected', errorCode: 'SLW_POLICY_REJECTED' });
+    expect(build.errorMessage).toBe(
       'rejected at the image gate by 1 rule: non-root rule 0: the image runs as root; add a USER instruction with a non-root user',
     );
     expect(build.digest).toMatch(/^sha256:/); // it was built and pushed; it is the gate that said no
@@ -98,7 +98,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const rt = await start(auditDir);
     const sha = repo.commit({ ...servingApp('audit\n', { user: null }), 'again.txt': 'audit' });
     const build = await pushAndWait(rt, sha);
-    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, errorCode: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     expect(api.decisions).toEqual(expect.arrayContaining([expect.objectContaining({ gate: 'image', policy: 'non-root', mode: 'audit', outcome: 'warn' })]));
     const logs = await cli('logs', build.id, '--server', rt.url);
@@ -109,7 +109,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const rt = await start(resolve('policies'));
     const sha = repo.commit({ ...servingApp(), 'third.txt': 'x' });
     const build = await pushAndWait(rt, sha);
-    expect(build).toMatchObject({ state: FINAL_STATE, error_code: null });
+    expect(build).toMatchObject({ state: FINAL_STATE, errorCode: null });
     const api = (await rt.server!.inject({ method: 'GET', url: `/api/v1/builds/${build.id}`, headers: { authorization: `Bearer ${API_TOKEN}` } })).json();
     const promote = api.decisions.filter((d: { gate: string }) => d.gate === 'promote');
     expect(promote.map((d: { rule: number; outcome: string }) => [d.rule, d.outcome])).toEqual([
@@ -140,7 +140,7 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     const sha = repo.commit({ Dockerfile: 'FROM node:20\nUSER 1000\n', 'fourth.txt': 'x' });
     const build = await pushAndWait(rt, sha);
     expect(build).toMatchObject({ state: 'rejected', digest: null });
-    expect(build.error_message).toMatch(
+    expect(build.errorMessage).toMatch(
       /^rejected at the build gate by 1 rule: allowed-base-registries rule 0: an image the build uses \(FROM, COPY --from, RUN --mount from, or # syntax\) comes from a registry that is not allowed/,
     );
   });
@@ -150,8 +150,8 @@ describe('policy gates in the pipeline (real BuildKit, registry, Redis, SQLite, 
     // 127.0.0.1:5001 is not an allowed registry (and nothing listens there): only the gate can stop this.
     const sha = repo.commit({ Dockerfile: `FROM ${BASE}\nCOPY --from=127.0.0.1:5001/evil/tools:1 /bin/sh /bin/tool\nUSER 1000\n`, 'fifth.txt': 'x' });
     const build = await pushAndWait(rt, sha);
-    expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED', digest: null });
-    expect(build.error_message).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: /);
+    expect(build).toMatchObject({ state: 'rejected', errorCode: 'SLW_POLICY_REJECTED', digest: null });
+    expect(build.errorMessage).toMatch(/^rejected at the build gate by 1 rule: allowed-base-registries rule 0: /);
     const logs = await cli('logs', build.id, '--server', rt.url);
     expect(logs.out).not.toMatch(/load metadata for 127\.0\.0\.1:5001/);
   });
@@ -182,8 +182,8 @@ describe('the promote gate on signatures (real pipeline)', () => {
         'the build to end',
         60_000,
       );
-      expect(build).toMatchObject({ state: 'rejected', error_code: 'SLW_POLICY_REJECTED' });
-      expect(build.error_message).toBe(
+      expect(build).toMatchObject({ state: 'rejected', errorCode: 'SLW_POLICY_REJECTED' });
+      expect(build.errorMessage).toBe(
         'rejected at the promote gate by 1 rule: promote-requirements rule 1: the image digest has no signature from a trusted key (signing.trustedKeys)',
       );
       // It was signed (by Slipway's own key), just not by a trusted one.

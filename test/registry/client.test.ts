@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSlipwayError } from '../../src/core/errors.js';
-import { credentialsFromDockerConfig, MediaTypes, RegistryClient, sha256Digest } from '../../src/registry/index.js';
+import { credentialsFromDockerConfig, MediaTypes, RegistryAuth, RegistryClient, sha256Digest } from '../../src/registry/index.js';
 import { freePort } from '../helpers/ports.js';
 import { pushImage as pushImageWith } from '../helpers/images.js';
 import { SHARED_REGISTRY, startRegistry, uniqueRepo, type TestRegistry } from '../helpers/registry.js';
@@ -174,7 +174,7 @@ describe('registry auth (private docker-registry instances on loopback)', () => 
   beforeAll(async () => {
     [basic, token] = await Promise.all([
       startRegistry({ kind: 'htpasswd', username: 'alice', password: 's3cret' }),
-      startRegistry({ kind: 'token', users: { bob: 'hunter2' }, pushers: { bob: ['team/app'] } }),
+      startRegistry({ kind: 'token', users: { bob: 'hunter2' }, pushers: { bob: ['team/app'] }, refreshTokens: { 'bob-identity-token': 'bob' } }),
     ]);
   });
   afterAll(async () => {
@@ -210,9 +210,83 @@ describe('registry auth (private docker-registry instances on loopback)', () => 
     const err = await expectCode(
       new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'wrong' } }).getManifest('team/app', 'v1'),
       'SLW_REGISTRY_AUTH',
-      /refused the configured credentials/,
+      /registry 127\.0\.0\.1:\d+, repository team\/app \(scope pull\): token service .* refused the credentials \(401\)/,
     );
     expect(err.message).not.toContain('wrong');
+  });
+});
+
+describe('registry auth: identity tokens, token reuse and bounded failures', () => {
+  let basic: TestRegistry;
+  let token: TestRegistry;
+  beforeAll(async () => {
+    [basic, token] = await Promise.all([
+      startRegistry({ kind: 'htpasswd', username: 'alice', password: 's3cret' }),
+      startRegistry({ kind: 'token', users: { bob: 'hunter2' }, pushers: { bob: ['team/app'] }, refreshTokens: { 'bob-identity-token': 'bob' } }),
+    ]);
+  });
+  afterAll(async () => {
+    await basic?.stop();
+    await token?.stop();
+  });
+
+  it('token: an identity token is exchanged with the OAuth2 refresh_token grant and can push', async () => {
+    const client = new RegistryClient({ host: token.host, credentials: { username: '', password: '', identityToken: 'bob-identity-token' } });
+    const img = await pushImage(client, 'team/app', 'idtok');
+    expect((await client.getManifest('team/app', 'idtok')).digest).toBe(img.digest);
+    const wrong = new RegistryClient({ host: token.host, credentials: { username: '', password: '', identityToken: 'not-a-token-we-issued' } });
+    const err = await expectCode(wrong.getManifest('team/app', 'idtok'), 'SLW_REGISTRY_AUTH', /refused the identity token \(401\)/);
+    expect(err.message).not.toContain('not-a-token-we-issued');
+  });
+
+  it('token: one token per repository and scope, reused until it nears expiry', async () => {
+    await pushImage(new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'hunter2' } }), 'team/app', 'reuse');
+    const bob = new RegistryClient({ host: token.host, credentials: { username: 'bob', password: 'hunter2' } });
+    const before = token.counts();
+    for (let i = 0; i < 5; i++) await bob.getManifest('team/app', 'reuse');
+    await bob.headManifest('team/app', 'reuse');
+    // The first pull is challenged (401), gets a `pull` token and is sent again; the other five reuse the token.
+    expect(token.counts().token - before.token).toBe(1);
+    expect(token.counts().registry - before.registry).toBe(7);
+  });
+
+  it('wrong password fails with SLW_REGISTRY_AUTH after a bounded number of requests, naming where it looked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slipway-wrongpw-'));
+    try {
+      const auth = new RegistryAuth({
+        registries: { [basic.host]: { username: 'alice', passwordEnv: 'REG_PW' } },
+        env: { REG_PW: 'wrong-password-123', DOCKER_CONFIG: dir },
+      });
+      const before = basic.counts().registry;
+      const err = await expectCode(new RegistryClient({ host: basic.host, auth }).getManifest('team/app', 'v1'), 'SLW_REGISTRY_AUTH');
+      expect(err.message).toContain(`registry ${basic.host}, repository team/app (scope pull)`);
+      expect(err.message).toContain(`credentials from registries."${basic.host}" of the configuration`);
+      expect(err.message).not.toContain('wrong-password-123');
+      // The anonymous try, then one with the credentials: no retries of a refusal.
+      expect(basic.counts().registry - before).toBe(2);
+
+      const tokenAuth = new RegistryAuth({
+        registries: { [token.host]: { username: 'bob', passwordEnv: 'REG_PW' } },
+        env: { REG_PW: 'wrong-password-123', DOCKER_CONFIG: dir },
+      });
+      const counts = token.counts();
+      const refused = await expectCode(new RegistryClient({ host: token.host, auth: tokenAuth }).uploadBlob('team/app', Buffer.from('x')), 'SLW_REGISTRY_AUTH');
+      expect(refused.message).toContain('repository team/app (scope pull)');
+      expect(token.counts().registry - counts.registry).toBe(1);
+      expect(token.counts().token - counts.token).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('anonymous against an authenticated registry says where it looked for credentials', async () => {
+    const auth = new RegistryAuth({ env: { DOCKER_CONFIG: join(tmpdir(), 'slipway-no-such-dir') } });
+    const err = await expectCode(
+      new RegistryClient({ host: basic.host, auth }).getManifest('team/app', 'v1'),
+      'SLW_REGISTRY_AUTH',
+      /asks for a user and password/,
+    );
+    expect(err.message).toContain(`no credentials for ${basic.host} in registries of the configuration nor in`);
   });
 });
 
@@ -242,10 +316,6 @@ describe('Docker config.json credentials', () => {
     ['no entry for the host', { auths: {} }, 'example.com', undefined],
   ])('reads %s', async (_n, config, host, expected) => {
     expect(await credentialsFromDockerConfig(write(config), host)).toEqual(expected);
-  });
-
-  it('says it does not run credential helpers instead of going anonymous', async () => {
-    await expectCode(credentialsFromDockerConfig(write({ credHelpers: { 'gcr.io': 'gcloud' } }), 'gcr.io'), 'SLW_REGISTRY_AUTH', /docker-credential-gcloud/);
   });
 
   it('treats a missing file as no credentials', async () => {

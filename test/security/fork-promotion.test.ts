@@ -74,7 +74,7 @@ describe("an unapproved fork's image is never promotable (real pipeline, strict 
     expect(accepted.status).toBe(202);
     const made = (await accepted.json()) as { id: string; fork: boolean; sourceBuild: string; trigger: string };
     expect(made).toMatchObject({ trigger: 'image', fork: true, sourceBuild: fork.id });
-    expect(await getBuild(rt.store.db, made.id)).toMatchObject({ source_build: fork.id, fork: 1 });
+    expect(await getBuild(rt.store.db, made.id)).toMatchObject({ sourceBuild: fork.id, fork: true });
     expect(fake.violations).toEqual([]);
   }, 180_000);
 });

@@ -129,9 +129,9 @@ describe('fuzzing webhooks and uploads (fixed seed, bounded count; real server, 
       expect([202, 400], `case ${i} (seed ${SEED}): ${res.statusCode} ${res.body.slice(0, 300)}`).toContain(res.statusCode);
     }
     for (const b of await listBuilds(rt.store.db, { limit: 500 })) {
-      expect(b.commit_sha).toMatch(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
-      expect(b.clone_url).toMatch(/^https:\/\/(github|gitlab)\.com\/[A-Za-z0-9_][A-Za-z0-9_./-]*\.git$/);
-      expect(b.clone_url).not.toContain('..');
+      expect(b.commit).toMatch(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/);
+      expect(b.cloneUrl).toMatch(/^https:\/\/(github|gitlab)\.com\/[A-Za-z0-9_][A-Za-z0-9_./-]*\.git$/);
+      expect(b.cloneUrl).not.toContain('..');
       // Branch and tag builds keep the full ref, previews the head branch: both are valid git names.
       expect(isRefName(b.ref) || isShortRefName(b.ref), b.ref).toBe(true);
     }

@@ -108,7 +108,7 @@ describe('webhook fields never reach git unvalidated (real server, worker, git)'
     }
     const builds = await listBuilds(rt.store.db, { app: 'derived' });
     expect(builds.length).toBeGreaterThan(0);
-    for (const b of builds) expect(b.clone_url).toBe('https://github.com/octo/derived.git');
+    for (const b of builds) expect(b.cloneUrl).toBe('https://github.com/octo/derived.git');
   });
 
   it.each([
@@ -143,7 +143,7 @@ describe('webhook fields never reach git unvalidated (real server, worker, git)'
     await rt.queue.enqueue([build.id]);
     const ended = await buildEnded(rt, build.id, 30_000);
     expect(ended.state).toBe('failed');
-    expect(ended.error_code).toBe(code);
+    expect(ended.errorCode).toBe(code);
     expect(existsSync(file)).toBe(false);
     rmSync(join(file, '..'), { recursive: true, force: true });
   });

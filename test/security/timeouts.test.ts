@@ -45,8 +45,8 @@ describe('build time limits', () => {
 
     await waitFor(async () => (running(['sleep', seconds]).length ? true : undefined), 'the RUN sleep step to start', 20_000);
     const build = await buildEnded(rt, id, 60_000);
-    expect(build).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_TIMEOUT', stage: 'build' });
-    expect(build.error_message).toBe('the build stage ran longer than builds.stageTimeout (20s); make it faster or raise builds.stageTimeout');
+    expect(build).toMatchObject({ state: 'failed', errorCode: 'SLW_BUILD_TIMEOUT', stage: 'build' });
+    expect(build.errorMessage).toBe('the build stage ran longer than builds.stageTimeout (20s); make it faster or raise builds.stageTimeout');
     expect((await listStages(rt.store.db, id)).find((s) => s.stage === 'build')?.state).toBe('failed');
     // BuildKit stopped the step: nothing keeps sleeping on the build's behalf.
     await waitFor(async () => (running(['sleep', seconds]).length === 0 ? true : undefined), 'the sleeping step to be killed', 20_000);
@@ -89,8 +89,8 @@ describe('build time limits', () => {
     expect(aborted).toBe(true);
     expect(await getBuild(rt.store.db, build.id)).toMatchObject({
       state: 'failed',
-      error_code: 'SLW_BUILD_TIMEOUT',
-      error_message: 'the build ran longer than builds.timeout (1500ms) and was stopped in the stuck stage; make it faster or raise builds.timeout',
+      errorCode: 'SLW_BUILD_TIMEOUT',
+      errorMessage: 'the build ran longer than builds.timeout (1500ms) and was stopped in the stuck stage; make it faster or raise builds.timeout',
     });
   }, 30_000);
 });

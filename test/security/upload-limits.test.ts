@@ -60,8 +60,8 @@ describe('upload limits and long unpacks (real server, queue and worker)', () =>
     });
     await rt.queue.enqueue([build.id]);
     const ended = await buildEnded(rt, build.id, 30_000);
-    expect(ended).toMatchObject({ state: 'failed', error_code: 'SLW_BUILD_CONTEXT', stage: 'fetch' });
-    expect(ended.error_message).toContain('takes the upload past api.uploadMaxEntries (50 entries)');
+    expect(ended).toMatchObject({ state: 'failed', errorCode: 'SLW_BUILD_CONTEXT', stage: 'fetch' });
+    expect(ended.errorMessage).toContain('takes the upload past api.uploadMaxEntries (50 entries)');
   });
 
   it('a build superseded while it unpacks stops unpacking at once and its workspace goes', async () => {

@@ -69,7 +69,7 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
       await post('/webhooks/github', signedGithub('push', githubPush({ repo: 'octo/hello', commit: repo.commit({ 'd.txt': '2' }) }), WEBHOOK_SECRET))
     ).json();
     const row = await getBuild(rt.store.db, older.builds[0].id);
-    expect(row).toMatchObject({ state: 'canceled', superseded_by: newer.builds[0].id });
+    expect(row).toMatchObject({ state: 'canceled', supersededBy: newer.builds[0].id });
     // The queued job is gone, so no worker will even pick it up.
     expect(await rt.queue.queue.getJob(older.builds[0].id)).toBeUndefined();
   });
@@ -197,7 +197,7 @@ describe('webhook routes (real SQLite, Redis, git)', () => {
     // No worker runs here: the removal waits on the feedback queue instead of happening in the request.
     const job = await rt.feedback.queue.getJob('unpreview~hello~local~github~8');
     expect(job?.data).toEqual({ kind: 'unpreview', app: 'hello', target: 'local', forge: 'github', number: 8 });
-    expect(await getBuild(rt.store.db, opened.builds[0].id)).toMatchObject({ state: 'canceled', error_message: 'pull request #8 was closed' });
+    expect(await getBuild(rt.store.db, opened.builds[0].id)).toMatchObject({ state: 'canceled', errorMessage: 'pull request #8 was closed' });
   });
 
   it('answers ping with 202 and no build', async () => {

@@ -9,12 +9,14 @@ import {
   getDelivery,
   insertDelivery,
   listBuilds,
+  listBuildSteps,
   listDecisions,
   listQueuedBuildIds,
   listRevisions,
   listStages,
   logsAfter,
   recordDecision,
+  replaceBuildSteps,
   setDeliveryBuilds,
   supersedeOlder,
   transitionBuild,
@@ -58,7 +60,7 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
     // The same id from another forge is another delivery.
     expect(await insertDelivery(t.store.db, { ...d, forge: 'gitlab' })).toBe(true);
     await setDeliveryBuilds(t.store.db, 'github', 'd-1', ['b-1'], null);
-    expect(JSON.parse((await getDelivery(t.store.db, 'github', 'd-1'))!.build_ids)).toEqual(['b-1']);
+    expect((await getDelivery(t.store.db, 'github', 'd-1'))!.buildIds).toEqual(['b-1']);
   });
 
   it('makes one build for the same app, target and commit', async () => {
@@ -92,7 +94,7 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
     const canceled = await supersedeOlder(t.store.db, newest.build);
     expect(canceled.sort()).toEqual([old.build.id, running.build.id].sort());
     const row = await getBuild(t.store.db, running.build.id);
-    expect(row).toMatchObject({ state: 'canceled', superseded_by: newest.build.id, error_code: 'SLW_BUILD_CANCELED' });
+    expect(row).toMatchObject({ state: 'canceled', supersededBy: newest.build.id, errorCode: 'SLW_BUILD_CANCELED' });
     expect((await getBuild(t.store.db, done.build.id))!.state).toBe('fetched');
     expect((await getBuild(t.store.db, otherBranch.build.id))!.state).toBe('queued');
     expect(await listQueuedBuildIds(t.store.db)).toEqual([otherBranch.build.id, newest.build.id]);
@@ -100,7 +102,7 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
 
   it('moves state only from the expected states', async () => {
     const { build: b } = await createBuild(t.store.db, build());
-    expect(await transitionBuild(t.store.db, b.id, ['queued'], 'fetching', { started_at: 'x' })).toMatchObject({ state: 'fetching' });
+    expect(await transitionBuild(t.store.db, b.id, ['queued'], 'fetching', { startedAt: 'x' })).toMatchObject({ state: 'fetching' });
     await transitionBuild(t.store.db, b.id, ['fetching'], 'canceled');
     // A worker that missed the cancel cannot move the build on.
     expect(await transitionBuild(t.store.db, b.id, ['fetching'], 'fetched')).toBeUndefined();
@@ -126,7 +128,7 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
     await finishStage(t.store.db, b.id, 'fetch', 'done', 12.4, { commit: sha('a') });
     const stages = await listStages(t.store.db, b.id);
     expect(stages).toHaveLength(1);
-    expect(stages[0]).toMatchObject({ stage: 'fetch', state: 'done', duration_ms: 12 });
+    expect(stages[0]).toMatchObject({ stage: 'fetch', state: 'done', durationMs: 12 });
     expect(JSON.parse(stages[0]!.output!)).toEqual({ commit: sha('a') });
   });
 
@@ -141,11 +143,31 @@ describe.each(STORE_FACTORIES)('store on %s', (_name, factory) => {
       message: 'runs as root',
       subject: 'sha256:00',
     });
-    expect(await listDecisions(t.store.db, 'b-1')).toMatchObject([{ gate: 'image', outcome: 'deny', rule_index: 0 }]);
+    expect(await listDecisions(t.store.db, 'b-1')).toMatchObject([{ gate: 'image', outcome: 'deny', ruleIndex: 0 }]);
     const r1 = await createRevision(t.store.db, { app: 'hello', target: 'local', digest: 'sha256:1', buildId: null, commit: null });
     const r2 = await createRevision(t.store.db, { app: 'hello', target: 'local', digest: 'sha256:2', buildId: null, commit: null });
     const other = await createRevision(t.store.db, { app: 'world', target: 'local', digest: 'sha256:3', buildId: null, commit: null });
     expect([r1.name, r2.name, other.name]).toEqual(['hello-1', 'hello-2', 'world-1']);
     expect((await listRevisions(t.store.db, 'hello')).map((r) => r.name)).toEqual(['hello-2', 'hello-1']);
+  });
+
+  it('hands out camelCase records with real booleans and numbers, never rows', async () => {
+    const { build: made } = await createBuild(t.store.db, build({ fork: true, prNumber: 7, forge: 'github', repo: 'octo/hello', sourceBuild: 'b-0' }));
+    const read = (await getBuild(t.store.db, made.id))!;
+    expect(read).toEqual(made);
+    expect(read).toMatchObject({ commit: sha('a'), cloneUrl: '/tmp/hello.git', fork: true, prNumber: 7, sourceBuild: 'b-0', state: 'queued', errorCode: null });
+    expect(Object.keys(read).filter((k) => k.includes('_'))).toEqual([]);
+    const { build: own } = await createBuild(t.store.db, build({ commit: sha('b') }));
+    expect(own.fork).toBe(false);
+    await replaceBuildSteps(t.store.db, made.id, [
+      { index: 1, name: 'FROM base', digest: 'sha256:v1', cached: true, startedAt: null, completedAt: null, durationMs: 0, error: null },
+      { index: 2, name: 'RUN make', digest: 'sha256:v2', cached: false, startedAt: null, completedAt: null, durationMs: 1499.6, error: null },
+    ]);
+    expect(await listBuildSteps(t.store.db, made.id)).toMatchObject([
+      { buildId: made.id, index: 1, cached: true, durationMs: 0 },
+      { buildId: made.id, index: 2, cached: false, durationMs: 1500 },
+    ]);
+    const line = await appendLog(t.store.db, { buildId: made.id, stage: null, level: 'info', line: 'x' });
+    expect(typeof line.id).toBe('number');
   });
 });

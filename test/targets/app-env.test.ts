@@ -130,10 +130,10 @@ describe('app environment and secrets (real pipeline, Docker Engine and router)'
     expect(set.stdout).toMatch(/^FROM_FILE\s+file\s+config/m);
     const change = await changeMade(set.stdout);
     // The same signed digest, no rebuild: only the gates and the promotion ran.
-    expect(change.clone_url.endsWith(`@${first.digest}`)).toBe(true);
-    expect(change.commit_sha).toBe(first.digest!.slice('sha256:'.length));
+    expect(change.cloneUrl.endsWith(`@${first.digest}`)).toBe(true);
+    expect(change.commit).toBe(first.digest!.slice('sha256:'.length));
     expect((await logsAfter(rt.store.db, change.id)).map((l) => l.line)).toContain(
-      'build skipped: the build promotes the existing image ' + change.clone_url + ': nothing to build',
+      'build skipped: the build promotes the existing image ' + change.cloneUrl + ': nothing to build',
     );
     expect((await serves('cfg.slipway.test', 'GREETING=hello world FROM_FILE=file API_KEY_SHA=unset\n')).revision).toBe('cfg-2');
   });

@@ -280,7 +280,7 @@ describe('knative runtime events against a real kube-apiserver', () => {
       decision: 'denied',
       path: '/usr/bin/curl',
       count: 1,
-      last_at: new Date(t0 + 10).toISOString(),
+      lastAt: new Date(t0 + 10).toISOString(),
     });
     // The API server asked the kubelet for user-container, following with timestamps, from the start.
     expect(kubelet.requests).toEqual([{ pod, container: 'user-container', query: { follow: 'true', timestamps: 'true' } }]);

@@ -224,6 +224,61 @@ describe.skipIf(!hasShared())('knative target against a real kube-apiserver', ()
     expect((await readService('hello'))!.spec.traffic).toEqual([{ revisionName: 'hello-1', latestRevision: false, percent: 100 }]);
   });
 
+  it('with registry credentials, Slipway keeps a dockerconfigjson pull Secret and the Service references it; a named Secret is used as it is (test plays the Knative controller)', async () => {
+    controller.start();
+    const asked: string[] = [];
+    const password = 'kn-registry-password';
+    const withCredentials = new KnativeTarget('kn', settings(), {
+      state: servingState(store.db),
+      logger,
+      registryCredentials: async (host) => {
+        asked.push(host);
+        return { username: 'robot', password };
+      },
+    });
+    await withCredentials.deploy('private', { image: image(1) });
+    expect(asked).toEqual(['127.0.0.1:5000']);
+    const svc = await readService('private');
+    expectValid(validate, svc);
+    expect((svc!.spec.template.spec as { imagePullSecrets?: unknown }).imagePullSecrets).toEqual([{ name: 'slipway-registry-127-0-0-1-5000' }]);
+    const secret = await kube.call<{ type: string; data: Record<string, string>; metadata: { labels: Record<string, string> } }>(
+      'GET',
+      '/api/v1/namespaces/default/secrets/slipway-registry-127-0-0-1-5000',
+    );
+    expect(secret.status).toBe(200);
+    expect(secret.body.type).toBe('kubernetes.io/dockerconfigjson');
+    expect(secret.body.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'slipway' });
+    const config = JSON.parse(Buffer.from(secret.body.data['.dockerconfigjson']!, 'base64').toString()) as { auths: Record<string, { auth: string }> };
+    expect(Object.keys(config.auths)).toEqual(['127.0.0.1:5000']);
+    expect(Buffer.from(config.auths['127.0.0.1:5000']!.auth, 'base64').toString()).toBe(`robot:${password}`);
+
+    // A changed password updates the same Secret on the next deploy.
+    const rotated = new KnativeTarget('kn', settings(), {
+      state: servingState(store.db),
+      logger,
+      registryCredentials: async () => ({ username: 'robot', password: 'rotated-pw' }),
+    });
+    await rotated.deploy('private', { image: image(2) });
+    const again = await kube.call<{ data: Record<string, string> }>('GET', '/api/v1/namespaces/default/secrets/slipway-registry-127-0-0-1-5000');
+    expect(Buffer.from(again.body.data['.dockerconfigjson']!, 'base64').toString()).toContain(Buffer.from('robot:rotated-pw').toString('base64'));
+
+    // A Secret named in the target's settings is referenced and never written.
+    const named = new KnativeTarget('kn', settings({ imagePullSecret: 'team-pull' }), {
+      state: servingState(store.db),
+      logger,
+      registryCredentials: async () => {
+        throw new Error('not asked when a Secret is named');
+      },
+    });
+    await named.deploy('named', { image: image(1) });
+    expect(((await readService('named'))!.spec.template.spec as { imagePullSecrets?: unknown }).imagePullSecrets).toEqual([{ name: 'team-pull' }]);
+    expect((await kube.call('GET', '/api/v1/namespaces/default/secrets/team-pull')).status).toBe(404);
+
+    // Without credentials the Service pulls anonymously: no reference.
+    await target().deploy('public', { image: image(1) });
+    expect((await readService('public'))!.spec.template.spec).not.toHaveProperty('imagePullSecrets');
+  });
+
   it('promotion pins production at 100% and previews as tag pr-<n> at 0%, never goes backwards, and removes tags on close (test plays the Knative controller)', async () => {
     controller.start();
     const t = target();

@@ -104,7 +104,7 @@ describe('fork previews wait for a maintainer (real pipeline and router)', () =>
       };
       const first = await deliver(repo.commit(servingApp('from a fork\n'), 'fork'), 'opened');
       // Not signed either: a trusted signature would make what a stranger's code built promotable.
-      expect(first).toMatchObject({ state: 'built', fork: 1 });
+      expect(first).toMatchObject({ state: 'built', fork: true });
       const lines = (await logsAfter(rt.store.db, first.id)).map((l) => l.line);
       expect(lines).toContain(
         "promote skipped: pull request #5 comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label",
@@ -121,7 +121,7 @@ describe('fork previews wait for a maintainer (real pipeline and router)', () =>
         repo: 'octo/forked',
         approvedBy: 'maintainer',
         via: 'comment',
-        commit: first.commit_sha,
+        commit: first.commit,
       });
       const second = await deliver(repo.commit(servingApp('approved fork\n'), 'fork'), 'synchronize');
       expect(second.state).toBe('ready');

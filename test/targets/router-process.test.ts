@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,4 +62,31 @@ describe('slipway router (a real process)', () => {
       await store.close();
     }
   }, 60_000);
+  it("with only a knative target it stays up to collect that target's enforcer decisions, and says so", async () => {
+    // The kubeconfig names a closed port on 127.0.0.1: collection is best effort and retries; the process must not exit.
+    const kubeconfig = join(dir, 'closed.kubeconfig');
+    const port = await freePort();
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\n` +
+        'users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const raw = {
+      redisPrefix: prefix,
+      database: `sqlite:${join(dir, 'knative-only.db')}`,
+      log: { level: 'error' },
+      targets: { prod: { kind: 'knative', kubeconfig, domain: 'apps.example.com' } },
+    };
+    const router = spawnSlipway(['router', '--config', writeConfig(dir, raw, 'knative-only.yaml')], { cwd: dir });
+    await router.waitForLine(/prod has no router here .*collecting the enforcer decisions of its pods/);
+    expect(router.output()).not.toMatch(/nothing to do/);
+    expect(await router.stop('SIGTERM')).toBe(0);
+  }, 30_000);
+
+  it('with no target at all it exits 1 and says how to add one', async () => {
+    const raw = { redisPrefix: prefix, database: `sqlite:${join(dir, 'none.db')}`, log: { level: 'error' }, targets: {} };
+    const router = spawnSlipway(['router', '--config', writeConfig(dir, raw, 'none.yaml')], { cwd: dir });
+    expect(await router.exited()).toBe(1);
+    expect(router.output()).toMatch(/slipway router: nothing to do: no target is configured .*Add a target of kind local under `targets`/);
+  }, 30_000);
 });

@@ -56,8 +56,8 @@ describe.each(STORE_FACTORIES)('runtime events on %s', (_name, factory) => {
       uid: 1000,
       parent: 'sh',
       count: 500,
-      first_at: '2025-01-31T12:00:00.000Z',
-      last_at: '2025-01-31T12:00:04.990Z',
+      firstAt: '2025-01-31T12:00:00.000Z',
+      lastAt: '2025-01-31T12:00:04.990Z',
     });
     expect(await metricValue(metrics, 'slipway_enforcer_decisions_total')).toBe(500);
     // Flushes add up: 5 more after a write go into the same row.
@@ -113,9 +113,9 @@ describe('runtime events back to the pull request', () => {
       target: 'local',
       digest: `sha256:${'c'.repeat(64)}`,
       buildId: build.id,
-      commit: build.commit_sha,
+      commit: build.commit,
       image: 'x',
-      buildCreatedAt: build.created_at,
+      buildCreatedAt: build.createdAt,
       spec: '{}',
     });
     const asked: string[] = [];

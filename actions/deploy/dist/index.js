@@ -23122,6 +23122,18 @@ var ApiClient = class {
   }
 };
 
+// src/core/types.ts
+var ACTIVE_BUILD_STATES = ["queued", "fetching", "building", "checking", "injecting", "signing", "promoting"];
+var REACHED_BUILD_STATES = ["built", "signed", "ready"];
+var RETIRED_BUILD_STATES = ["fetched"];
+var SUCCESS_BUILD_STATES = [...RETIRED_BUILD_STATES, ...REACHED_BUILD_STATES];
+var FAILURE_BUILD_STATES = ["failed", "rejected", "canceled"];
+var TERMINAL_BUILD_STATES = [...SUCCESS_BUILD_STATES, ...FAILURE_BUILD_STATES];
+var BUILD_STATES = [...ACTIVE_BUILD_STATES, ...TERMINAL_BUILD_STATES];
+function isSuccessState(state) {
+  return SUCCESS_BUILD_STATES.includes(state);
+}
+
 // src/client/context-pack.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 import { createReadStream } from "node:fs";
@@ -23479,16 +23491,6 @@ async function packContext(dir, options = {}) {
 }
 
 // src/client/deploy-flow.ts
-var SUCCESS_STATES = /* @__PURE__ */ new Set(["fetched", "built", "signed", "ready"]);
-function revisionOf(build) {
-  const view = build;
-  const r = view.revision;
-  if (r && typeof r === "object") {
-    const { name, url } = r;
-    return { revision: typeof name === "string" ? name : void 0, url: typeof url === "string" ? url : void 0 };
-  }
-  return { revision: typeof r === "string" ? r : void 0, url: typeof view.revisionUrl === "string" ? view.revisionUrl : void 0 };
-}
 async function deployContext(client, request, hooks = {}) {
   const packed = await packContext(request.dir, { dockerfile: request.dockerfile });
   hooks.packed?.(packed.files, packed.archive.length);
@@ -23500,13 +23502,11 @@ async function deployContext(client, request, hooks = {}) {
   );
 }
 async function follow(client, queued, request, hooks) {
-  let build = queued;
-  hooks.queued?.(build);
-  if (request.wait !== false) {
-    await client.followLogs(build.id, (l) => hooks.log?.(l));
-    build = await client.getBuild(build.id);
-  }
-  return { build, succeeded: SUCCESS_STATES.has(build.state), ...revisionOf(build) };
+  hooks.queued?.(queued);
+  if (request.wait === false) return { build: queued, succeeded: isSuccessState(queued.state), revision: void 0, url: void 0 };
+  await client.followLogs(queued.id, (l) => hooks.log?.(l));
+  const build = await client.getBuild(queued.id);
+  return { build, succeeded: isSuccessState(build.state), revision: build.revision?.name, url: build.revision?.url };
 }
 
 // actions/deploy/src/main.ts

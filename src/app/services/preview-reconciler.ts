@@ -1,5 +1,5 @@
-import type { SlipwayConfig } from '../../config/index.js';
-import type { ForgeId } from '../../core/types.js';
+import { parseRepoSpec, type SlipwayConfig } from '../../config/index.js';
+import type { ForgeId } from '../../forges/registry.js';
 import { changeRequestLabel, isForgeId, previewNumber } from '../../forges/terms.js';
 import type { Forge } from '../../forges/types.js';
 import type { Logger } from '../../log/index.js';
@@ -50,7 +50,7 @@ export function startPreviewReconciler(deps: {
       if (!app.previews) continue;
       const target = targets.get(app.previews.target);
       if (!target) continue;
-      const [forgeId, repo] = [app.repo.slice(0, app.repo.indexOf(':')), app.repo.slice(app.repo.indexOf(':') + 1)];
+      const { forge: forgeId, path: repo } = parseRepoSpec(app.repo);
       if (!isForgeId(forgeId)) continue;
       const feedback = forges.get(forgeId)?.feedback;
       try {

@@ -123,7 +123,7 @@ export class RuntimeEventRecorder implements RuntimeEventSink {
   private async refreshFeedback(app: string, revision: string): Promise<void> {
     const notify = this.o.notify;
     if (notify === undefined) return;
-    const buildId = (await getRevision(this.o.store.db, app, revision).catch(() => undefined))?.build_id;
+    const buildId = (await getRevision(this.o.store.db, app, revision).catch(() => undefined))?.buildId;
     if (!buildId || this.deferred.has(buildId)) return;
     const wait = (this.lastNotified.get(buildId) ?? -Infinity) + this.notifyInterval - Date.now();
     const send = () => {

@@ -11,36 +11,37 @@ import {
   putRoute,
   updateRevision,
   type Database,
-  type RevisionRow,
-  type RouteRow,
+  type Revision as StoredRevision,
+  type Route,
 } from '../../store/index.js';
 import type { Revision, RevisionSpec, RevisionState, RouteRecord, ServingState, TrafficTarget } from '../../targets/index.js';
 
 /**
  * The store seen as the serving targets' `ServingState` (targets may not import the store: docs/architecture.md
- * "Modules"). Rows hold JSON text; this is where it becomes typed records.
+ * "Modules"). The store keeps the targets' spec and traffic as JSON text; this is where it becomes their types.
  */
 
 const EMPTY_SPEC: RevisionSpec = { env: {}, resources: {}, annotations: {} };
 
-function toRevision(row: RevisionRow): Revision {
+function toRevision(stored: StoredRevision): Revision {
   return {
-    name: row.name,
-    app: row.app,
-    target: row.target,
-    n: Number(row.n),
-    image: row.image ?? row.digest,
-    digest: row.digest as Digest,
-    build: row.build_id && row.commit_sha && row.build_created_at ? { id: row.build_id, commit: row.commit_sha, createdAt: row.build_created_at } : undefined,
-    state: row.state as RevisionState,
-    message: row.message ?? undefined,
-    createdAt: row.created_at,
-    promotedAt: row.promoted_at ?? undefined,
-    spec: row.spec ? (JSON.parse(row.spec) as RevisionSpec) : EMPTY_SPEC,
+    name: stored.name,
+    app: stored.app,
+    target: stored.target,
+    n: stored.n,
+    image: stored.image ?? stored.digest,
+    digest: stored.digest as Digest,
+    build:
+      stored.buildId && stored.commit && stored.buildCreatedAt ? { id: stored.buildId, commit: stored.commit, createdAt: stored.buildCreatedAt } : undefined,
+    state: stored.state as RevisionState,
+    message: stored.message ?? undefined,
+    createdAt: stored.createdAt,
+    promotedAt: stored.promotedAt ?? undefined,
+    spec: stored.spec ? (JSON.parse(stored.spec) as RevisionSpec) : EMPTY_SPEC,
   };
 }
 
-const toRoute = (row: RouteRow): RouteRecord => ({ app: row.app, traffic: JSON.parse(row.traffic) as TrafficTarget[], generation: Number(row.generation) });
+const toRoute = (route: Route): RouteRecord => ({ app: route.app, traffic: JSON.parse(route.traffic) as TrafficTarget[], generation: route.generation });
 
 export function servingState(db: Kysely<Database>): ServingState {
   return {

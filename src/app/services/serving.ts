@@ -1,5 +1,6 @@
 import type { SlipwayConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
+import type { RegistryAuth } from '../../registry/index.js';
 import type { Store } from '../../store/index.js';
 import { createTargets, type RuntimeEventSink, type SecretOpener, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
@@ -14,6 +15,7 @@ export function openTargets(
   store: Store,
   logger: Logger,
   events?: RuntimeEventSink,
+  registryAuth?: RegistryAuth,
   secrets?: SecretOpener,
 ): Map<string, ServingTarget> {
   const apps = Object.fromEntries(
@@ -26,6 +28,7 @@ export function openTargets(
     apps,
     dataDir: config.dataDir,
     ...(events ? { events } : {}),
+    ...(registryAuth ? { registryCredentials: (host: string) => registryAuth.credentialsFor(host) } : {}),
     ...(secrets ? { secrets } : {}),
   });
 }

@@ -1,16 +1,37 @@
 import { status as grpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 
-/** Registry credentials by host (`127.0.0.1:5000`, `ghcr.io`), for pulls BuildKit makes during the build. */
-export type RegistryCredentials = Readonly<Record<string, { username: string; password: string }>>;
+/** A registry's credentials as the session hands them to BuildKit. */
+export interface SessionCredentials {
+  username: string;
+  password: string;
+  /** An identity (refresh) token: BuildKit then uses the OAuth2 refresh_token grant. */
+  identityToken?: string | undefined;
+}
+
+/** Credentials for a registry host (`127.0.0.1:5000`, `ghcr.io`, `registry-1.docker.io`); undefined is anonymous. */
+export type RegistryCredentials = (host: string) => Promise<SessionCredentials | undefined>;
 
 /**
  * moby.filesync.v1.Auth/Credentials (moby/buildkit session/auth/auth.proto): BuildKit asks the
- * session for credentials of each registry it pulls from; an empty answer means anonymous.
+ * session for credentials of each registry it pulls from or pushes to; an empty answer means anonymous.
+ * An identity token goes as the Secret with no Username, as Docker's own auth provider answers. A lookup
+ * that fails (a credential helper that is missing) fails the pull with its message, and `onError` keeps the
+ * error so the build reports it rather than BuildKit's wrapping of it.
  */
-export function credentialsHandler(credentials: RegistryCredentials) {
+export function credentialsHandler(lookup: RegistryCredentials | undefined, onError?: (err: unknown) => void) {
   return (call: ServerUnaryCall<{ Host: string }, unknown>, callback: sendUnaryData<{ Username: string; Secret: string }>) => {
-    const found = credentials[call.request.Host];
-    callback(null, found ? { Username: found.username, Secret: found.password } : { Username: '', Secret: '' });
+    if (!lookup) return callback(null, { Username: '', Secret: '' });
+    lookup(call.request.Host).then(
+      (found) => {
+        if (!found) callback(null, { Username: '', Secret: '' });
+        else if (found.identityToken) callback(null, { Username: '', Secret: found.identityToken });
+        else callback(null, { Username: found.username, Secret: found.password });
+      },
+      (err: unknown) => {
+        onError?.(err);
+        callback({ code: grpcStatus.PERMISSION_DENIED, details: (err as Error).message });
+      },
+    );
   };
 }
 

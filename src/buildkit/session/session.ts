@@ -17,7 +17,9 @@ export interface SessionOptions {
   /** Local directories by the name the frontend asks for (`context`, `dockerfile`). */
   dirs: Readonly<Record<string, string>>;
   secrets?: ReadonlyMap<string, Buffer>;
-  registryCredentials?: RegistryCredentials;
+  registryCredentials?: RegistryCredentials | undefined;
+  /** Told of a credential lookup that failed (its error is what the build should report). */
+  onCredentialsError?: ((err: unknown) => void) | undefined;
 }
 
 /**
@@ -38,7 +40,9 @@ export class BuildSession {
     const defs = sessionServiceDefinitions();
     const dirs = new Map(Object.entries(options.dirs));
     this.server.addService(defs.FileSync, { DiffCopy: diffCopyHandler(dirs, this.transfers) as (call: ServerDuplexStream<unknown, unknown>) => void });
-    this.server.addService(defs.Auth, { Credentials: credentialsHandler(options.registryCredentials ?? {}) } as UntypedServiceImplementation);
+    this.server.addService(defs.Auth, {
+      Credentials: credentialsHandler(options.registryCredentials, options.onCredentialsError),
+    } as UntypedServiceImplementation);
     this.server.addService(defs.Secrets, { GetSecret: secretsHandler(options.secrets ?? new Map()) } as UntypedServiceImplementation);
     this.server.addService(defs.Health, { Check: healthHandler() } as UntypedServiceImplementation);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema, type SlipwayConfig } from '../../config/index.js';
+import { promotedRevision } from '../../core/stage-outputs.js';
 import { isTerminalState, type BuildState } from '../../core/types.js';
 import { createBuild, getBuild, listStages, supersedeOlder } from '../../store/index.js';
 import type { Runtime } from '../../app/runtime.js';
@@ -97,8 +98,7 @@ export async function deployExample(runtime: Runtime, example: PreparedExample, 
     out.write(`slipway up: the example build ended ${state}; see slipway logs ${build.id}\n`);
     return;
   }
-  const promote = (await listStages(runtime.store.db, build.id)).find((s) => s.stage === 'promote');
-  const url = promote?.output ? (JSON.parse(promote.output) as { url?: string }).url : undefined;
+  const url = promotedRevision(await listStages(runtime.store.db, build.id))?.url;
   const local = runtime.config.targets[target];
   const listen = local?.kind === 'local' ? local.listen : undefined;
   out.write(

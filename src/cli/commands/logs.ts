@@ -1,6 +1,5 @@
+import { isSuccessState } from '../../core/types.js';
 import { apiClient, type CliContext, type GlobalOptions } from '../context.js';
-
-const SUCCESS_STATES = new Set(['fetched', 'built', 'signed', 'ready']);
 
 /**
  * `slipway logs <id> [-f]`. With -f it follows until the build ends and exits 0 only when the build
@@ -17,5 +16,5 @@ export async function logsCommand(ctx: CliContext, global: GlobalOptions, id: st
     ctx.stdout.write(`${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}\n`);
   });
   ctx.stderr.write(`build ${id}: ${state}\n`);
-  return SUCCESS_STATES.has(state) ? 0 : 1;
+  return isSuccessState(state) ? 0 : 1;
 }

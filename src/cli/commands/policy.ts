@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import { imageFacts } from '../../pipeline/image-facts.js';
 import { evaluateGate, GATES, loadPolicies, parseDockerfile, type Decision, type Gate, type PolicyInput, type PolicySet } from '../../policy/index.js';
-import { parseImageRef, RegistryClient } from '../../registry/index.js';
+import { parseImageRef } from '../../registry/index.js';
 import { ApiError } from '../../client/api-client.js';
-import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
+import { loadCliConfig, registryClient, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 
 export interface PolicyOptions {
@@ -62,7 +62,7 @@ export async function policyTestCommand(ctx: CliContext, global: GlobalOptions, 
       throw new ApiError(`a directory has no image to judge at the ${opts.gate} gate; pass image@sha256:…`, undefined, 'usage');
   } else {
     const ref = parseImageRef(subject);
-    input.image = await imageFacts(new RegistryClient({ host: ref.registry }), ref);
+    input.image = await imageFacts(registryClient(ctx, global, ref.registry), ref);
     // `policy test` checks no signatures, so signature rules see an empty list: no key has verified anything here.
     input.signatures = { verified: [] };
     gates = opts.gate ? [opts.gate as Gate] : ['image'];

@@ -1,6 +1,7 @@
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
 import { startRuntime } from '../../app/runtime.js';
+import { forgeIds } from '../../forges/registry.js';
 import { stopSignal } from '../stop-signal.js';
 import { deployExample, prepareExample } from './example.js';
 
@@ -28,7 +29,11 @@ export async function runProcess(role: Role, ctx: CliContext, opts: GlobalOption
     env: ctx.env,
   });
   if (runtime.address) {
-    ctx.stderr.write(`slipway ${role}: listening on ${runtime.address} (webhooks at ${loaded.config.server.publicUrl}/webhooks/github and /webhooks/gitlab)\n`);
+    ctx.stderr.write(
+      `slipway ${role}: listening on ${runtime.address} (webhooks at ${forgeIds()
+        .map((id, i) => `${i === 0 ? loaded.config.server.publicUrl : ''}/webhooks/${id}`)
+        .join(' and ')})\n`,
+    );
   }
   if (example)
     void deployExample(runtime, example, ctx.stderr).catch((err: unknown) =>

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RegistryClient } from '../../registry/index.js';
 import { loadPrivateKey, signImage } from '../../signing/index.js';
-import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
+import { loadCliConfig, registryClient, type CliContext, type GlobalOptions } from '../context.js';
 import { keyPassword } from './key-password.js';
 import { annotationPairs, configuredCosign, cosignKeyArgument, digestArgument, isKeyUri, readKeyFile } from './signing-common.js';
 
@@ -46,7 +45,7 @@ export async function signCommand(ctx: CliContext, global: GlobalOptions, subjec
   const pem = readKeyFile(ctx, keyPath, opts.key ? 'check --key' : 'pass --key, set signing.key, or create one with `slipway keys generate --dir .slipway`');
   const password = await keyPassword(ctx, config.signing.passwordEnv, { confirm: false, purpose: keyPath });
   const key = await loadPrivateKey(pem, password, keyPath);
-  const result = await signImage(new RegistryClient({ host: ref.registry }), ref, key, {
+  const result = await signImage(registryClient(ctx, global, ref.registry), ref, key, {
     ...(opts.signatureRepo ? { signatureRepository: opts.signatureRepo } : {}),
     ...(annotations ? { annotations } : {}),
   });

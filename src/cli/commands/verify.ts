@@ -1,7 +1,6 @@
-import { RegistryClient } from '../../registry/index.js';
 import { loadPublicKey, verifyImage, type CosignCli, type DigestRef, type VerifyResult } from '../../signing/index.js';
 import { ApiError } from '../../client/api-client.js';
-import { loadCliConfig, type CliContext, type GlobalOptions } from '../context.js';
+import { loadCliConfig, registryClient, type CliContext, type GlobalOptions } from '../context.js';
 import { formatTable } from '../table.js';
 import { configuredCosign, cosignKeyArgument, digestArgument, readKeyFile } from './signing-common.js';
 
@@ -88,7 +87,7 @@ export async function verifyCommand(ctx: CliContext, global: GlobalOptions, subj
     }
     const keys = keyPaths.map((p) => loadPublicKey(readKeyFile(ctx, p, opts.key?.length ? 'check --key' : 'pass --key or fix signing.trustedKeys'), p));
     const result = await verifyImage(
-      new RegistryClient({ host: ref.registry }),
+      registryClient(ctx, global, ref.registry),
       ref,
       keys,
       opts.signatureRepo ? { signatureRepository: opts.signatureRepo } : {},

@@ -4,6 +4,10 @@ import type { Logger } from '../../log/index.js';
 import { forgeError, parseRetryAfter } from '../api-errors.js';
 import type { ForgeApiOptions } from '../types.js';
 import { createAppTokens, type AppTokens } from './app-auth.js';
+import { githubTerms } from './terms.js';
+
+/** What to check when GitHub refuses Slipway's credentials. */
+const CREDENTIALS = 'github.token (or github.app)';
 
 /**
  * The GitHub REST client feedback uses: one Octokit (`@octokit/rest`) per forge instance, and the
@@ -21,6 +25,10 @@ export interface GithubClient {
   split(repo: string): { owner: string; repo: string };
   /** Turns a failed call into a SlipwayError; `action` says what Slipway was doing. */
   fail(err: unknown, action: string): SlipwayError;
+  /** The GitHub App's id and its installation tokens, when an App is configured. */
+  readonly app: { id: string | number; tokens: AppTokens } | undefined;
+  /** `github.token`, when no App is configured. */
+  readonly token: string | undefined;
 }
 
 /** What Octokit's RequestError carries (duck-typed: @octokit/request-error is not a direct dependency). */
@@ -63,6 +71,8 @@ export function createGithubClient(options: ForgeApiOptions, logger: Logger | un
       return { owner: repo.slice(0, i), repo: repo.slice(i + 1) };
     },
     fail: (err, action) => githubError(err, action),
+    app: tokens === undefined ? undefined : { id: app!.id, tokens },
+    token: tokens === undefined ? token : undefined,
   };
   return client;
 }
@@ -80,7 +90,7 @@ export function githubError(err: unknown, action: string, now = Date.now()): Sli
   const response = failure.response;
   if (response === undefined) {
     // No answer: connection refused, DNS, timeout (Octokit reports these as status 500 without a response).
-    return forgeError({ forge: 'github', action, status: undefined, message: failure.message, cause: err });
+    return forgeError({ forge: 'github', terms: githubTerms, credentials: CREDENTIALS, action, status: undefined, message: failure.message, cause: err });
   }
   const h = response.headers;
   const message = messageOf(response.data) ?? failure.message;
@@ -95,7 +105,17 @@ export function githubError(err: unknown, action: string, now = Date.now()): Sli
       retryAfterMs ??= 60_000;
     }
   }
-  return forgeError({ forge: 'github', action, status: response.status, message, retryAfterMs, rateLimited, cause: err });
+  return forgeError({
+    forge: 'github',
+    terms: githubTerms,
+    credentials: CREDENTIALS,
+    action,
+    status: response.status,
+    message,
+    retryAfterMs,
+    rateLimited,
+    cause: err,
+  });
 }
 
 function messageOf(data: unknown): string | undefined {

@@ -1,7 +1,7 @@
 import { githubTerms } from './terms.js';
 import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
-import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, PingEvent, RepoRef } from '../../core/types.js';
+import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, PingEvent, RepoRef } from '../events.js';
 import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
 import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
 import type { DetectResult, WebhookRequest } from '../types.js';
@@ -50,22 +50,22 @@ export function detectGithub(req: WebhookRequest, gitUrl = 'https://github.com')
       { details: { event } },
     );
   }
-  const type = requireMediaType(req.headers, 'github', event, MEDIA_TYPES, "set the webhook's content type to application/json");
+  const type = requireMediaType(req.headers, githubTerms, event, MEDIA_TYPES, "set the webhook's content type to application/json");
 
   switch (event) {
     case 'push':
-      return fromPush(parsePayload(pushPayload, decode(req.rawBody, type, event), 'github', event), deliveryId, gitUrl);
+      return fromPush(parsePayload(pushPayload, decode(req.rawBody, type, event), githubTerms, event), deliveryId, gitUrl);
     case 'pull_request': {
       const body = decode(req.rawBody, type, event);
-      const { action } = parsePayload(pullRequestAction, body, 'github', event);
+      const { action } = parsePayload(pullRequestAction, body, githubTerms, event);
       if (action === 'labeled') return fromLabeled(body, event, deliveryId, gitUrl);
       if (!isPrAction(action)) return ignored(deliveryId, `pull_request: unsupported action "${action}"`);
-      return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, 'github', event), action, deliveryId, gitUrl) };
+      return { kind: 'accepted', event: fromPullRequest(parsePayload(pullRequestPayload, body, githubTerms, event), action, deliveryId, gitUrl) };
     }
     case 'issue_comment':
       return fromIssueComment(decode(req.rawBody, type, event), event, deliveryId, gitUrl);
     case 'ping':
-      return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), 'github', event), deliveryId, gitUrl) };
+      return { kind: 'accepted', event: fromPing(parsePayload(pingPayload, decode(req.rawBody, type, event), githubTerms, event), deliveryId, gitUrl) };
     default:
       // Not parsed: an event Slipway does not use cannot make the delivery malformed.
       return ignored(deliveryId, `unsupported event "${event}"`);
@@ -139,7 +139,7 @@ function headOf(p: PullRequestPayload, gitUrl: string): ChangeRequestHead {
 
 /** Only Slipway's own label means anything (`slipway/ok-to-preview` approves a fork's preview). */
 function fromLabeled(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
-  const p = parsePayload(pullRequestLabeledPayload, body, 'github', event);
+  const p = parsePayload(pullRequestLabeledPayload, body, githubTerms, event);
   if (p.label.name !== OK_TO_PREVIEW_LABEL) return ignored(deliveryId, `pull_request: label "${p.label.name}" is not ${OK_TO_PREVIEW_LABEL}`);
   return {
     kind: 'accepted',
@@ -159,10 +159,10 @@ function fromLabeled(body: unknown, event: string, deliveryId: string, gitUrl: s
 
 /** A new comment on a pull request with a command in it; everything else builds nothing. */
 function fromIssueComment(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
-  const { action } = parsePayload(issueCommentAction, body, 'github', event);
+  const { action } = parsePayload(issueCommentAction, body, githubTerms, event);
   // Edits do not re-run commands: an edited "/retest" would otherwise rebuild on every typo fix.
   if (action !== 'created') return ignored(deliveryId, `issue_comment: unsupported action "${action}"`);
-  const p: IssueCommentPayload = parsePayload(issueCommentPayload, body, 'github', event);
+  const p: IssueCommentPayload = parsePayload(issueCommentPayload, body, githubTerms, event);
   if (p.issue.pull_request === undefined || p.issue.pull_request === null) return ignored(deliveryId, 'issue_comment: not on a pull request');
   const command = parseCommand(p.comment.body ?? '');
   if (command === undefined) return ignored(deliveryId, 'issue_comment: no Slipway command');
@@ -201,7 +201,7 @@ function repoRef(r: { full_name: string; html_url: string }, gitUrl: string): Re
 /** The form format carries the same JSON in a `payload` field. */
 function decode(rawBody: Buffer, type: MediaType, event: string): unknown {
   const text = rawBody.toString('utf8');
-  if (type === 'application/json') return decodeJson(text, 'github', event);
+  if (type === 'application/json') return decodeJson(text, githubTerms, event);
   const payload = new URLSearchParams(text).get('payload');
   if (payload === null) {
     throw new SlipwayError(
@@ -210,5 +210,5 @@ function decode(rawBody: Buffer, type: MediaType, event: string): unknown {
       { details: { event } },
     );
   }
-  return decodeJson(payload, 'github', event);
+  return decodeJson(payload, githubTerms, event);
 }

@@ -1,6 +1,7 @@
 import { SlipwayError } from '../../core/errors.js';
 import { forgeError, parseRetryAfter } from '../api-errors.js';
 import type { ForgeApiOptions } from '../types.js';
+import { gitlabTerms } from './terms.js';
 
 /**
  * A small typed client for GitLab's REST API v4 over Node's fetch, rather than `@gitbeaker/rest`:
@@ -44,7 +45,7 @@ export function createGitlabClient(options: ForgeApiOptions): GitlabClient | und
         });
       } catch (cause) {
         const why = cause instanceof Error ? ((cause.cause as Error | undefined)?.message ?? cause.message) : String(cause);
-        throw forgeError({ forge: 'gitlab', action, status: undefined, message: why, cause });
+        throw forgeError({ forge: 'gitlab', terms: gitlabTerms, credentials: 'gitlab.token', action, status: undefined, message: why, cause });
       }
       const text = await res.text();
       let data: unknown = text;
@@ -56,6 +57,8 @@ export function createGitlabClient(options: ForgeApiOptions): GitlabClient | und
       if (res.status >= 400) {
         throw forgeError({
           forge: 'gitlab',
+          terms: gitlabTerms,
+          credentials: 'gitlab.token',
           action,
           status: res.status,
           message: messageOf(data),

@@ -1,7 +1,7 @@
 import { gitlabTerms } from './terms.js';
 import { forgeCloneUrl } from '../../core/git-names.js';
 import { SlipwayError } from '../../core/errors.js';
-import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, RepoRef } from '../../core/types.js';
+import type { ChangeRequestAction, ChangeRequestEvent, ChangeRequestHead, RepoRef } from '../events.js';
 import { OK_TO_PREVIEW_LABEL, parseCommand } from '../commands.js';
 import { decodeJson, parsePayload, requireMediaType, single } from '../http.js';
 import type { DetectResult, WebhookRequest } from '../types.js';
@@ -51,15 +51,15 @@ export function detectGitlab(req: WebhookRequest, gitUrl = 'https://gitlab.com')
     );
   }
   // GitLab always sends JSON.
-  requireMediaType(req.headers, 'gitlab', event, MEDIA_TYPES, MEDIA_TYPE_HINT);
+  requireMediaType(req.headers, gitlabTerms, event, MEDIA_TYPES, MEDIA_TYPE_HINT);
   // Decoded only for the events below, so a body Slipway never reads cannot make a delivery malformed.
-  const body = (): unknown => decodeJson(req.rawBody.toString('utf8'), 'gitlab', event);
+  const body = (): unknown => decodeJson(req.rawBody.toString('utf8'), gitlabTerms, event);
 
   switch (event) {
     case 'Push Hook':
-      return fromPush(parsePayload(pushPayload, body(), 'gitlab', event), deliveryId, gitUrl);
+      return fromPush(parsePayload(pushPayload, body(), gitlabTerms, event), deliveryId, gitUrl);
     case 'Tag Push Hook':
-      return fromTagPush(parsePayload(tagPushPayload, body(), 'gitlab', event), deliveryId, gitUrl);
+      return fromTagPush(parsePayload(tagPushPayload, body(), gitlabTerms, event), deliveryId, gitUrl);
     case 'Merge Request Hook':
       return fromMergeRequest(body(), event, deliveryId, gitUrl);
     case 'Note Hook':
@@ -128,7 +128,7 @@ function sender(p: { user_username?: string | undefined }): string {
 
 /** MR actions (webhook_events.md): open|close|reopen|update|approved|unapproved|approval|unapproval|merge. */
 function fromMergeRequest(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
-  const { action, oldrev } = parsePayload(mergeRequestAction, body, 'gitlab', event).object_attributes;
+  const { action, oldrev } = parsePayload(mergeRequestAction, body, gitlabTerms, event).object_attributes;
   let mapped: ChangeRequestAction;
   let merged = false;
   switch (action) {
@@ -156,7 +156,7 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string, gitU
     default:
       return ignored(deliveryId, `merge_request: unsupported action "${action}"`);
   }
-  return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, 'gitlab', event), mapped, merged, deliveryId, gitUrl) };
+  return { kind: 'accepted', event: changeRequest(parsePayload(mergeRequestPayload, body, gitlabTerms, event), mapped, merged, deliveryId, gitUrl) };
 }
 
 /**
@@ -164,11 +164,11 @@ function fromMergeRequest(body: unknown, event: string, deliveryId: string, gitU
  * titles before and after. Only Slipway's own label, newly added, is an event.
  */
 function labelAdded(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult | undefined {
-  const labels = parsePayload(mergeRequestLabelChanges, body, 'gitlab', event).changes?.labels;
+  const labels = parsePayload(mergeRequestLabelChanges, body, gitlabTerms, event).changes?.labels;
   const has = (list: { title: string }[] | null | undefined) => (list ?? []).some((l) => l.title === OK_TO_PREVIEW_LABEL);
   if (labels === undefined || has(labels.previous) || !has(labels.current)) return undefined;
-  const p = parsePayload(mergeRequestPayload, body, 'gitlab', event);
-  const { user } = parsePayload(mergeRequestSender, body, 'gitlab', event);
+  const p = parsePayload(mergeRequestPayload, body, gitlabTerms, event);
+  const { user } = parsePayload(mergeRequestSender, body, gitlabTerms, event);
   const mr = p.object_attributes;
   return {
     kind: 'accepted',
@@ -188,13 +188,13 @@ function labelAdded(body: unknown, event: string, deliveryId: string, gitUrl: st
 
 /** A new note on a merge request carrying a command (Pipelines-as-Code's GitOps commands). */
 function fromNote(body: unknown, event: string, deliveryId: string, gitUrl: string): DetectResult {
-  const { object_attributes: note } = parsePayload(noteKind, body, 'gitlab', event);
+  const { object_attributes: note } = parsePayload(noteKind, body, gitlabTerms, event);
   if (note.noteable_type !== 'MergeRequest') return ignored(deliveryId, `note: on a ${note.noteable_type}, not a merge request`);
   if (note.action !== undefined && note.action !== 'create') return ignored(deliveryId, `note: unsupported action "${note.action}"`);
   if (note.system === true) return ignored(deliveryId, 'note: system note');
   const command = parseCommand(note.note ?? '');
   if (command === undefined) return ignored(deliveryId, 'note: no Slipway command');
-  const p: MergeRequestNotePayload = parsePayload(mergeRequestNotePayload, body, 'gitlab', event);
+  const p: MergeRequestNotePayload = parsePayload(mergeRequestNotePayload, body, gitlabTerms, event);
   return {
     kind: 'accepted',
     event: {

@@ -1,5 +1,6 @@
 import type { Forge, ForgeFactory, ForgeFeedback, ForgeProvider } from '../types.js';
 import { gitlabHasWriteAccess } from './acl.js';
+import { gitlabConfig, type GitlabConfig } from './config.js';
 import { createGitlabClient } from './client.js';
 import { upsertGitlabNote } from './comment.js';
 import { publishGitlabDeployment, stopGitlabEnvironment } from './deployment.js';
@@ -32,8 +33,33 @@ export const createGitlabForge: ForgeFactory = (options): Forge => {
     verifyHeaders: (headers) => verifyGitlabToken({ headers, rawBody: Buffer.alloc(0) }, options.secret),
     detect: (req) => detectGitlab(req, options.gitUrl),
     feedback,
+    // GitLab takes any user name with a token over HTTPS; `oauth2` is the one its docs show.
+    source:
+      options.api?.token === undefined
+        ? undefined
+        : {
+            token: (repo) =>
+              Promise.resolve({
+                username: 'oauth2',
+                token: options.api!.token!,
+                credential: 'gitlab.token',
+                grant: `give gitlab.token the read_repository scope and at least the Reporter role on ${repo} (or use a project or group access token with read_repository)`,
+              }),
+          },
   };
 };
 
-/** The registry's entry for GitLab (src/forges/registry.ts). */
-export const gitlabProvider: ForgeProvider = { terms: gitlabTerms, create: createGitlabForge };
+/** The registry's entry for GitLab (src/forges/registry.ts); `satisfies` keeps its section's exact type for the config schema. */
+export const gitlabProvider = {
+  terms: gitlabTerms,
+  config: gitlabConfig,
+  repoExample: 'group/project',
+  secretKeys: ['webhookToken', 'token'],
+  options: (section, common) => ({
+    secret: section.webhookToken,
+    api: { url: section.apiUrl, token: section.token, timeoutMs: common.timeoutMs },
+    logger: common.logger,
+    gitUrl: section.gitUrl,
+  }),
+  create: createGitlabForge,
+} satisfies ForgeProvider<GitlabConfig>;

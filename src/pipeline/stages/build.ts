@@ -3,21 +3,13 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { changeRequestLabel } from '../../forges/terms.js';
 import { BuildkitClient, buildImage, pruneToBudget, sharedKeyFor, type BuildStep } from '../../buildkit/index.js';
 import type { SlipwayConfig } from '../../config/index.js';
-import { SlipwayError } from '../../core/errors.js';
-import type { Digest } from '../../core/types.js';
+import { isSlipwayError, SlipwayError } from '../../core/errors.js';
+import type { BuildOutput } from '../../core/stage-outputs.js';
 import { approves, formatNormalized, normalizeImageRef, parseDockerfile, type NormalizedRef } from '../../policy/index.js';
 import { recordDecision, replaceBuildSteps, updateBuild } from '../../store/index.js';
+import { RegistryClient } from '../../registry/index.js';
 import type { Stage, StageContext } from '../context.js';
-import type { FetchOutput } from './fetch.js';
-
-export interface BuildOutput {
-  /** Manifest digest in the registry. */
-  digest: Digest;
-  /** `<registry host>/<namespace>/<app>@sha256:…`: what later stages sign and promote. */
-  image: string;
-  /** The human tag pushed beside it (short commit). */
-  tag: string;
-}
+import { registryAuthOf } from './registry-for.js';
 
 /** `<registry.url host>/<registry.namespace>/<app>` (docs/architecture.md: images go to <url>/<namespace>/<app>). */
 export function imageRepository(config: SlipwayConfig, app: string): string {
@@ -26,23 +18,15 @@ export function imageRepository(config: SlipwayConfig, app: string): string {
   return [host, namespace, app].filter(Boolean).join('/');
 }
 
-const MANIFEST_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
-
 /**
- * HEAD of the manifest by digest (OCI distribution spec, "Checking if content exists"): the push is
- * only believed once the registry answers for the digest. A plain fetch until src/registry (the OCI
- * client) is wired into the pipeline.
+ * HEAD of the manifest by digest (OCI distribution spec, "Checking if content exists") with the registry's
+ * credentials: the push is only believed once the registry answers for the digest.
  */
-async function registryHas(config: SlipwayConfig, app: string, digest: string, signal: AbortSignal): Promise<boolean> {
-  const base = config.registry.url.replace(/\/+$/, '');
-  const repo = imageRepository(config, app).split('/').slice(1).join('/');
-  const res = await fetch(`${base}/v2/${repo}/manifests/${digest}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPES }, signal });
-  return res.status === 200;
+async function registryHas(ctx: StageContext, digest: string): Promise<boolean> {
+  const url = new URL(ctx.config.registry.url);
+  const client = new RegistryClient({ host: url.host, insecure: url.protocol === 'http:', auth: registryAuthOf(ctx), logger: ctx.logger });
+  const repo = imageRepository(ctx.config, ctx.app.name).split('/').slice(1).join('/');
+  return (await client.headManifest(repo, digest, { signal: ctx.signal })) !== undefined;
 }
 
 /** The app's context inside the checkout; never outside it (`context: ../..` would send the host's files). */
@@ -81,21 +65,21 @@ const stepRows = (steps: BuildStep[]) =>
  * `<registry>/<namespace>/<app>` tagged with the short commit, and the build records the manifest
  * digest. Progress goes to the build's log as it happens and the steps to the store.
  */
-export const buildStage: Stage<BuildOutput> = {
+export const buildStage: Stage<'build'> = {
   name: 'build',
   running: 'building',
   reached: 'built',
 
   async valid(ctx: StageContext, output: BuildOutput): Promise<boolean> {
-    return registryHas(ctx.config, ctx.app.name, output.digest, ctx.signal).catch(() => false);
+    return registryHas(ctx, output.digest).catch(() => false);
   },
 
   async run(ctx: StageContext): Promise<BuildOutput> {
-    const fetched = ctx.outputs.fetch as FetchOutput | undefined;
+    const fetched = ctx.outputs.fetch;
     if (!fetched) throw new SlipwayError('SLW_INTERNAL', 'the build stage runs after fetch, which left no checkout');
     const { app, build, config } = ctx;
     const repository = imageRepository(config, app.name);
-    const tag = build.commit_sha.slice(0, 12);
+    const tag = build.commit.slice(0, 12);
     const dir = contextDir(fetched.dir, app.context);
 
     // Lines are stored one after another so the log keeps BuildKit's order whatever the database.
@@ -107,6 +91,13 @@ export const buildStage: Stage<BuildOutput> = {
     const secrets = await buildSecrets(ctx);
     const guard = resolutionGuard(dir, app.dockerfile, join(app.context, app.dockerfile));
     const client = new BuildkitClient(config.buildkit);
+    const registryAuth = registryAuthOf(ctx);
+    // Hosts BuildKit asked credentials for: a refusal names where Slipway looked for each.
+    const asked = new Set<string>();
+    const registryCredentials = (host: string) => {
+      asked.add(host);
+      return registryAuth.credentialsFor(host);
+    };
     try {
       await ctx.log(`building ${repository}:${tag} with BuildKit at ${client.where}`);
       const result = await buildImage(client, {
@@ -117,9 +108,10 @@ export const buildStage: Stage<BuildOutput> = {
         sharedKey: sharedKeyFor(app.name, app.context),
         sessionName: `slipway/${app.name}`,
         secrets,
+        registryCredentials,
         labels: {
-          'org.opencontainers.image.source': sourceUrl(build.clone_url, app.repo),
-          'org.opencontainers.image.revision': build.commit_sha,
+          'org.opencontainers.image.source': sourceUrl(build.cloneUrl, app.repo),
+          'org.opencontainers.image.revision': build.commit,
           'dev.slipway.build': build.id,
         },
         signal: ctx.signal,
@@ -131,7 +123,7 @@ export const buildStage: Stage<BuildOutput> = {
         },
       });
       await logged;
-      if (!(await registryHas(config, app.name, result.digest, ctx.signal))) {
+      if (!(await registryHas(ctx, result.digest))) {
         throw new SlipwayError(
           'SLW_BUILD_PUSH',
           `the registry at ${config.registry.url} does not have ${result.reference} after the push; check its storage and logs`,
@@ -154,6 +146,10 @@ export const buildStage: Stage<BuildOutput> = {
           message: guard.refusal.message,
           subject: guard.refusal.image,
         });
+      }
+      if (isSlipwayError(err) && err.code === 'SLW_REGISTRY_AUTH' && asked.size && !/\(credentials from|\(no credentials for/.test(err.message)) {
+        const where = [...asked].map((host) => `${host}: ${registryAuth.describe(host)}`).join('; ');
+        throw new SlipwayError('SLW_REGISTRY_AUTH', `${err.message} (${where})`, { cause: err });
       }
       throw err;
     } finally {
@@ -205,9 +201,9 @@ async function buildSecrets(ctx: StageContext): Promise<Map<string, Buffer>> {
   const wanted = Object.entries(ctx.app.buildSecrets);
   const secrets = new Map<string, Buffer>();
   if (wanted.length === 0) return secrets;
-  if (ctx.build.fork === 1) {
+  if (ctx.build.fork) {
     await ctx.log(
-      `build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`,
+      `build secrets withheld (${wanted.map(([id]) => id).join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.prNumber ?? '?')} comes from a fork`,
       'warn',
     );
     return secrets;

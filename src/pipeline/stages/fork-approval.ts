@@ -9,7 +9,7 @@ import type { StageContext } from '../context.js';
  * nothing it makes is an image the promote gate would accept, whoever asks to promote its digest later.
  */
 export async function awaitingApproval(ctx: StageContext): Promise<string | undefined> {
-  if (ctx.build.fork !== 1 || ctx.build.pr_number === null) return undefined;
-  if (await getApproval(ctx.store.db, ctx.app.name, ctx.build.pr_number)) return undefined;
-  return `${changeRequestLabel(ctx.build.forge, ctx.build.pr_number)} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
+  if (!ctx.build.fork || ctx.build.prNumber === null) return undefined;
+  if (await getApproval(ctx.store.db, ctx.app.name, ctx.build.prNumber)) return undefined;
+  return `${changeRequestLabel(ctx.build.forge, ctx.build.prNumber)} comes from a fork: its preview waits for a maintainer's /ok-to-test comment or the slipway/ok-to-preview label`;
 }

@@ -2,28 +2,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseScope } from '../../core/scope.js';
 import { join, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
+import type { GateOutput } from '../../core/stage-outputs.js';
 import { evaluateGate, parseDockerfile, type Decision, type Gate, type PolicyInput } from '../../policy/index.js';
 import { verifyImage } from '../../signing/index.js';
 import { LABELS as ENFORCER_LABELS } from '../../injection/index.js';
-import { recordDecision, type BuildRow } from '../../store/index.js';
+import { recordDecision, type Build } from '../../store/index.js';
 import type { Stage, StageContext } from '../context.js';
 import { imageFacts } from '../image-facts.js';
-import type { FetchOutput } from './fetch.js';
 import { awaitingApproval } from './fork-approval.js';
 import { stageImage } from './given-image.js';
 import { registryFor } from './registry-for.js';
 
 const ENFORCER_LABEL = ENFORCER_LABELS.version;
 
-export interface GateOutput {
-  gate: Gate;
-  decisions: number;
-  warnings: number;
-}
-
 /** What every gate knows about the build: the app, the event that caused it, and the target. */
 export function baseInput(ctx: StageContext): PolicyInput {
-  const b: BuildRow = ctx.build;
+  const b: Build = ctx.build;
   const scope = parseScope(b.scope);
   return {
     app: { name: b.app },
@@ -33,10 +27,10 @@ export function baseInput(ctx: StageContext): PolicyInput {
       ref: b.ref,
       branch: scope?.kind === 'branch' ? scope.branch : scope?.kind === 'change-request' ? b.ref : '',
       tag: scope?.kind === 'tag' ? scope.tag : '',
-      commit: b.commit_sha,
+      commit: b.commit,
       author: b.sender ?? '',
-      fork: b.fork === 1,
-      pullRequest: b.pr_number ?? 0,
+      fork: b.fork,
+      pullRequest: b.prNumber ?? 0,
       trigger: b.trigger,
     },
     target: { name: b.target, kind: ctx.config.targets[b.target]?.kind ?? 'unknown' },
@@ -84,15 +78,14 @@ async function judge(ctx: StageContext, gate: Gate, input: PolicyInput, subject:
 }
 
 /** `source` gate: before anything is fetched (e.g. fork pull requests never reach production targets). */
-export const sourceGateStage: Stage<GateOutput> = {
+export const sourceGateStage: Stage<'policy-source'> = {
   name: 'policy-source',
   running: 'checking',
-  reached: 'checking',
-  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit_sha),
+  run: (ctx) => judge(ctx, 'source', baseInput(ctx), ctx.build.commit),
 };
 
 function dockerfileInput(ctx: StageContext) {
-  const fetched = ctx.outputs.fetch as FetchOutput | undefined;
+  const fetched = ctx.outputs.fetch;
   if (!fetched) return undefined;
   const path = join(ctx.app.context, ctx.app.dockerfile);
   const file = resolve(fetched.dir, path);
@@ -101,25 +94,23 @@ function dockerfileInput(ctx: StageContext) {
 }
 
 /** `build` gate: after the Dockerfile is read, before BuildKit runs (base images, users, ports). */
-export const buildGateStage: Stage<GateOutput> = {
+export const buildGateStage: Stage<'policy-build'> = {
   name: 'policy-build',
   running: 'checking',
-  reached: 'checking',
   async run(ctx) {
     const dockerfile = dockerfileInput(ctx);
     if (!dockerfile) {
       await ctx.log(`no ${join(ctx.app.context, ctx.app.dockerfile)} in the commit: nothing for the build gate to read`, 'warn');
       return { gate: 'build', decisions: 0, warnings: 0 };
     }
-    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit_sha);
+    return judge(ctx, 'build', { ...baseInput(ctx), dockerfile }, ctx.build.commit);
   },
 };
 
 /** `image` gate: after the push, on the manifest and config the registry holds for the digest. */
-export const imageGateStage: Stage<GateOutput> = {
+export const imageGateStage: Stage<'policy-image'> = {
   name: 'policy-image',
   running: 'checking',
-  reached: 'checking',
   async run(ctx) {
     const { ref, client } = registryFor(ctx, stageImage(ctx, 'build').image);
     const image = await imageFacts(client, ref, ctx.signal);
@@ -132,10 +123,9 @@ export const imageGateStage: Stage<GateOutput> = {
  * `promote` gate: before any target changes, on the protected image by digest, with the signatures
  * that trusted keys verify (none verified → the default policy refuses; fail closed).
  */
-export const promoteGateStage: Stage<GateOutput> = {
+export const promoteGateStage: Stage<'policy-promote'> = {
   name: 'policy-promote',
   running: 'checking',
-  reached: 'checking',
   // Nothing to promote before a fork is approved: its image is not signed (sign.ts).
   skip: awaitingApproval,
   async run(ctx) {

@@ -3,7 +3,7 @@ import type { Stage, StageContext } from '../context.js';
 
 /**
  * Builds with trigger `image` promote an image that already exists (`slipway deploy <image@digest>`,
- * `POST /api/v1/apps/:app/promotions`): its `clone_url` is the image by digest, and its "commit" is that
+ * `POST /api/v1/apps/:app/promotions`): its `cloneUrl` is the image by digest, and its "commit" is that
  * digest. They run the source gate, the image gate, the promote gate (signature by a trusted key, the
  * enforcer's presence: the default policy refuses images that lack either) and the promotion; nothing is
  * fetched, built, injected or signed, so an image Slipway did not protect and a trusted key did not sign
@@ -13,11 +13,11 @@ import type { Stage, StageContext } from '../context.js';
 export const promotesGivenImage = (ctx: StageContext): boolean => ctx.build.trigger === 'image';
 
 /** The stage, skipped for builds that promote a given image. */
-export function notForGivenImage<O>(stage: Stage<O>, what: string): Stage<O> {
+export function notForGivenImage<N extends string>(stage: Stage<N>, what: string): Stage<N> {
   return {
     ...stage,
     async skip(ctx) {
-      if (promotesGivenImage(ctx)) return `the build promotes the existing image ${ctx.build.clone_url}: nothing to ${what}`;
+      if (promotesGivenImage(ctx)) return `the build promotes the existing image ${ctx.build.cloneUrl}: nothing to ${what}`;
       return stage.skip?.(ctx);
     },
   };
@@ -28,11 +28,11 @@ export function notForGivenImage<O>(stage: Stage<O>, what: string): Stage<O> {
  * promotes a given image, that image.
  */
 export function stageImage(ctx: StageContext, from: 'build' | 'inject'): { image: string; digest: string } {
-  const left = ctx.outputs[from] as { image: string; digest: string } | undefined;
+  const left = ctx.outputs[from];
   if (left) return left;
   if (promotesGivenImage(ctx)) {
-    const at = ctx.build.clone_url.lastIndexOf('@');
-    return { image: ctx.build.clone_url, digest: ctx.build.clone_url.slice(at + 1) };
+    const at = ctx.build.cloneUrl.lastIndexOf('@');
+    return { image: ctx.build.cloneUrl, digest: ctx.build.cloneUrl.slice(at + 1) };
   }
   throw new SlipwayError('SLW_INTERNAL', `this stage runs after the ${from} stage, which left no image`);
 }

@@ -16,13 +16,13 @@ import { signStage } from './sign.js';
  * existing image (trigger `image`) skip the stages that would make one (given-image.ts).
  */
 export const DEFAULT_STAGES: readonly Stage[] = [
-  sourceGateStage as Stage,
-  notForGivenImage(fetchStage, 'fetch') as Stage,
-  notForGivenImage(buildGateStage, 'read a Dockerfile of') as Stage,
-  notForGivenImage(buildStage, 'build') as Stage,
-  imageGateStage as Stage,
-  notForGivenImage(injectStage, 'inject: the promote gate requires the enforcer to be there already') as Stage,
-  notForGivenImage(signStage, 'sign: the promote gate requires a trusted signature already') as Stage,
-  promoteGateStage as Stage,
-  promoteStage as Stage,
+  sourceGateStage,
+  notForGivenImage(fetchStage, 'fetch'),
+  notForGivenImage(buildGateStage, 'read a Dockerfile of'),
+  notForGivenImage(buildStage, 'build'),
+  imageGateStage,
+  notForGivenImage(injectStage, 'inject: the promote gate requires the enforcer to be there already'),
+  notForGivenImage(signStage, 'sign: the promote gate requires a trusted signature already'),
+  promoteGateStage,
+  promoteStage,
 ];

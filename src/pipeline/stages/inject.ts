@@ -3,29 +3,17 @@ import { injectEnforcer, LayerScanCache } from '../../injection/index.js';
 import { registryFor } from './registry-for.js';
 import { updateBuild } from '../../store/index.js';
 import type { Stage } from '../context.js';
-import type { BuildOutput } from './build.js';
-
-export interface InjectOutput {
-  /** The protected image: `<registry>/<namespace>/<app>@sha256:…` of the injected manifest. */
-  image: string;
-  digest: string;
-  /** The image as built, before injection. */
-  source: string;
-  executables: number;
-  enforcerVersion: string;
-}
 
 /**
  * `inject`: the micro-enforcer goes into every image at the registry level, without a
  * rebuild. The result replaces the build's tag and becomes the build's digest: what is signed and
  * promoted from here on is the protected image.
  */
-export const injectStage: Stage<InjectOutput> = {
+export const injectStage: Stage<'inject'> = {
   name: 'inject',
   running: 'injecting',
-  reached: 'injecting',
   async run(ctx) {
-    const built = ctx.outputs.build as BuildOutput | undefined;
+    const built = ctx.outputs.build;
     if (!built) throw new Error('the inject stage runs after the build stage, which left no image');
     const { ref: source, client } = registryFor(ctx, built.image);
     const target = { ...source, digest: undefined, tag: built.tag };
@@ -40,7 +28,7 @@ export const injectStage: Stage<InjectOutput> = {
     const result = await injectEnforcer(client, source, target, {
       scanCache,
       ...(enforcer.binary ? { enforcerPath: enforcer.binary } : {}),
-      policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported },
+      policy: { mode: enforcer.mode, allow: enforcer.allow, onUnsupported: enforcer.onUnsupported, report: enforcer.report },
       labels: { 'dev.slipway.build': ctx.build.id },
       signal: ctx.signal,
     });

@@ -7,21 +7,13 @@ import { stageImage } from './given-image.js';
 import { revisionEnv } from './revision-env.js';
 import type { ServingTarget } from '../../targets/index.js';
 
-export interface PromoteOutput {
-  revision: string | undefined;
-  url: string;
-  tagUrl: string | undefined;
-  moved: boolean;
-  reason: string | undefined;
-}
-
 /** Tag of a build's revision: a pull/merge request's preview (docs/architecture.md, the forge's preview tag), or the tag asked for with `slipway deploy --tag`. */
-export function revisionTag(build: { pr_number: number | null; forge: string | null; scope: string }): string | undefined {
+export function revisionTag(build: { prNumber: number | null; forge: string | null; scope: string }): string | undefined {
   // `slipway deploy --tag T` / the action's `tag` input: a tagged revision at 0%, like a preview.
   const scope = parseScope(build.scope);
   if (scope?.kind === 'deploy-tag') return scope.tag;
-  if (build.pr_number === null) return undefined;
-  return previewTag(build.forge, build.pr_number);
+  if (build.prNumber === null) return undefined;
+  return previewTag(build.forge, build.prNumber);
 }
 
 /**
@@ -30,7 +22,7 @@ export function revisionTag(build: { pr_number: number | null; forge: string | n
  * Monotonic: a build older than the one serving creates nothing and moves nothing (the target says why),
  * and the build still ends `ready` because what it was asked to make exists and is valid.
  */
-export const promoteStage: Stage<PromoteOutput> = {
+export const promoteStage: Stage<'promote'> = {
   name: 'promote',
   running: 'promoting',
   reached: 'ready',
@@ -47,7 +39,7 @@ export const promoteStage: Stage<PromoteOutput> = {
     }
     const tag = revisionTag(ctx.build);
     const config = parseScope(ctx.build.scope)?.kind === 'config';
-    let createdAt = ctx.build.created_at;
+    let createdAt = ctx.build.createdAt;
     if (config) {
       const place = await configChangePlace(target, ctx.app.name, injected.digest);
       if (typeof place !== 'string') {
@@ -56,13 +48,13 @@ export const promoteStage: Stage<PromoteOutput> = {
       }
       createdAt = place;
     }
-    const { env, secrets } = await revisionEnv(ctx, ctx.build.pr_number !== null);
+    const { env, secrets } = await revisionEnv(ctx, ctx.build.prNumber !== null);
     await ctx.log(
       `promoting ${injected.image} on ${target.name}${tag ? ` as preview ${tag}` : ''}${config ? ' with the changed configuration' : ''}; environment: ${describeNames(Object.keys(env))}; secrets: ${describeNames(Object.keys(secrets))}`,
     );
     const result = await target.promote(ctx.app.name, {
       image: injected.image,
-      commit: ctx.build.commit_sha,
+      commit: ctx.build.commit,
       buildId: ctx.build.id,
       buildCreatedAt: createdAt,
       ...(tag ? { tag } : {}),

@@ -33,7 +33,7 @@ export async function revisionEnv(ctx: StageContext, preview: boolean): Promise<
     else secrets[name] = sealer(ctx).seal(app, name, value);
   }
   for (const row of stored) {
-    if (row.secret === 1) {
+    if (row.secret) {
       delete env[row.name];
       secrets[row.name] = row.value;
     } else {
@@ -47,12 +47,12 @@ export async function revisionEnv(ctx: StageContext, preview: boolean): Promise<
       delete secrets[name];
     }
   }
-  const fork = ctx.build.fork === 1;
+  const fork = ctx.build.fork;
   if (fork) {
     const withheld = [...Object.keys(secrets), ...missing.map((m) => m.split(' ')[0]!)];
     if (withheld.length)
       await ctx.log(
-        `secrets withheld (${withheld.sort().join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.pr_number ?? '?')} comes from a fork`,
+        `secrets withheld (${withheld.sort().join(', ')}): ${changeRequestLabel(ctx.build.forge, ctx.build.prNumber ?? '?')} comes from a fork`,
         'warn',
       );
     return { env, secrets: {} };

@@ -2,13 +2,6 @@ import { registryFor } from './registry-for.js';
 import { signImage } from '../../signing/index.js';
 import type { Stage } from '../context.js';
 import { awaitingApproval } from './fork-approval.js';
-import type { InjectOutput } from './inject.js';
-
-export interface SignOutput {
-  image: string;
-  signatureTag: string;
-  keyFingerprint: string;
-}
 
 /**
  * `sign`: a cosign-compatible signature of the protected image's digest, stored as
@@ -16,13 +9,13 @@ export interface SignOutput {
  * fork's pull request is not signed until a maintainer approves it (fork-approval.ts): a trusted
  * signature on what a stranger's code built would make it promotable.
  */
-export const signStage: Stage<SignOutput> = {
+export const signStage: Stage<'sign'> = {
   name: 'sign',
   running: 'signing',
   reached: 'signed',
   skip: awaitingApproval,
   async run(ctx) {
-    const injected = ctx.outputs.inject as InjectOutput | undefined;
+    const injected = ctx.outputs.inject;
     if (!injected) throw new Error('the sign stage runs after inject, which left no image');
     if (!ctx.signing) throw new Error('no signing key is loaded (the worker loads signing.key at start)');
     const { ref, client } = registryFor(ctx, injected.image);

@@ -6,10 +6,10 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { SlipwayError } from '../../core/errors.js';
 import type { StageContext } from '../context.js';
-import type { FetchOutput } from './fetch.js';
+import type { FetchOutput } from '../../core/stage-outputs.js';
 
 /**
- * The fetch stage for uploaded contexts (trigger `upload`): the build's `clone_url` is the
+ * The fetch stage for uploaded contexts (trigger `upload`): the build's `cloneUrl` is the
  * stored archive (`<dataDir>/uploads/<sha256>.tar.gz`, validated by the server when it arrived) and
  * its contents become the app's context directory inside the workspace, so the build stage finds
  * `apps[].context` and `apps[].dockerfile` where it would in a checkout. Unpacking checks again rather
@@ -23,15 +23,15 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
     throw new SlipwayError('SLW_BUILD_CONTEXT', `the app's context "${ctx.app.context}" leaves the workspace; set apps[].context to a directory inside it`);
   await mkdir(root, { recursive: true });
   try {
-    await stat(build.clone_url);
+    await stat(build.cloneUrl);
   } catch (err) {
     throw new SlipwayError(
       'SLW_FETCH_COMMIT_MISSING',
-      `the uploaded context ${build.clone_url} is gone; workers need the server's dataDir (shared storage when they run elsewhere)`,
+      `the uploaded context ${build.cloneUrl} is gone; workers need the server's dataDir (shared storage when they run elsewhere)`,
       { cause: err },
     );
   }
-  await ctx.log(`unpacking the uploaded context (sha256 ${build.commit_sha})`);
+  await ctx.log(`unpacking the uploaded context (sha256 ${build.commit})`);
   let files = 0;
   let bytes = 0;
   let entries = 0;
@@ -88,7 +88,7 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
     }
   })();
   try {
-    await Promise.all([pipeline(createReadStream(build.clone_url), createGunzip(), reader, { signal }), write]);
+    await Promise.all([pipeline(createReadStream(build.cloneUrl), createGunzip(), reader, { signal }), write]);
   } catch (err) {
     reader.destroy();
     if (signal.aborted) throw aborted(signal);
@@ -96,12 +96,12 @@ export async function unpackUpload(ctx: StageContext): Promise<FetchOutput> {
     throw new SlipwayError('SLW_BUILD_CONTEXT', `the uploaded context cannot be unpacked: ${(err as Error).message}`, { cause: err });
   }
   await ctx.log(`unpacked ${files} files`);
-  return { commit: build.commit_sha, dir: workspace };
+  return { commit: build.commit, dir: workspace };
 }
 
 /** A resumed build keeps a completed unpack while the context directory is still there. */
 export async function unpackedValid(ctx: StageContext, output: FetchOutput): Promise<boolean> {
-  return output.commit === ctx.build.commit_sha && (await stat(resolve(output.dir, ctx.app.context)).catch(() => undefined))?.isDirectory() === true;
+  return output.commit === ctx.build.commit && (await stat(resolve(output.dir, ctx.app.context)).catch(() => undefined))?.isDirectory() === true;
 }
 
 /** How many entries are unpacked between two yields to the event loop. */

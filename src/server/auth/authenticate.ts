@@ -1,4 +1,4 @@
-import type { SlipwayConfig } from '../../config/index.js';
+import { isAppRepo, type SlipwayConfig } from '../../config/index.js';
 import { SlipwayError } from '../../core/errors.js';
 import { matchStaticToken, sha256Hex } from './static-tokens.js';
 import { OidcVerifier, type OidcIdentity } from './oidc.js';
@@ -83,7 +83,7 @@ export class ApiAuth {
     if (app === undefined) throw new SlipwayError('SLW_AUTH_FORBIDDEN', 'this route needs a static API token; OIDC tokens are scoped to one app');
     const config = this.apps.find((a) => a.name === app);
     // An unknown app is reported by the route (404); an OIDC token cannot be scoped to it, so refuse here.
-    if (!config || config.repo.toLowerCase() !== `github:${identity.repository}`.toLowerCase()) {
+    if (!config || !isAppRepo(config, 'github', identity.repository)) {
       throw new SlipwayError('SLW_AUTH_FORBIDDEN', `the token's repository ${identity.repository} is not app ${app}'s repository`);
     }
     const oidc = this.api.oidc!;

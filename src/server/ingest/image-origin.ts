@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import { changeRequestLabel, changeRequestName } from '../../forges/terms.js';
 import { SlipwayError } from '../../core/errors.js';
-import { buildsOfDigest, getApproval, type BuildRow, type Database } from '../../store/index.js';
+import { buildsOfDigest, getApproval, type Build, type Database } from '../../store/index.js';
 
 export interface ImageOrigin {
   /** The build that made the digest. */
-  build: BuildRow;
+  build: Build;
   /** It came from a fork's pull request (approved, or it would have been refused). */
   fork: boolean;
 }
@@ -22,15 +22,15 @@ export interface ImageOrigin {
 export async function imageOrigin(db: Kysely<Database>, digest: string): Promise<ImageOrigin | undefined> {
   const builds = await buildsOfDigest(db, digest);
   if (builds.length === 0) return undefined;
-  const own = builds.find((b) => b.fork !== 1);
+  const own = builds.find((b) => !b.fork);
   if (own) return { build: own, fork: false };
   for (const b of builds) {
-    if (b.pr_number !== null && (await getApproval(db, b.app, b.pr_number))) return { build: b, fork: true };
+    if (b.prNumber !== null && (await getApproval(db, b.app, b.prNumber))) return { build: b, fork: true };
   }
   const first = builds[0]!;
   throw new SlipwayError(
     'SLW_PROMOTION_ORIGIN',
-    `${digest} was built by build ${first.id} from a fork's ${first.pr_number === null ? changeRequestName(first.forge) : changeRequestLabel(first.forge, first.pr_number)} that no maintainer approved; approve it with /ok-to-test (or the slipway/ok-to-preview label) and promote what its approved build makes`,
+    `${digest} was built by build ${first.id} from a fork's ${first.prNumber === null ? changeRequestName(first.forge) : changeRequestLabel(first.forge, first.prNumber)} that no maintainer approved; approve it with /ok-to-test (or the slipway/ok-to-preview label) and promote what its approved build makes`,
     { details: { digest, sourceBuild: first.id, fork: true, approved: false } },
   );
 }

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 import { admit, type AdmissionPlan } from '../../admission/index.js';
-import type { ForgeEvent } from '../../core/types.js';
+import type { ForgeEvent } from '../../forges/events.js';
 import type { AppConfig } from '../../config/index.js';
 import type { BuildQueue, FeedbackJob, FeedbackQueue } from '../../queue/index.js';
-import { deliveryBuildIds, getBuilds, getDelivery, insertDelivery, setDeliveryBuilds, type BuildRow, type Database } from '../../store/index.js';
+import { getBuilds, getDelivery, insertDelivery, setDeliveryBuilds, type Build, type Database } from '../../store/index.js';
 import { planBuilds, type BuildPlan } from './plan.js';
 
 export interface IngestResult {
-  builds: BuildRow[];
+  builds: Build[];
   duplicate: boolean;
   reason: string | undefined;
 }
@@ -53,7 +53,7 @@ export async function ingestDelivery(
       if (fresh) return undefined;
       const existing = await getDelivery(trx, input.forge, input.deliveryId);
       reason = existing?.reason ?? undefined;
-      return existing ? getBuilds(trx, deliveryBuildIds(existing)) : [];
+      return existing ? getBuilds(trx, existing.buildIds) : [];
     },
     after: async (trx, made) => {
       if (plan)

@@ -1,5 +1,5 @@
-import type { AppConfig } from '../../config/index.js';
-import type { ForgeEvent } from '../../core/types.js';
+import { appsOfRepo, type AppConfig } from '../../config/index.js';
+import type { ForgeEvent } from '../../forges/events.js';
 import { previewDedupe, type BuildRequest, type ScopeCancel } from '../../admission/index.js';
 import { changeRequestLabel, forgeTerms } from '../../forges/terms.js';
 
@@ -32,19 +32,13 @@ function globMatch(glob: string, value: string): boolean {
 
 export const repoSpecOf = (event: ForgeEvent): string => `${event.forge}:${event.repo.fullName}`;
 
-/** Apps whose `repo` names the event's repository (forges treat repository paths case-insensitively). */
-export function appsForEvent(event: ForgeEvent, apps: readonly AppConfig[]): AppConfig[] {
-  const spec = repoSpecOf(event).toLowerCase();
-  return apps.filter((app) => app.repo.toLowerCase() === spec);
-}
-
 /**
  * Turns a normalized forge event into builds, per the apps' config: branch → target, tag glob →
  * target, pull/merge requests → the previews target. Pure: the webhook route stores what it returns.
  */
 export function planBuilds(event: ForgeEvent, apps: readonly AppConfig[]): BuildPlan {
   const plan: BuildPlan = { builds: [], cancel: [], reasons: [], command: false, closed: false };
-  const matching = appsForEvent(event, apps);
+  const matching = appsOfRepo(apps, event.forge, event.repo.fullName);
   if (event.kind === 'ping') {
     plan.reasons.push(`ping: the hook works (${matching.length} app${matching.length === 1 ? '' : 's'} configured for ${repoSpecOf(event)})`);
     return plan;

@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/index.js';
 import { ENV_MAX_ENTRIES, envEntryProblems } from '../../core/env-names.js';
 import { SlipwayError } from '../../core/errors.js';
 import { admit } from '../../admission/index.js';
-import { changeAppEnv, listAppEnv, type AppEnvRow } from '../../store/index.js';
+import { changeAppEnv, listAppEnv, type AppEnvVar } from '../../store/index.js';
 import { principalName } from '../auth/authenticate.js';
 import type { ServerDeps } from '../deps.js';
 import { imageOrigin } from '../ingest/image-origin.js';
@@ -45,14 +45,13 @@ export interface EnvEntryView {
 }
 
 /** What the app's revisions get (before `previews.env`), with where each variable comes from. */
-function envView(app: AppConfig, rows: readonly AppEnvRow[]): EnvEntryView[] {
+function envView(app: AppConfig, rows: readonly AppEnvVar[]): EnvEntryView[] {
   const entries = new Map<string, EnvEntryView>();
   const fromConfig = { source: 'config' as const, updatedAt: null, updatedBy: null };
   for (const [name, value] of Object.entries(app.env)) entries.set(name, { name, secret: false, value, ...fromConfig });
   for (const name of Object.keys(app.secrets)) entries.set(name, { name, secret: true, value: null, ...fromConfig });
   for (const r of rows) {
-    const secret = r.secret === 1;
-    entries.set(r.name, { name: r.name, secret, value: secret ? null : r.value, source: 'stored', updatedAt: r.updated_at, updatedBy: r.updated_by });
+    entries.set(r.name, { name: r.name, secret: r.secret, value: r.secret ? null : r.value, source: 'stored', updatedAt: r.updatedAt, updatedBy: r.updatedBy });
   }
   return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

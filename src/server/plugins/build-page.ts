@@ -4,7 +4,7 @@ import type { ApiAuth } from '../auth/authenticate.js';
 import { authorizeRecord } from './api-auth.js';
 import { SlipwayError } from '../../core/errors.js';
 import { isTerminalState, type BuildState } from '../../core/types.js';
-import { getBuild, logsAfter, type BuildLogRow, type BuildRow } from '../../store/index.js';
+import { getBuild, logsAfter, type LogLine, type Build } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
 
 /**
@@ -19,7 +19,7 @@ export async function buildPagePlugin(app: FastifyInstance, deps: ServerDeps, au
     const build = await getBuild(db, request.params.id);
     if (!build) throw new SlipwayError('SLW_NOT_FOUND', `build ${request.params.id} does not exist; list builds with GET /api/v1/builds`);
     authorizeRecord(auth, request, build.app);
-    const lines: BuildLogRow[] = [];
+    const lines: LogLine[] = [];
     for (let after = 0; ; ) {
       const page = await logsAfter(db, build.id, after, 5000);
       lines.push(...page);
@@ -50,15 +50,15 @@ export async function buildPagePlugin(app: FastifyInstance, deps: ServerDeps, au
   });
 }
 
-function headerLines(b: BuildRow): string[] {
+function headerLines(b: Build): string[] {
   return [
     `build   ${b.id}`,
     `app     ${b.app} → ${b.target}`,
     `state   ${b.state}${b.stage ? ` (stage ${b.stage})` : ''}`,
-    `commit  ${b.commit_sha} (${b.ref})${b.pr_number === null ? '' : `, ${changeRequestLabel(b.forge, b.pr_number)}`}`,
+    `commit  ${b.commit} (${b.ref})${b.prNumber === null ? '' : `, ${changeRequestLabel(b.forge, b.prNumber)}`}`,
     ...(b.repo ? [`repo    ${b.forge ?? ''}:${b.repo}`] : []),
     ...(b.digest ? [`digest  ${b.digest}`] : []),
-    ...(b.error_code ? [`error   ${b.error_code}: ${b.error_message ?? ''}`] : []),
+    ...(b.errorCode ? [`error   ${b.errorCode}: ${b.errorMessage ?? ''}`] : []),
   ];
 }
 

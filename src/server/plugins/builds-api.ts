@@ -3,13 +3,14 @@ import type { ApiAuth } from '../auth/authenticate.js';
 import { authorizeRecord } from './api-auth.js';
 import { singleQuery } from '../query.js';
 import { SlipwayError } from '../../core/errors.js';
+import { promotedRevision } from '../../core/stage-outputs.js';
 import { BUILD_STATES, isTerminalState, type BuildState } from '../../core/types.js';
 import type { BuildEvent } from '../../queue/index.js';
-import { getBuild, listBuildSteps, listBuilds, listDecisions, listStages, logsAfter, type BuildLogRow } from '../../store/index.js';
+import { getBuild, listBuildSteps, listBuilds, listDecisions, listStages, logsAfter, type LogLine } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
-import { buildView } from '../views.js';
+import { buildView, type BuildDetailView } from '../views.js';
 
-const logLine = (l: Pick<BuildLogRow, 'ts' | 'stage' | 'level' | 'line'>) =>
+const logLine = (l: Pick<LogLine, 'ts' | 'stage' | 'level' | 'line'>) =>
   `${l.ts} ${l.stage ? `[${l.stage}] ` : ''}${l.level === 'info' ? '' : `${l.level.toUpperCase()} `}${l.line}`;
 
 /** `GET /api/v1/builds…`: listing, one build with its stages, steps and decisions, and its logs (text or SSE). */
@@ -48,31 +49,30 @@ export async function buildsApiPlugin(app: FastifyInstance, deps: ServerDeps, au
     const build = await load(request, request.params.id);
     const [stages, steps, decisions] = await Promise.all([listStages(db, build.id), listBuildSteps(db, build.id), listDecisions(db, build.id)]);
     // The revision the promote stage made, and where it serves: the tag URL for previews.
-    const promoted = stages.find((s) => s.stage === 'promote' && s.state === 'done')?.output;
-    const promote = promoted ? (JSON.parse(promoted) as { revision?: string; url?: string; tagUrl?: string }) : undefined;
+    const revision: BuildDetailView['revision'] = promotedRevision(stages) ?? null;
     return {
       ...buildView(build, publicUrl),
-      revision: promote?.revision ? { name: promote.revision, url: promote.tagUrl ?? promote.url ?? null } : null,
-      stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.started_at, finishedAt: s.finished_at, durationMs: s.duration_ms })),
+      revision,
+      stages: stages.map((s) => ({ stage: s.stage, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, durationMs: s.durationMs })),
       // The image build's steps (BuildKit vertices), in BuildKit's order.
       steps: steps.map((s) => ({
-        index: s.idx,
+        index: s.index,
         name: s.name,
-        cached: s.cached === 1,
-        startedAt: s.started_at,
-        completedAt: s.completed_at,
-        durationMs: s.duration_ms,
+        cached: s.cached,
+        startedAt: s.startedAt,
+        completedAt: s.completedAt,
+        durationMs: s.durationMs,
         error: s.error,
       })),
       decisions: decisions.map((d) => ({
         gate: d.gate,
         policy: d.policy,
-        rule: d.rule_index,
+        rule: d.ruleIndex,
         mode: d.mode,
         outcome: d.outcome,
         message: d.message,
         subject: d.subject,
-        at: d.created_at,
+        at: d.createdAt,
       })),
     };
   });

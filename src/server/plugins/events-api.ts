@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
 import { DNS_LABEL_RE } from '../../core/types.js';
-import { appHasRecords, listRuntimeEvents, type RuntimeEventCount, type RuntimeEventRow } from '../../store/index.js';
+import { appHasRecords, listRuntimeEvents, type RuntimeEventCount, type RuntimeEvent } from '../../store/index.js';
 import type { ServerDeps } from '../deps.js';
 import { singleQuery } from '../query.js';
 
@@ -14,7 +14,7 @@ import { singleQuery } from '../query.js';
 /** A stored count as the API shows it: the store's shape less the app (in the path) and the minute key. */
 export type RuntimeEventView = Omit<RuntimeEventCount, 'app' | 'minute'> & { id: number };
 
-const view = (r: RuntimeEventRow): RuntimeEventView => ({
+const view = (r: RuntimeEvent): RuntimeEventView => ({
   id: r.id,
   revision: r.revision,
   target: r.target,
@@ -26,8 +26,8 @@ const view = (r: RuntimeEventRow): RuntimeEventView => ({
   sha256: r.sha256,
   uid: r.uid,
   parent: r.parent,
-  firstAt: r.first_at,
-  lastAt: r.last_at,
+  firstAt: r.firstAt,
+  lastAt: r.lastAt,
   count: r.count,
 });
 

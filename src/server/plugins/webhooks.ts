@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SlipwayError } from '../../core/errors.js';
-import type { ForgeId } from '../../core/types.js';
+import type { ForgeId } from '../../forges/registry.js';
 import type { Forge } from '../../forges/types.js';
 import { ingestDelivery } from '../ingest/ingest.js';
 import type { ServerDeps } from '../deps.js';

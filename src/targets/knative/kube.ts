@@ -219,6 +219,28 @@ export class KnativeApi {
     }
   }
 
+  /**
+   * Creates or updates the `kubernetes.io/dockerconfigjson` Secret `name` (server-side apply, field manager
+   * `slipway`). The content never appears in an error: kubeError reports status and message only.
+   */
+  async applyPullSecret(name: string, dockerConfigJson: string): Promise<void> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'slipway' } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfigJson).toString('base64') },
+    };
+    try {
+      await this.core.patchNamespacedSecret(
+        { name, namespace: this.namespace, body, fieldManager: FIELD_MANAGER, force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      );
+    } catch (err) {
+      throw kubeError(err, `applying the image pull Secret ${this.namespace}/${name}`, this.server);
+    }
+  }
+
   /** Deletes a Revision; one that is already gone is fine. */
   async deleteRevision(name: string): Promise<void> {
     try {

@@ -35,6 +35,7 @@ export interface KnativeService {
     template: {
       metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
       spec: {
+        imagePullSecrets?: { name: string }[];
         containers: {
           image: string;
           env?: ({ name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } })[];
@@ -109,6 +110,8 @@ export interface ServiceInput {
   template: Revision;
   traffic: readonly TrafficTarget[];
   routeGeneration: number;
+  /** The Secret the revision's pods pull the image with; none: anonymous pulls. */
+  pullSecret?: string | undefined;
 }
 
 /**
@@ -117,7 +120,7 @@ export interface ServiceInput {
  */
 export const revisionSecretName = (revision: string): string => `${revision}-secrets`;
 
-export function knativeService({ app, namespace, template, traffic, routeGeneration }: ServiceInput): KnativeService {
+export function knativeService({ app, namespace, template, traffic, routeGeneration, pullSecret }: ServiceInput): KnativeService {
   const { spec } = template;
   // Secrets are referenced, never inlined: the Service (and every Revision Knative copies from it) names
   // the Secret and key, so whoever may read Services does not read the values.
@@ -145,6 +148,7 @@ export function knativeService({ app, namespace, template, traffic, routeGenerat
           ...(Object.keys(spec.annotations).length ? { annotations: { ...spec.annotations } } : {}),
         },
         spec: {
+          ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {}),
           containers: [
             {
               image: template.image,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SlipwayError } from '../../core/errors.js';
-import { imageDigest } from '../names.js';
+import { imageDigest, imageHost } from '../names.js';
 import type { DeployOptions, PromoteRequest, PromoteResult, Revision, TargetDeps } from '../types.js';
 import { StoredTarget } from '../stored-target.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -11,6 +11,13 @@ import { assertRevisionSpec, knativeService, MANAGED_BY_LABEL, revisionSecretNam
 import type { KnativeTargetSettings } from './settings.js';
 
 const MAX_APPLY_ATTEMPTS = 5;
+
+/** `slipway-registry-<host>` as a DNS subdomain: `127.0.0.1:5001` → `slipway-registry-127-0-0-1-5001`. */
+export const pullSecretName = (host: string): string =>
+  `slipway-registry-${host
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')}`.slice(0, 253);
 
 /**
  * The `knative` target: each app is one `serving.knative.dev/v1` Service. A revision is the Service's
@@ -146,6 +153,28 @@ export class KnativeTarget extends StoredTarget {
     return result;
   }
 
+  /**
+   * The Secret the Service's pods pull `image` with: the one named in the target's settings, else
+   * `slipway-registry-<host>`, created or updated from the credentials Slipway has for the image's registry
+   * (kubelet reads `auths.<host>.auth`); none when Slipway has none (anonymous pulls).
+   */
+  private async pullSecretFor(image: string): Promise<string | undefined> {
+    if (this.settings.imagePullSecret) return this.settings.imagePullSecret;
+    const host = imageHost(image);
+    const credentials = await this.deps.registryCredentials?.(host);
+    if (!credentials) return undefined;
+    if (credentials.identityToken) {
+      throw new SlipwayError(
+        'SLW_REGISTRY_AUTH',
+        `registry ${host}: Slipway's credentials for it are an identity token, which kubelet cannot pull with; set targets.${this.name}.imagePullSecret to a dockerconfigjson Secret with a user and password or token`,
+      );
+    }
+    const name = pullSecretName(host);
+    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64');
+    await this.api.applyPullSecret(name, JSON.stringify({ auths: { [host]: { username: credentials.username, password: credentials.password, auth } } }));
+    return name;
+  }
+
   /** Applies the stored state of the app and waits until its route answers for it. */
   async sync(app: string): Promise<void> {
     const applied = await this.reconcile(app);
@@ -171,7 +200,15 @@ export class KnativeTarget extends StoredTarget {
         await sleep(50 * attempt);
         continue;
       }
-      const desired = knativeService({ app, namespace: this.settings.namespace, template, traffic: route?.traffic ?? [], routeGeneration: generation });
+      const pullSecret = await this.pullSecretFor(template.image);
+      const desired = knativeService({
+        app,
+        namespace: this.settings.namespace,
+        template,
+        traffic: route?.traffic ?? [],
+        routeGeneration: generation,
+        pullSecret,
+      });
       if (live?.metadata.resourceVersion) desired.metadata.resourceVersion = live.metadata.resourceVersion;
       try {
         return await this.api.applyService(desired);

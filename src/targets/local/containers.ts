@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
 import type { Logger } from '../../log/index.js';
+import type { RegistryCredentials } from '../../registry/index.js';
+import { imageHost } from '../names.js';
 import { DEFAULT_APP_RUNTIME, type AppRuntime, type Revision, type SecretOpener } from '../types.js';
 import type { DockerEngine } from './docker.js';
 import { hostConfig, ISOLATED_PORT, makeRunDir, PROXY_SOCKET, removeRunDir } from './isolation.js';
@@ -35,6 +37,8 @@ export interface ContainersOptions {
   /** Directory (created 0700) holding each isolated container's bind-mounted run directory. */
   runRoot: string;
   logger: Logger;
+  /** Credentials for the image's registry (TargetDeps.registryCredentials); anonymous without. */
+  registryCredentials?: ((host: string) => Promise<RegistryCredentials | undefined>) | undefined;
 }
 
 /** Starts, pauses, resumes and stops a revision's containers through the Engine. One job: container lifecycle. */
@@ -43,7 +47,9 @@ export class Containers {
 
   /** Pulls the image by digest unless the Engine already has it (the registry was checked by the promote gate). */
   async ensureImage(image: string): Promise<void> {
-    if (!(await this.o.engine.hasImage(image))) await this.o.engine.pull(image);
+    if (await this.o.engine.hasImage(image)) return;
+    const host = imageHost(image);
+    await this.o.engine.pull(image, await this.o.registryCredentials?.(host), host);
   }
 
   /**

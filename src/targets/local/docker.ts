@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { SlipwayError } from '../../core/errors.js';
+import type { RegistryCredentials } from '../../registry/index.js';
 
 /**
  * A small Docker Engine API client over the unix socket (API 1.41, Docker 20.10: Debian's docker.io),
@@ -42,7 +43,7 @@ export class DockerEngine {
     this.agent = new Agent({ keepAlive: true, maxSockets: 16 });
   }
 
-  private call(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<Reply> {
+  private call(method: string, path: string, body?: unknown, timeoutMs = 120_000, extraHeaders: Record<string, string> = {}): Promise<Reply> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = request(
@@ -51,7 +52,7 @@ export class DockerEngine {
           agent: this.agent,
           method,
           path: `${API}${path}`,
-          headers: { host: 'docker', ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
+          headers: { host: 'docker', ...extraHeaders, ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}) },
           timeout: timeoutMs,
         },
         (res) => {
@@ -107,15 +108,45 @@ export class DockerEngine {
     return (JSON.parse(reply.body.toString()) as { Config?: { Labels?: Record<string, string> | null } }).Config?.Labels ?? {};
   }
 
-  /** Pulls `repo@sha256:…`; the Engine streams progress as JSON lines and reports failure in-band. */
-  async pull(image: string): Promise<void> {
+  /**
+   * Pulls `repo@sha256:…`; the Engine streams progress as JSON lines and reports failure in-band. Credentials
+   * go in `X-Registry-Auth` (base64url JSON AuthConfig), over the Engine's unix socket only.
+   */
+  async pull(image: string, credentials?: RegistryCredentials, serveraddress?: string): Promise<void> {
     const at = image.lastIndexOf('@');
     const query = new URLSearchParams({ fromImage: image.slice(0, at), tag: image.slice(at + 1) });
-    const reply = await this.expect('POST', `/images/create?${query}`, [200]);
+    const auth = !credentials
+      ? {}
+      : credentials.identityToken
+        ? { identitytoken: credentials.identityToken, serveraddress }
+        : { username: credentials.username, password: credentials.password, serveraddress };
+    const refused = (message: string) =>
+      new SlipwayError(
+        'SLW_REGISTRY_AUTH',
+        `registry ${serveraddress ?? 'of the image'}, repository ${image.slice(image.indexOf('/') + 1, at)} (scope pull): Docker Engine could not pull ${image} (${message}); ${credentials ? 'check the credentials Slipway has for it and that they may pull' : "Slipway has no credentials for it: add them under registries in slipway.yaml or to Docker's config.json"}`,
+      );
+    const isRefusal = (message: string) => /\b(unauthorized|authentication required|no basic auth credentials|denied|forbidden)\b/i.test(message);
+    const headers = { 'x-registry-auth': Buffer.from(JSON.stringify(auth)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_') };
+    // Padded URL-safe base64 above: the Engine decodes with Go's base64.URLEncoding.
+    const reply = await this.call('POST', `/images/create?${query}`, undefined, undefined, headers);
+    if (reply.status !== 200) {
+      let message = reply.body.toString().trim();
+      try {
+        message = (JSON.parse(message) as { message?: string }).message ?? message;
+      } catch {
+        // not JSON: keep the text
+      }
+      if (isRefusal(message)) throw refused(message);
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine: POST /images/create answered ${reply.status}: ${message}`, {
+        details: { engineStatus: reply.status },
+      });
+    }
     for (const line of reply.body.toString().split('\n')) {
       if (!line.trim()) continue;
       const event = JSON.parse(line) as { error?: string };
-      if (event.error) throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine could not pull ${image}: ${event.error}`);
+      if (!event.error) continue;
+      if (isRefusal(event.error)) throw refused(event.error);
+      throw new SlipwayError('SLW_TARGET_UNAVAILABLE', `Docker Engine could not pull ${image}: ${event.error}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { SlipwayError } from '../../core/errors.js';
+import { formatHostPort, type HostPort } from '../../core/host-port.js';
 import type { Logger } from '../../log/index.js';
 import type { Revision, ServingHandle, ServingState } from '../types.js';
 import type { Containers, Instance } from './containers.js';
@@ -13,7 +14,7 @@ import { buildRouteTable, routeTableKey, type HostRoute } from './routes.js';
 export interface LocalServingOptions {
   target: string;
   domain: string;
-  listen: { host: string; port: number };
+  listen: HostPort;
   pool: PoolSettings;
   state: ServingState;
   containers: Containers;
@@ -65,7 +66,7 @@ export class LocalServing {
         reject(
           new SlipwayError(
             'SLW_TARGET_UNAVAILABLE',
-            `the router of target ${this.o.target} cannot listen on ${this.o.listen.host}:${this.o.listen.port} (${err.code ?? err.message}); set targets.${this.o.target}.listen to a free address`,
+            `the router of target ${this.o.target} cannot listen on ${formatHostPort(this.o.listen)} (${err.code ?? err.message}); set targets.${this.o.target}.listen to a free address`,
             { cause: err },
           ),
         ),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { SlipwayError } from '../../core/errors.js';
+import { hostPort } from '../../core/host-port.js';
 import { imageDigest } from '../names.js';
 import { collectable } from '../traffic.js';
 import { StoredTarget } from '../stored-target.js';
@@ -9,12 +10,6 @@ import { DecisionCollector } from './decisions.js';
 import { DockerEngine } from './docker.js';
 import { LocalServing } from './serving.js';
 import type { LocalTargetSettings } from './settings.js';
-
-/** `host:port` → parts (IPv6 in brackets). */
-function splitListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
-}
 
 /**
  * The `local` target: revisions are containers on this machine's Docker Engine, served by Slipway's
@@ -46,6 +41,7 @@ export class LocalTarget extends StoredTarget {
       ...(deps.secrets ? { secrets: deps.secrets } : {}),
       runRoot: resolve(deps.dataDir ?? '.slipway', 'run', name),
       logger: this.logger,
+      registryCredentials: deps.registryCredentials,
     });
   }
 
@@ -110,7 +106,7 @@ export class LocalTarget extends StoredTarget {
     const serving = new LocalServing({
       target: this.name,
       domain: this.settings.domain,
-      listen: splitListen(this.overrides.listen ?? this.settings.listen),
+      listen: hostPort(this.overrides.listen ?? this.settings.listen),
       pool: this.settings,
       state: this.state,
       containers: this.containers,

@@ -29,7 +29,16 @@ export interface FakeGithubOptions {
   /** Personal tokens may not write checks: POST check-runs answers 403 as GitHub does. */
   checksForbidden?: boolean;
   /** GitHub App: its id and public key verify the JWT; installation tokens are minted here. */
-  app?: { id: number; publicKeyPem: string; installationId: number; tokenLifetimeMs?: number };
+  app?: {
+    id: number;
+    publicKeyPem: string;
+    installationId: number;
+    tokenLifetimeMs?: number;
+    /** Repositories (`owner/name`) the App is installed on; others answer 404 as GitHub does. Default: all. */
+    repositories?: string[];
+    /** What the installation was granted; a token asking for more is refused (422). Default: FEEDBACK_GRANTS + contents: read. */
+    grants?: Record<string, 'read' | 'write'>;
+  };
   /** login → permission (admin, write, read, none); others are 404. */
   permissions?: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
   /** Pull request number → state (merged ones are `closed`, with `merged: true`); others are 404. */
@@ -48,7 +57,12 @@ export interface FakeGithub extends StrictServer {
     statuses: { state: string; environment_url?: string; log_url?: string }[];
   }[];
   tokensMinted: number;
+  /** What an installation token minted here may do, or undefined when it was not minted here (or has expired). */
+  tokenScope(token: string): { repositories: string[] | 'all'; permissions: Record<string, string> } | undefined;
 }
+
+const FEEDBACK_GRANTS = { checks: 'write', statuses: 'write', pull_requests: 'write', deployments: 'write', metadata: 'read' } as const;
+const LEVEL = { read: 1, write: 2 } as const;
 
 const CHECK_STATUS = ['queued', 'in_progress', 'completed'] as const;
 const CONCLUSIONS = ['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out'] as const;
@@ -57,7 +71,10 @@ const DEPLOYMENT_STATES = ['error', 'failure', 'inactive', 'in_progress', 'queue
 export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeGithub> {
   let nextId = 1000;
   const id = () => ++nextId;
-  const installationTokens = new Map<string, number>();
+  const installationTokens = new Map<string, { expires: number; repositories: string[] | 'all'; permissions: Record<string, string> }>();
+  const grants: Record<string, string> = options.app?.grants ?? { ...FEEDBACK_GRANTS, contents: 'read' };
+  const installedOn = (owner: string, name: string) =>
+    options.app?.repositories === undefined || options.app.repositories.some((r) => r.toLowerCase() === `${owner}/${name}`.toLowerCase());
   const publicKey: KeyObject | undefined = options.app ? createPublicKey(options.app.publicKeyPem) : undefined;
   // Filled in once the server listens; routes only run after that.
   const live = { port: 0, tokensMinted: 0 };
@@ -84,7 +101,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     const token = /^token (\S+)$/.exec(auth)?.[1];
     if (token === undefined) throw new RequestViolation(401, `Requires authentication (Authorization was ${auth ? 'not "token …"' : 'missing'})`);
     if (options.token !== undefined && token === options.token) return;
-    const expires = installationTokens.get(token);
+    const expires = installationTokens.get(token)?.expires;
     if (expires !== undefined && expires > Date.now()) return;
     throw new RequestViolation(401, 'Bad credentials');
   }
@@ -313,6 +330,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       method: 'GET',
       path: /^\/repos\/([^/]+)\/([^/]+)\/installation$/,
       handle(req) {
+        if (!installedOn(req.params[0]!, req.params[1]!)) throw new RequestViolation(404, 'Not Found');
         return {
           status: 200,
           body: {
@@ -320,7 +338,7 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
             account: user(req.params[0]!),
             app_id: options.app!.id,
             target_type: 'Organization',
-            permissions: { checks: 'write', statuses: 'write', pull_requests: 'write', deployments: 'write' },
+            permissions: grants,
             events: [],
           },
         };
@@ -331,17 +349,57 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
       path: /^\/app\/installations\/(\d+)\/access_tokens$/,
       handle(req) {
         if (Number(req.params[0]) !== options.app!.installationId) throw new RequestViolation(404, 'Not Found');
+        // "Create an installation access token for an app": optional `repositories` (names, without the
+        // owner), `repository_ids` and `permissions`, each no wider than the installation's.
+        const b = req.body;
+        need.only(b, ['repositories', 'repository_ids', 'permissions']);
+        if (b?.['repository_ids'] !== undefined) throw new RequestViolation(422, 'this fake knows repositories by name only');
+        let repositories: string[] | 'all' = 'all';
+        if (b?.['repositories'] !== undefined) {
+          const names = b['repositories'];
+          if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string' && /^[A-Za-z0-9_.-]+$/.test(n)))
+            throw new RequestViolation(422, '"repositories" must be a non-empty array of repository names (without the owner)');
+          const owners = (options.app!.repositories ?? []).map((r) => r.split('/'));
+          for (const n of names as string[])
+            if (options.app!.repositories !== undefined && !owners.some(([, name]) => name!.toLowerCase() === n.toLowerCase()))
+              throw new RequestViolation(422, 'There is at least one repository that does not exist or is not accessible to the parent installation.');
+          repositories = names as string[];
+        }
+        let permissions: Record<string, string> = grants;
+        if (b?.['permissions'] !== undefined) {
+          const asked = b['permissions'];
+          if (typeof asked !== 'object' || asked === null || Array.isArray(asked) || Object.keys(asked).length === 0)
+            throw new RequestViolation(422, '"permissions" must be an object of permission → read or write');
+          for (const [name, level] of Object.entries(asked as Record<string, unknown>)) {
+            if (level !== 'read' && level !== 'write')
+              throw new RequestViolation(422, `permission ${name} must be read or write (got ${JSON.stringify(level)})`);
+            const granted = grants[name] as keyof typeof LEVEL | undefined;
+            if (granted === undefined || LEVEL[granted] < LEVEL[level])
+              throw new RequestViolation(422, 'The permissions requested are not granted to this installation.');
+          }
+          permissions = asked as Record<string, string>;
+        }
         live.tokensMinted++;
         const token = `ghs_fake${live.tokensMinted}${'x'.repeat(28)}`;
         const expires = Date.now() + (options.app!.tokenLifetimeMs ?? 3600_000);
-        installationTokens.set(token, expires);
+        installationTokens.set(token, { expires, repositories, permissions });
         return {
           status: 201,
           body: {
             token,
             expires_at: new Date(expires).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-            permissions: { checks: 'write', statuses: 'write' },
-            repository_selection: 'all',
+            permissions,
+            repository_selection: repositories === 'all' ? 'all' : 'selected',
+            ...(repositories === 'all'
+              ? {}
+              : {
+                  repositories: repositories.map((name, i) => ({
+                    id: 500 + i,
+                    name,
+                    full_name: (options.app!.repositories ?? []).find((r) => r.endsWith(`/${name}`)) ?? name,
+                    private: true,
+                  })),
+                }),
           },
         };
       },
@@ -419,7 +477,11 @@ export async function startFakeGithub(options: FakeGithubOptions): Promise<FakeG
     errorBody: (status, message) => ({ message, documentation_url: 'https://docs.github.com/rest', status: String(status) }),
   });
   live.port = server.port;
-  const fake = Object.assign(server, { checkRuns, statuses, comments, deployments, tokensMinted: 0 });
+  const tokenScope = (token: string) => {
+    const t = installationTokens.get(token);
+    return t !== undefined && t.expires > Date.now() ? { repositories: t.repositories, permissions: t.permissions } : undefined;
+  };
+  const fake = Object.assign(server, { checkRuns, statuses, comments, deployments, tokensMinted: 0, tokenScope });
   // Object.assign would copy a getter's value once; the count must stay live.
   Object.defineProperty(fake, 'tokensMinted', { get: () => live.tokensMinted });
   return fake;

@@ -28,11 +28,13 @@ export const MAY_IMPORT = {
   signing: ['core', 'registry'],
   // Targets read their settings as the config schema parses them (types only: the schema stays in config).
   targets: ['core', 'log', { types: 'config' }, { types: 'registry' }],
+  // AES-256-GCM for app secrets at rest and the key that seals them.
+  secrets: ['core'],
   queue: ['core', 'config'],
   // The one way builds enter: store rows in one transaction, then queue jobs.
   admission: ['core', 'store', 'queue'],
   // The serving API calls the targets the composition root passes in (types only).
-  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', { types: 'targets' }],
+  server: ['core', 'config', 'log', 'metrics', 'forges', 'queue', 'store', 'admission', 'secrets', { types: 'targets' }],
   // Forge feedback composes store reads, forge calls and queue jobs, like the server does; comment commands admit builds.
   feedback: ['core', 'config', 'log', 'forges', 'queue', 'store', 'admission'],
   // The HTTP API client shared by the CLI and the GitHub Action: it packs a build context (buildkit's

@@ -20,6 +20,7 @@ import type { ServingTarget } from '../targets/index.js';
 import { closeTargets, openTargets, startRouters } from './services/serving.js';
 import { RuntimeEventRecorder } from './services/runtime-events.js';
 import { startPreviewReconciler, type PreviewReconciler } from './services/preview-reconciler.js';
+import { openSecretBox } from './services/secret-key.js';
 import { startBuildWorker, type BuildWorker } from '../../workers/build-worker.js';
 import { startFeedbackWorker } from '../../workers/feedback-worker.js';
 
@@ -93,9 +94,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const late: { notifier?: FeedbackNotifier } = {};
     const recorder = new RuntimeEventRecorder({ store, logger, metrics, notify: async (buildId) => late.notifier?.notify(buildId) });
     closers.push(() => recorder.close());
+    // App secrets: sealed by the server and workers, opened by the targets where containers get them.
+    const secrets = openSecretBox(config, options.env ?? {}, options.cwd ?? process.cwd(), logger);
     // One credential resolver per process: a credential helper runs once per registry host, not per build.
     const registryAuth = new RegistryAuth({ registries: config.registries, env: options.env ?? {} });
-    const targets = openTargets(config, store, logger, recorder, registryAuth);
+    const targets = openTargets(config, store, logger, recorder, registryAuth, secrets);
     closers.push(() => closeTargets(targets));
     if (options.router) await startRouters(targets, logger);
     const redisEndpoint: RedisEndpoint = {
@@ -133,6 +136,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           signing,
           targets,
           feedback: notifier,
+          secrets,
           forges,
           registryAuth,
           env: options.env ?? {},
@@ -170,6 +174,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         redis,
         feedback,
         targets,
+        secrets,
         ...(options.cwd ? { cwd: options.cwd } : {}),
       });
       closers.push(() => server!.close());

@@ -12,6 +12,8 @@ export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream;
   cwd: string;
+  /** Where commands read values that must not go on the command line (secrets). Default: process.stdin. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export interface GlobalOptions {

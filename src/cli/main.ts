@@ -16,6 +16,7 @@ import { routerCommand } from './commands/router.js';
 import { rollbackCommand, trafficCommand } from './commands/traffic.js';
 import { deployCommand } from './commands/deploy.js';
 import { loginCommand } from './commands/login.js';
+import { envCommand } from './commands/env.js';
 import type { CliContext, GlobalOptions } from './context.js';
 
 /** Exit codes (docs/architecture.md): 0 success, 1 failure, 2 usage error. */
@@ -167,6 +168,18 @@ export function buildProgram(ctx: CliContext, setExit: (code: number) => void): 
     .argument('<app>', 'app name')
     .option('--target <name>', 'serving target (default: the one the app is served on)')
     .action((appName: string, opts) => run(() => rollbackCommand(ctx, global(), appName, opts))());
+  program
+    .command('env')
+    .description(
+      "list or change an app's environment variables and secrets; each change runs the image serving now as a new revision (no rebuild; the promote gate verifies it again)",
+    )
+    .argument('<app>', 'app name')
+    .argument('[action]', 'set or unset (nothing: list)')
+    .argument('[names...]', 'set: NAME=value… (with --secret: one NAME, its value read from stdin); unset: NAME…')
+    .option('--secret', 'set a secret: stored encrypted, never shown, value read from stdin (never from the command line)')
+    .option('--target <name>', "serving target (default: the target of the app's first branch)")
+    .option('--json', 'print JSON')
+    .action((appName: string, action: string | undefined, names: string[], opts) => run(() => envCommand(ctx, global(), appName, action, names, opts))());
   program
     .command('router')
     .description("run the serving targets' routers only (slipway up runs them too)")

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { parseSize } from './size.js';
 import { DNS_LABEL_RE } from '../core/types.js';
+import { envEntryProblems } from '../core/env-names.js';
 import { parseHostPort } from '../core/host-port.js';
 import { forgeIds, forgeSections, providerOf, type ForgeId } from '../forges/registry.js';
 import { isForgeId } from '../forges/terms.js';
@@ -288,6 +289,17 @@ const capability = z
   .transform((c) => c.toUpperCase().replace(/^CAP_/, ''))
   .pipe(z.enum(LINUX_CAPABILITIES, { message: `not a Linux capability; use one of ${LINUX_CAPABILITIES.join(', ')}` }));
 
+/** Variable name → value, each checked as `slipway env` checks it (names, reserved names, sizes). */
+const envRecord = (description: string) =>
+  z
+    .record(z.string(), z.string())
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const [name, value] of Object.entries(env))
+        for (const message of envEntryProblems(name, value)) ctx.addIssue({ code: 'custom', path: [name], message });
+    })
+    .describe(description);
+
 const appSchema = z.strictObject({
   name: name.describe('App name: a DNS label, used in URLs and revision names.'),
   repo: repoSpec.describe(`Where pushes come from: ${repoForms}.`),
@@ -330,6 +342,9 @@ const appSchema = z.strictObject({
     .strictObject({
       target: name.describe('Target previews are served on.'),
       ttl: duration('72h', 'How long an idle preview lives'),
+      env: envRecord(
+        "Environment variables previews get on top of the app's (plain values; e.g. a staging DATABASE_URL). A fork's preview gets these and the app's plain variables, never its secrets.",
+      ),
     })
     .optional()
     .describe('Pull/merge request previews.'),
@@ -344,6 +359,46 @@ const appSchema = z.strictObject({
     .default([])
     .describe('Linux capabilities the app needs (e.g. NET_BIND_SERVICE); all others are dropped, and no-new-privileges is always set.'),
   readOnlyRootFilesystem: z.boolean().default(false).describe("Run the app's containers with a read-only root filesystem and a fresh tmpfs at /tmp."),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe(
+      'Port the app listens on, given to it as PORT (Knative containerPort). Default: the target chooses (local: 8080 for isolated apps, a free loopback port with host networking).',
+    ),
+  resources: z
+    .strictObject({
+      cpu: z.number().positive().max(1024).optional().describe('CPU limit in cores, e.g. 0.5 (Docker NanoCpus; Knative resources.limits.cpu).'),
+      memory: z
+        .union([z.number().int().positive(), z.string()])
+        .optional()
+        .transform((value, ctx) => {
+          if (value === undefined || typeof value === 'number') return value;
+          const parsed = parseSize(value);
+          if (parsed === undefined || parsed <= 0) {
+            ctx.addIssue({ code: 'custom', message: `"${value}" is not a size: write it like 256MiB or 1GiB` });
+            return z.NEVER;
+          }
+          return parsed;
+        })
+        .describe('Memory limit (a size such as 256MiB; Docker Memory; Knative resources.limits.memory).'),
+    })
+    .prefault({})
+    .describe("Limits of each of the app's containers; a revision keeps the limits it was made with."),
+  env: envRecord(
+    'Environment variables of every revision of the app (plain values, shown by slipway env). Values set with slipway env override these; PORT, K_* and SLIPWAY_* are reserved.',
+  ),
+  secrets: z
+    .record(z.string(), z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable of the server (letters, digits, _)'))
+    .default({})
+    .superRefine((secrets, ctx) => {
+      for (const name of Object.keys(secrets)) for (const message of envEntryProblems(name, undefined)) ctx.addIssue({ code: 'custom', path: [name], message });
+    })
+    .describe(
+      "Secret environment variables of the app: name → the environment variable of Slipway's workers holding the value (never the value itself). Sealed into each revision (AES-256-GCM), never shown; secrets set with slipway env --secret override these.",
+    ),
 });
 
 const buildsSchema = z
@@ -467,6 +522,18 @@ export const configSchema = z
     enforcer: enforcerSchema,
     feedback: feedbackSchema,
     log: logSchema,
+    secrets: z
+      .strictObject({
+        keyEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'name an environment variable (letters, digits, _)')
+          .default('SLIPWAY_SECRETS_KEY')
+          .describe(
+            "Environment variable holding the 32-byte key (base64 or 64 hex digits) that encrypts app secrets at rest (AES-256-GCM); every Slipway process needs the same one. Unset: a key is generated into <dataDir>/secrets.key (mode 0600), which the embedded default's processes share; keep it with the database, without it stored secrets cannot be read.",
+          ),
+      })
+      .prefault({})
+      .describe('App secrets (slipway env --secret, apps[].secrets).'),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();

@@ -100,6 +100,9 @@ const CATALOG = {
   SLW_REVISION_FAILED: { httpStatus: 422, retryable: false, title: 'Revision did not become ready' },
   SLW_REVISION_INVALID: { httpStatus: 400, retryable: false, title: 'Revision spec invalid' },
   SLW_TARGET_REJECTED: { httpStatus: 502, retryable: false, title: 'Serving target rejected the request' },
+  // App configuration and secrets
+  SLW_ENV_INVALID: { httpStatus: 400, retryable: false, title: 'Invalid app environment change' },
+  SLW_SECRET_KEY: { httpStatus: 500, retryable: false, title: 'Secrets key missing or unusable' },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: 'Internal error' },
 } as const satisfies Record<string, CatalogEntry>;
 

@@ -15,7 +15,9 @@ export type BuildScope =
   /** An upload without a branch: grouped by the ref it named, if any. Stored `upload` or `upload:<ref>`. */
   | { kind: 'upload'; ref?: string | undefined }
   /** An image promoted without a tag. Stored `image`. */
-  | { kind: 'image' };
+  | { kind: 'image' }
+  /** A configuration change (`slipway env`): the image serving now again, as a new revision. Stored `config`. */
+  | { kind: 'config' };
 
 export function formatScope(scope: BuildScope): string {
   switch (scope.kind) {
@@ -31,12 +33,15 @@ export function formatScope(scope: BuildScope): string {
       return scope.ref ? `upload:${scope.ref}` : 'upload';
     case 'image':
       return 'image';
+    case 'config':
+      return 'config';
   }
 }
 
 /** The typed scope of a stored string; undefined for a string no version of Slipway wrote. */
 export function parseScope(stored: string): BuildScope | undefined {
   if (stored === 'image') return { kind: 'image' };
+  if (stored === 'config') return { kind: 'config' };
   if (stored === 'upload') return { kind: 'upload' };
   const colon = stored.indexOf(':');
   if (colon < 0) return undefined;

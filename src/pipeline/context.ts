@@ -7,6 +7,7 @@ import type { PolicySet } from '../policy/index.js';
 import type { RegistryAuth } from '../registry/index.js';
 import type { ServingTarget } from '../targets/index.js';
 import type { SigningMaterial } from './signing-material.js';
+import type { SecretSealer } from '../secrets/index.js';
 import type { BuildEvents } from '../queue/index.js';
 import type { Build, LogLevel, Store } from '../store/index.js';
 import type { BuildState, ReachedBuildState } from '../core/types.js';
@@ -29,6 +30,8 @@ export interface PipelineDeps {
   cwd?: string;
   /** The worker's environment: where `apps[].buildSecrets` values are read. Default: none. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Seals `apps[].secrets` into revision specs; without it an app with secrets cannot be promoted. */
+  secrets?: SecretSealer | undefined;
   /** The forges, for the credentials private sources are fetched with (the same instances feedback uses). */
   forges?: ReadonlyMap<ForgeId, Forge> | undefined;
   /** Registry credentials (slipway.yaml `registries`, Docker's config.json), one resolver per process. Default: one per build from config and env. */
@@ -56,6 +59,8 @@ export interface StageContext {
   forges?: ReadonlyMap<ForgeId, Forge> | undefined;
   /** The worker's environment (PipelineDeps.env), for build secrets. */
   env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** PipelineDeps.secrets. */
+  secrets?: SecretSealer | undefined;
   /** Where registry credentials come from (PipelineDeps.registryAuth). */
   registryAuth?: RegistryAuth | undefined;
   /** Outputs of the stages that completed before this one, by stage name (core/stage-outputs.ts). */

@@ -7,7 +7,7 @@ const at = (config: unknown, path: string): unknown =>
   path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), config);
 
 /**
- * Every secret value a worker knows, for masking in build logs: the build secrets and clone tokens of
+ * Every secret value a worker knows, for masking in build logs: the build secrets, app secrets and clone tokens of
  * every app (read from the worker's environment), the signing key's password, the registry passwords of `registries`, the forge tokens and webhook secrets of
  * the config, passwords in the database, Redis and registry URLs, and any environment variable whose
  * name says it holds a credential. Masking a value that a build never sees costs nothing.
@@ -15,7 +15,7 @@ const at = (config: unknown, path: string): unknown =>
 export function knownSecrets(config: SlipwayConfig, env: Readonly<Record<string, string | undefined>>): string[] {
   const values: (string | undefined)[] = [];
   for (const app of config.apps) {
-    for (const variable of Object.values(app.buildSecrets)) values.push(env[variable]);
+    for (const variable of [...Object.values(app.buildSecrets), ...Object.values(app.secrets)]) values.push(env[variable]);
     if (app.cloneToken !== undefined) values.push(env[app.cloneToken]);
   }
   values.push(env[config.signing.passwordEnv]);

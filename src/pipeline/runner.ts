@@ -107,6 +107,7 @@ export async function runBuild(buildId: string, deps: PipelineDeps, options: Run
         workspace,
         ...(deps.cwd ? { cwd: deps.cwd } : {}),
         ...(deps.env ? { env: deps.env } : {}),
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
         ...(deps.forges ? { forges: deps.forges } : {}),
         outputs,
         logger,

@@ -14,6 +14,7 @@ import { servingApiPlugin } from './plugins/serving-api.js';
 import { eventsApiPlugin } from './plugins/events-api.js';
 import { uploadsApiPlugin } from './plugins/uploads-api.js';
 import { promotionsApiPlugin } from './plugins/promotions-api.js';
+import { appEnvApiPlugin } from './plugins/app-env-api.js';
 import { gitRemotePlugin } from './plugins/git-remote.js';
 import { webhooksPlugin } from './plugins/webhooks.js';
 
@@ -46,6 +47,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => eventsApiPlugin(scope, deps));
   await app.register(async (scope) => uploadsApiPlugin(scope, deps));
   await app.register(async (scope) => promotionsApiPlugin(scope, deps));
+  await app.register(async (scope) => appEnvApiPlugin(scope, deps));
   await app.register(async (scope) => gitRemotePlugin(scope, deps, auth));
   return app;
 }

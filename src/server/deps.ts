@@ -8,6 +8,7 @@ import type { BuildEvents, BuildQueue, FeedbackQueue } from '../queue/index.js';
 import type { Store } from '../store/index.js';
 import type { ServingControl } from './serving-control.js';
 import type { ApiAuth } from './auth/authenticate.js';
+import type { SecretSealer } from '../secrets/index.js';
 
 /** Everything the HTTP server uses, made by the caller (CLI or test) and passed in. */
 export interface ServerDeps {
@@ -26,6 +27,8 @@ export interface ServerDeps {
   targets?: ServingControl;
   /** Relative config paths (dataDir: uploads, git push repositories) resolve against this. Default: process.cwd(). */
   cwd?: string;
+  /** Seals secrets set through the API (`slipway env --secret`); without it they are refused. */
+  secrets?: SecretSealer | undefined;
   /** Write-API authentication; made from the config when absent. */
   auth?: ApiAuth;
 }

@@ -13,3 +13,4 @@ export type * from './model.js';
 export type { Database } from './schema.js';
 export * from './feedback.js';
 export * from './runtime-events.js';
+export * from './app-env.js';

@@ -222,6 +222,23 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('runtime_events_container').on('runtime_events').columns(['container', 'last_at']).execute();
       },
     },
+    // An app's environment per target (`slipway env`): plain values as they are, secrets sealed with
+    // AES-256-GCM before they reach this table.
+    '0007_app_env': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('app_env')
+          .addColumn('app', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('secret', 'integer', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text')
+          .addPrimaryKeyConstraint('app_env_pk', ['app', 'target', 'name'])
+          .execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -188,3 +188,16 @@ export interface RuntimeEvent {
   lastAt: string;
   count: number;
 }
+
+/** A variable of an app's environment on one target, as `slipway env` stored it. */
+export interface AppEnvVar {
+  app: string;
+  target: string;
+  name: string;
+  /** `value` is sealed text (src/secrets/box.ts) and is never shown. */
+  secret: boolean;
+  value: string;
+  updatedAt: string;
+  /** Who changed it (the API principal's name). */
+  updatedBy: string | null;
+}

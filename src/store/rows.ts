@@ -1,5 +1,6 @@
 import type { BuildState, BuildTrigger } from '../core/types.js';
 import type {
+  AppEnvVar,
   Build,
   BuildPatch,
   BuildStep,
@@ -14,6 +15,7 @@ import type {
   StageRun,
 } from './model.js';
 import type {
+  AppEnvRow,
   AuditDecisionRow,
   BuildLogRow,
   BuildRow,
@@ -186,4 +188,14 @@ export const toRuntimeEvent = (r: RuntimeEventRow): RuntimeEvent => ({
   firstAt: r.first_at,
   lastAt: r.last_at,
   count: num(r.count),
+});
+
+export const toAppEnvVar = (r: AppEnvRow): AppEnvVar => ({
+  app: r.app,
+  target: r.target,
+  name: r.name,
+  secret: num(r.secret) === 1,
+  value: r.value,
+  updatedAt: r.updated_at,
+  updatedBy: r.updated_by,
 });

@@ -197,6 +197,19 @@ export interface RuntimeEventsTable {
   count: number;
 }
 
+/** One environment variable of an app on a target (`slipway env`); a secret's value is sealed (AES-256-GCM), never plain. */
+export interface AppEnvTable {
+  app: string;
+  target: string;
+  name: string;
+  /** 1: `value` is sealed text (src/secrets/box.ts) and is never shown. */
+  secret: number;
+  value: string;
+  updated_at: string;
+  /** Who changed it (the API principal's name). */
+  updated_by: string | null;
+}
+
 export interface Database {
   deliveries: DeliveriesTable;
   builds: BuildsTable;
@@ -209,7 +222,10 @@ export interface Database {
   forge_handles: ForgeHandlesTable;
   preview_approvals: PreviewApprovalsTable;
   runtime_events: RuntimeEventsTable;
+  app_env: AppEnvTable;
 }
+
+export type AppEnvRow = Selectable<AppEnvTable>;
 
 export type BuildRow = Selectable<BuildsTable>;
 export type NewBuildRow = Insertable<BuildsTable>;

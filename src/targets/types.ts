@@ -41,6 +41,12 @@ export interface Resources {
 export interface RevisionSpec {
   env: Record<string, string>;
   /**
+   * Secret variables: name → the value sealed with AES-256-GCM (src/secrets). The target opens them only
+   * where the container gets them (the local target's container environment, the knative target's
+   * Kubernetes Secret); they are never in labels, logs or the Knative Service.
+   */
+  secrets?: Record<string, string>;
+  /**
    * The port the app listens on (Knative `containerPort`). A target may choose it instead (the local
    * target gives each container its own loopback port); either way the app reads it from `PORT`.
    */
@@ -101,6 +107,8 @@ export interface DeployOptions {
   /** `registry/repo@sha256:…`: always by digest (docs/architecture.md: what is promoted is addressed by digest). */
   image: string;
   env?: Record<string, string>;
+  /** Sealed secret variables (RevisionSpec.secrets). */
+  secrets?: Record<string, string>;
   port?: number;
   resources?: Resources;
   annotations?: Record<string, string>;
@@ -124,6 +132,8 @@ export interface PromoteRequest {
   /** Preview tag (`pr-12`): the revision gets the tag at 0% and the app's traffic stays as it is. */
   tag?: string;
   env?: Record<string, string>;
+  /** Sealed secret variables (RevisionSpec.secrets). */
+  secrets?: Record<string, string>;
   port?: number;
   resources?: Resources;
   annotations?: Record<string, string>;
@@ -249,6 +259,13 @@ export interface TargetDeps {
   dataDir?: string;
   /** Runtime decisions of served revisions; without it they are not collected. */
   events?: RuntimeEventSink;
+  /** Opens the sealed secrets of revision specs; without it a revision with secrets fails to start. */
+  secrets?: SecretOpener;
   /** Credentials for a registry host (the process's RegistryAuth): the local target's pulls, the knative target's pull secret. Default: anonymous. */
   registryCredentials?: (host: string) => Promise<RegistryCredentials | undefined>;
+}
+
+/** Opens one sealed secret variable of an app (src/secrets/box.ts implements it; targets may not import it). */
+export interface SecretOpener {
+  open(app: string, name: string, sealed: string): string;
 }

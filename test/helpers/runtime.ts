@@ -79,6 +79,8 @@ export interface TestRuntimeOptions {
   database?: string;
   /** The process environment the runtime sees (build secrets, the key password). Default: none. */
   env?: Record<string, string>;
+  /** Where the runtime's log lines go (tests that read what Slipway logged); default: stdout. */
+  logDestination?: NodeJS.WritableStream;
   /** Receives every line the runtime logs (JSON), at `logLevel` (default debug), instead of the test log level. */
   logSink?: (line: string) => void;
   logLevel?: string;
@@ -116,7 +118,7 @@ export async function startTestRuntime(options: TestRuntimeOptions = {}): Promis
     config,
     logger: options.logSink
       ? createLogger({ level: options.logLevel ?? 'debug', destination: { write: (line: string) => void options.logSink!(line) } })
-      : createLogger({ level: config.log.level }),
+      : createLogger({ level: config.log.level, ...(options.logDestination ? { destination: options.logDestination } : {}) }),
     server: options.server ?? true,
     worker: options.worker ?? true,
     router: options.router ?? false,

@@ -18,6 +18,7 @@ const WRITES: [method: string, path: string, body: string, type: string][] = [
   ['PUT', '/api/v1/apps/hello/traffic', '{"traffic":[{"latestRevision":true,"percent":100}]}', 'application/json'],
   ['POST', '/api/v1/apps/hello/builds', 'TARBALL', 'application/gzip'],
   ['POST', '/api/v1/apps/hello/promotions', '{"image":"127.0.0.1:5000/slipway/hello@sha256:' + 'a'.repeat(64) + '"}', 'application/json'],
+  ['PATCH', '/api/v1/apps/hello/env', '{"set":{"GREETING":"pwned"}}', 'application/json'],
 ];
 
 /** Spellings of one path an attacker would try: encoded, doubled slashes, dot segments, absolute-form, case. */

@@ -2,7 +2,7 @@ import type { SlipwayConfig } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
 import type { RegistryAuth } from '../../registry/index.js';
 import type { Store } from '../../store/index.js';
-import { createTargets, type RuntimeEventSink, type ServingHandle, type ServingTarget } from '../../targets/index.js';
+import { createTargets, type RuntimeEventSink, type SecretOpener, type ServingHandle, type ServingTarget } from '../../targets/index.js';
 import { servingState } from './serving-state.js';
 
 /**
@@ -16,6 +16,7 @@ export function openTargets(
   logger: Logger,
   events?: RuntimeEventSink,
   registryAuth?: RegistryAuth,
+  secrets?: SecretOpener,
 ): Map<string, ServingTarget> {
   const apps = Object.fromEntries(
     config.apps.map((a) => [a.name, { network: a.network, capabilities: a.capabilities, readOnlyRootFilesystem: a.readOnlyRootFilesystem }]),
@@ -28,6 +29,7 @@ export function openTargets(
     dataDir: config.dataDir,
     ...(events ? { events } : {}),
     ...(registryAuth ? { registryCredentials: (host: string) => registryAuth.credentialsFor(host) } : {}),
+    ...(secrets ? { secrets } : {}),
   });
 }
 

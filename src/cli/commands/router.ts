@@ -4,6 +4,7 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig, processLogger } from '../context.js';
 import { closeTargets, openTargets, startRouters } from '../../app/services/serving.js';
 import { RuntimeEventRecorder } from '../../app/services/runtime-events.js';
+import { openSecretBox } from '../../app/services/secret-key.js';
 import { stopSignal } from '../stop-signal.js';
 
 /**
@@ -19,7 +20,8 @@ export async function routerCommand(ctx: CliContext, opts: GlobalOptions): Promi
   const store = await openStore({ url: config.database, cwd: ctx.cwd });
   // Runtime decisions are stored here; without Redis this process queues no forge feedback for them.
   const recorder = new RuntimeEventRecorder({ store, logger });
-  const targets = openTargets(config, store, logger, recorder, new RegistryAuth({ registries: config.registries, env: ctx.env }));
+  const registryAuth = new RegistryAuth({ registries: config.registries, env: ctx.env });
+  const targets = openTargets(config, store, logger, recorder, registryAuth, openSecretBox(config, ctx.env, ctx.cwd, logger));
   try {
     const routed = [...targets.values()].filter((t) => t.serve);
     const collectors = [...targets.values()].filter((t) => !t.serve && t.collectRuntimeEvents);

@@ -4,7 +4,17 @@ import { z } from 'zod';
 import { SlipwayError } from '../../core/errors.js';
 import { DNS_LABEL_RE } from '../../core/types.js';
 import type { ServerDeps } from '../deps.js';
-import type { ServedTarget } from '../serving-control.js';
+import type { ServedApp, ServedTarget } from '../serving-control.js';
+
+/** A status without the sealed values of revisions' secrets: the API names them, never more. */
+export function statusView(status: ServedApp): ServedApp {
+  return {
+    ...status,
+    revisions: status.revisions.map((r) =>
+      r.spec.secrets ? { ...r, spec: { ...r.spec, secrets: Object.fromEntries(Object.keys(r.spec.secrets).map((name) => [name, '••••'])) } } : r,
+    ),
+  };
+}
 
 /**
  * `GET /api/v1/apps/:app/revisions` and `PUT /api/v1/apps/:app/traffic`: an app's revisions
@@ -66,7 +76,7 @@ export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): 
 
   app.get<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/revisions', { config: { access: 'read' } }, async (request) => {
     const target = await targetFor(request.params.app, singleQuery(request.query, 'target'));
-    return target.status(request.params.app);
+    return statusView(await target.status(request.params.app));
   });
 
   app.put<{ Params: { app: string }; Querystring: { target?: string } }>('/api/v1/apps/:app/traffic', { config: { access: 'write' } }, async (request) => {
@@ -77,6 +87,6 @@ export async function servingApiPlugin(app: FastifyInstance, deps: ServerDeps): 
     }
     const target = await targetFor(request.params.app, singleQuery(request.query, 'target'));
     const { traffic, generation } = parsed.data;
-    return target.setTraffic(request.params.app, traffic, generation === undefined ? {} : { expectedGeneration: generation });
+    return statusView(await target.setTraffic(request.params.app, traffic, generation === undefined ? {} : { expectedGeneration: generation }));
   });
 }

@@ -187,6 +187,39 @@ export class KnativeApi {
   }
 
   /**
+   * Creates an immutable Secret (a revision's secret variables). One that exists already is a retry of the
+   * same revision (revision names are never reused), so it is kept. Values never appear in errors.
+   */
+  async createSecret(name: string, data: Record<string, string>, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.core.createNamespacedSecret({
+        namespace: this.namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name, namespace: this.namespace, labels },
+          type: 'Opaque',
+          immutable: true,
+          data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'utf8').toString('base64')])),
+        },
+      });
+    } catch (err) {
+      if (isApiStatus(err, 409)) return;
+      throw kubeError(err, `creating Secret ${this.namespace}/${name}`, this.server);
+    }
+  }
+
+  /** Deletes a Secret; one that is already gone is fine. */
+  async deleteSecret(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+    } catch (err) {
+      if (isApiStatus(err, 404)) return;
+      throw kubeError(err, `deleting Secret ${this.namespace}/${name}`, this.server);
+    }
+  }
+
+  /**
    * Creates or updates the `kubernetes.io/dockerconfigjson` Secret `name` (server-side apply, field manager
    * `slipway`). The content never appears in an error: kubeError reports status and message only.
    */

@@ -38,7 +38,7 @@ export interface KnativeService {
         imagePullSecrets?: { name: string }[];
         containers: {
           image: string;
-          env?: { name: string; value: string }[];
+          env?: ({ name: string; value: string } | { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } })[];
           ports?: { containerPort: number }[];
           resources?: { limits: Record<string, string> };
         }[];
@@ -49,9 +49,9 @@ export interface KnativeService {
 }
 
 /** Problems with a revision's spec that Knative would reject, all at once (before a name is used up). */
-export function revisionSpecProblems(spec: Pick<Revision['spec'], 'env' | 'port' | 'annotations' | 'resources'>): string[] {
+export function revisionSpecProblems(spec: Pick<Revision['spec'], 'env' | 'secrets' | 'port' | 'annotations' | 'resources'>): string[] {
   const problems: string[] = [];
-  for (const name of Object.keys(spec.env)) {
+  for (const name of [...Object.keys(spec.env), ...Object.keys(spec.secrets ?? {})]) {
     if (RESERVED_ENV.has(name)) problems.push(`env ${name} is set by Knative itself (runtime contract); remove it`);
     else if (!ENV_NAME.test(name)) problems.push(`env name "${name}" is not a valid variable name (letters, digits, _ . -; not starting with a digit)`);
   }
@@ -114,9 +114,20 @@ export interface ServiceInput {
   pullSecret?: string | undefined;
 }
 
+/**
+ * The Kubernetes Secret holding a revision's secret variables: one per revision, written before the
+ * template that refers to it and never changed after (a Knative revision is immutable, so is what it reads).
+ */
+export const revisionSecretName = (revision: string): string => `${revision}-secrets`;
+
 export function knativeService({ app, namespace, template, traffic, routeGeneration, pullSecret }: ServiceInput): KnativeService {
   const { spec } = template;
-  const env = Object.entries(spec.env).map(([name, value]) => ({ name, value }));
+  // Secrets are referenced, never inlined: the Service (and every Revision Knative copies from it) names
+  // the Secret and key, so whoever may read Services does not read the values.
+  const env = [
+    ...Object.entries(spec.env).map(([name, value]) => ({ name, value })),
+    ...Object.keys(spec.secrets ?? {}).map((name) => ({ name, valueFrom: { secretKeyRef: { name: revisionSecretName(template.name), key: name } } })),
+  ];
   const limits: Record<string, string> = {
     ...(spec.resources.memory !== undefined ? { memory: memoryQuantity(spec.resources.memory) } : {}),
     ...(spec.resources.cpu !== undefined ? { cpu: cpuQuantity(spec.resources.cpu) } : {}),

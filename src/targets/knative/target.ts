@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { KnativeDecisionCollector } from './decisions.js';
 import { isApiStatus, KnativeApi, loadKubeConfig, type LiveService } from './kube.js';
 import { describeConditions, revisionVerdict, routeVerdict, type Verdict } from './readiness.js';
-import { assertRevisionSpec, knativeService, ROUTE_GENERATION_ANNOTATION } from './service.js';
+import { assertRevisionSpec, knativeService, MANAGED_BY_LABEL, revisionSecretName, ROUTE_GENERATION_ANNOTATION } from './service.js';
 import type { KnativeTargetSettings } from './settings.js';
 
 const MAX_APPLY_ATTEMPTS = 5;
@@ -95,6 +95,7 @@ export class KnativeTarget extends StoredTarget {
     const digest = imageDigest(options.image);
     const spec = {
       env: options.env ?? {},
+      ...(options.secrets && Object.keys(options.secrets).length ? { secrets: options.secrets } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
       resources: options.resources ?? {},
       annotations: options.annotations ?? {},
@@ -105,6 +106,7 @@ export class KnativeTarget extends StoredTarget {
     const created = await this.state.createRevision({ app, target: this.name, image: options.image, digest, build: options.build, spec });
     const log = this.logger.child({ app, revision: created.name });
     try {
+      await this.writeSecrets(created);
       const applied = await this.reconcile(app);
       await this.waitFor(app, applied, `revision ${created.name}`, 'SLW_REVISION_FAILED', (s, g) => revisionVerdict(s, g, created.name));
     } catch (err) {
@@ -123,8 +125,23 @@ export class KnativeTarget extends StoredTarget {
     return this.sync(app);
   }
 
-  protected release(_app: string, name: string): Promise<void> {
-    return this.api.deleteRevision(name);
+  protected async release(_app: string, name: string): Promise<void> {
+    await this.api.deleteRevision(name);
+    await this.api.deleteSecret(revisionSecretName(name));
+  }
+
+  /** The revision's secret variables as its own Kubernetes Secret, which the template refers to (service.ts). */
+  private async writeSecrets(revision: Revision): Promise<void> {
+    const sealed = Object.entries(revision.spec.secrets ?? {});
+    if (sealed.length === 0) return;
+    const box = this.deps.secrets;
+    if (!box)
+      throw new SlipwayError(
+        'SLW_SECRET_KEY',
+        `revision ${revision.name} has secrets but this process has no secrets key to open them; run it with the same secrets key as the server (secrets.keyEnv)`,
+      );
+    const data = Object.fromEntries(sealed.map(([name, value]) => [name, box.open(revision.app, name, value)]));
+    await this.api.createSecret(revisionSecretName(revision.name), data, { [MANAGED_BY_LABEL]: 'slipway', 'slipway.dev/app': revision.app });
   }
 
   override async promote(app: string, request: PromoteRequest): Promise<PromoteResult> {

@@ -4,7 +4,7 @@ import { SlipwayError } from '../../core/errors.js';
 import type { Logger } from '../../log/index.js';
 import type { RegistryCredentials } from '../../registry/index.js';
 import { imageHost } from '../names.js';
-import { DEFAULT_APP_RUNTIME, type AppRuntime, type Revision } from '../types.js';
+import { DEFAULT_APP_RUNTIME, type AppRuntime, type Revision, type SecretOpener } from '../types.js';
 import type { DockerEngine } from './docker.js';
 import { hostConfig, ISOLATED_PORT, makeRunDir, PROXY_SOCKET, removeRunDir } from './isolation.js';
 import { LABEL, containerLabels, identify, type ContainerIdentity } from './labels.js';
@@ -32,6 +32,8 @@ export interface ContainersOptions {
   drainTimeout: number;
   /** Per-app confinement (config `apps[]`); default DEFAULT_APP_RUNTIME. */
   apps?: Record<string, AppRuntime>;
+  /** Opens the sealed secrets of a revision's spec when a container starts. */
+  secrets?: SecretOpener;
   /** Directory (created 0700) holding each isolated container's bind-mounted run directory. */
   runRoot: string;
   logger: Logger;
@@ -70,10 +72,14 @@ export class Containers {
         { app: revision.app, revision: revision.name },
         `revision ${revision.name} runs with the host's network (apps[].network: host): it can reach every service on this machine's loopback`,
       );
+    // Secrets are opened here, for the container's environment only: never into labels (the router and
+    // `docker ps` read those) and never into a log line.
+    const secrets = this.openSecrets(revision);
     const port = isolated ? (revision.spec.port ?? ISOLATED_PORT) : await freeLoopbackPort();
     const run = isolated ? makeRunDir(this.o.runRoot, randomBytes(6).toString('hex')) : undefined;
     const env = {
       ...revision.spec.env,
+      ...secrets,
       PORT: String(port),
       K_SERVICE: revision.app,
       K_CONFIGURATION: revision.app,
@@ -118,6 +124,17 @@ export class Containers {
       throw err;
     }
     return instance;
+  }
+
+  private openSecrets(revision: Revision): Record<string, string> {
+    const sealed = Object.entries(revision.spec.secrets ?? {});
+    if (sealed.length === 0) return {};
+    if (!this.o.secrets)
+      throw new SlipwayError(
+        'SLW_SECRET_KEY',
+        `revision ${revision.name} has secrets but this process has no secrets key to open them; run it with the same secrets key as the server (secrets.keyEnv)`,
+      );
+    return Object.fromEntries(sealed.map(([name, value]) => [name, this.o.secrets!.open(revision.app, name, value)]));
   }
 
   /** Removes the container and its run directory (only one below runRoot: the path comes from a label). */

@@ -38,6 +38,7 @@ export class LocalTarget extends StoredTarget {
       startTimeout: settings.startTimeout,
       drainTimeout: settings.drainTimeout,
       ...(deps.apps ? { apps: deps.apps } : {}),
+      ...(deps.secrets ? { secrets: deps.secrets } : {}),
       runRoot: resolve(deps.dataDir ?? '.slipway', 'run', name),
       logger: this.logger,
       registryCredentials: deps.registryCredentials,
@@ -56,6 +57,7 @@ export class LocalTarget extends StoredTarget {
       build: options.build,
       spec: {
         env: options.env ?? {},
+        ...(options.secrets && Object.keys(options.secrets).length ? { secrets: options.secrets } : {}),
         ...(options.port !== undefined ? { port: options.port } : {}),
         resources: options.resources ?? {},
         annotations: options.annotations ?? {},

@@ -22934,6 +22934,9 @@ var CATALOG = {
   SLW_FETCH_FAILED: { httpStatus: 502, retryable: true, title: "Fetching the source failed" },
   SLW_FETCH_COMMIT_MISSING: { httpStatus: 422, retryable: false, title: "Commit not found in repository" },
   SLW_FETCH_SOURCE_REFUSED: { httpStatus: 422, retryable: false, title: "Source location not allowed" },
+  SLW_SOURCE_ACCESS: { httpStatus: 403, retryable: false, title: "The forge refused access to the source" },
+  SLW_SOURCE_HOST_KEY: { httpStatus: 502, retryable: false, title: "Source host's SSH key not trusted" },
+  SLW_SOURCE_CREDENTIAL: { httpStatus: 500, retryable: false, title: "Source credential unusable" },
   SLW_BUILD_CANCELED: { httpStatus: 409, retryable: false, title: "Build canceled" },
   SLW_BUILD_UNKNOWN_APP: { httpStatus: 404, retryable: false, title: "App not configured" },
   SLW_BUILD_TIMEOUT: { httpStatus: 504, retryable: false, title: "Build took longer than allowed" },
@@ -22988,6 +22991,9 @@ var CATALOG = {
   SLW_REVISION_FAILED: { httpStatus: 422, retryable: false, title: "Revision did not become ready" },
   SLW_REVISION_INVALID: { httpStatus: 400, retryable: false, title: "Revision spec invalid" },
   SLW_TARGET_REJECTED: { httpStatus: 502, retryable: false, title: "Serving target rejected the request" },
+  // App configuration and secrets
+  SLW_ENV_INVALID: { httpStatus: 400, retryable: false, title: "Invalid app environment change" },
+  SLW_SECRET_KEY: { httpStatus: 500, retryable: false, title: "Secrets key missing or unusable" },
   SLW_INTERNAL: { httpStatus: 500, retryable: false, title: "Internal error" }
 };
 var SlipwayError = class extends Error {

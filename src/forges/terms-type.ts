@@ -12,6 +12,8 @@ export interface ForgeTerms {
   readonly previewTagPrefix: string;
   /** The user name an HTTPS token is sent with when fetching source (`x-access-token`, `oauth2`). */
   readonly tokenUser: string;
+  /** The forge's settings a private repository is fetched with, for messages (`github.app or github.token`). */
+  readonly sourceCredentials: string;
   /** Retiring a preview environment needs the deployments Slipway made (else there is nothing to retire). */
   readonly retiresByHandle: boolean;
 }

@@ -25,22 +25,24 @@ const GENERIC: ForgeTerms = {
   changeRequestSymbol: '#',
   previewTagPrefix: 'pr',
   tokenUser: 'x-access-token',
+  sourceCredentials: "the forge's token",
   retiresByHandle: true,
 };
 
-const termsOf = (forge: string | null | undefined): ForgeTerms => (isForgeId(forge) ? forgeTerms(forge) : GENERIC);
+/** A forge's terms, or generic words when the build came from no forge (an upload). */
+export const forgeTermsOf = (forge: string | null | undefined): ForgeTerms => (isForgeId(forge) ? forgeTerms(forge) : GENERIC);
 
 /** `pull request #12`, `merge request !12`. */
 export function changeRequestLabel(forge: string | null | undefined, number: number | string): string {
-  const terms = termsOf(forge);
+  const terms = forgeTermsOf(forge);
   return `${terms.changeRequestName} ${terms.changeRequestSymbol}${number}`;
 }
 
 /** `pull request`, `merge request`. */
-export const changeRequestName = (forge: string | null | undefined): string => termsOf(forge).changeRequestName;
+export const changeRequestName = (forge: string | null | undefined): string => forgeTermsOf(forge).changeRequestName;
 
 /** The serving tag of a change request's preview: `pr-12`, `mr-12` (docs/architecture.md). */
-export const previewTag = (forge: string | null | undefined, number: number): string => `${termsOf(forge).previewTagPrefix}-${number}`;
+export const previewTag = (forge: string | null | undefined, number: number): string => `${forgeTermsOf(forge).previewTagPrefix}-${number}`;
 
 /** The number behind a preview tag of this forge, or undefined when the tag is not one. */
 export function previewNumber(forge: ForgeId, tag: string): number | undefined {

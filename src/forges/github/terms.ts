@@ -9,6 +9,7 @@ export const githubTerms: ForgeTerms = {
   previewTagPrefix: 'pr',
   // GitHub reads the token as the password whatever the user.
   tokenUser: 'x-access-token',
+  sourceCredentials: 'github.app or github.token',
   // Deployments are marked inactive one by one: without a deployment Slipway made, there is nothing to retire.
   retiresByHandle: true,
 };

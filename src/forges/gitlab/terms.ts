@@ -9,6 +9,7 @@ export const gitlabTerms: ForgeTerms = {
   previewTagPrefix: 'mr',
   // GitLab takes any user with a token; oauth2 is what its docs use.
   tokenUser: 'oauth2',
+  sourceCredentials: 'gitlab.token',
   // GitLab stops an environment by name: no deployment handles are needed.
   retiresByHandle: false,
 };

@@ -2,12 +2,15 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SlipwayError } from '../../core/errors.js';
+import { forgeTermsOf } from '../../forges/terms.js';
 import type { FetchOutput } from '../../core/stage-outputs.js';
 import type { Stage, StageContext } from '../context.js';
 import { fetchSource } from '../fetch-source.js';
 import { redactGitUrl, runGit } from '../git.js';
 import { credentialEnv, sourceCredential } from '../source-credential.js';
 import { unpackUpload, unpackedValid } from './unpack.js';
+
+const forgeCredentials = (forge: string | null): string => forgeTermsOf(forge).sourceCredentials;
 
 /** A local path becomes a file:// URL: git ignores --depth for plain paths but honours it for file://. */
 export function fetchUrl(cloneUrl: string): string {
@@ -100,7 +103,7 @@ export const fetchStage: Stage<'fetch'> = {
         throw new SlipwayError(
           'SLW_SOURCE_ACCESS',
           credential.kind === 'none'
-            ? `${repoName} refused an anonymous fetch (${detail}); it is private: give the forge's section a token (or GitHub App), or the app a cloneToken or deployKey (docs/forges.md, private repositories)`
+            ? `${repoName} refused an anonymous fetch (${detail}); it is private: configure ${forgeCredentials(build.forge)}, or the app's cloneToken or deployKey (docs/forges.md, private repositories)`
             : `${repoName} refused ${credential.credential} (${detail}); ${credential.grant}`,
           { details: { repository: repoName, credential: credential.kind === 'none' ? 'none' : credential.credential } },
         );

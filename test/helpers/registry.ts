@@ -5,7 +5,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
 import { freePort } from './ports.js';
+import { BASE_IMAGE } from './runtime.js';
 
 /** The registry scripts/lib/services.sh runs for every suite (Debian's docker-registry). */
 export const SHARED_REGISTRY = (process.env.SLIPWAY_TEST_REGISTRY ?? 'http://127.0.0.1:5000').replace(/^https?:\/\//, '');
@@ -186,4 +188,15 @@ export async function startRegistry(auth: RegistryAuth): Promise<TestRegistry> {
       requests = [];
     },
   };
+}
+
+/** Copies the shared busybox base image into a private registry (manifest, config and layers, verified). */
+export async function copyBase(to: RegistryClient, repo: string): Promise<string> {
+  const from = parseImageRef(BASE_IMAGE);
+  const source = new RegistryClient({ host: from.registry });
+  const manifest = await source.getManifest(from.repository, from.tag ?? 'latest');
+  const json = manifest.json as { config: { digest: string }; layers: { digest: string }[] };
+  for (const blob of [json.config, ...json.layers]) await to.uploadBlob(repo, await source.getBlobBytes(from.repository, blob.digest));
+  await to.putManifest(repo, 'latest', manifest.bytes, manifest.mediaType);
+  return `${to.host}/${repo}:latest`;
 }

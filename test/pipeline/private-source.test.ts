@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logsAfter } from '../../src/store/index.js';
 import { startFakeGithub, type FakeGithub } from '../feedback/fakes/github-api.js';
+import { filesUnder } from '../helpers/files.js';
 import { GitHttpServer, type GitHttpOptions } from '../helpers/git-http.js';
 import { TestRepo } from '../helpers/git.js';
 import {
@@ -32,20 +33,6 @@ const PEM = {
   private: keys.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
   public: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
 };
-
-/** Every file under `dir` (the sqlite database, checkouts, `.git/config`, uploads), as bytes. */
-function filesUnder(dir: string): { path: string; bytes: Buffer }[] {
-  const out: { path: string; bytes: Buffer }[] = [];
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.isFile() && statSync(p).size < 64 * 1024 * 1024) out.push({ path: p, bytes: readFileSync(p) });
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** The argv of every process on the machine, as `ps` shows it. */
 function processArgs(): string[] {

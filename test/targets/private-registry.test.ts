@@ -3,28 +3,17 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseImageRef, RegistryClient } from '../../src/registry/index.js';
+import { RegistryClient } from '../../src/registry/index.js';
 import { logsAfter } from '../../src/store/index.js';
 import { DockerEngine } from '../../src/targets/local/docker.js';
 import { TestRepo } from '../helpers/git.js';
 import { getWithHost } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { API_AUTH, BASE_IMAGE, buildEnded, deliverGithub, startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
+import { copyBase, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { API_AUTH, buildEnded, deliverGithub, startTestRuntime, waitFor, type TestRuntime } from '../helpers/runtime.js';
 import { githubPush } from '../helpers/webhooks.js';
 
 const HELPER_BIN = resolve(import.meta.dirname, '../helpers/bin');
-
-/** Copies the shared busybox base image into a private registry (manifest, config and layers, verified). */
-async function copyBase(to: RegistryClient, repo: string): Promise<string> {
-  const from = parseImageRef(BASE_IMAGE);
-  const source = new RegistryClient({ host: from.registry });
-  const manifest = await source.getManifest(from.repository, from.tag ?? 'latest');
-  const json = manifest.json as { config: { digest: string }; layers: { digest: string }[] };
-  for (const blob of [json.config, ...json.layers]) await to.uploadBlob(repo, await source.getBlobBytes(from.repository, blob.digest));
-  await to.putManifest(repo, 'latest', manifest.bytes, manifest.mediaType);
-  return `${to.host}/${repo}:latest`;
-}
 
 const app = (base: string, body: string) => ({
   Dockerfile: `FROM ${base}\nCOPY www /www\nUSER 1000\nCMD ["sh", "-c", "exec httpd -f -p 127.0.0.1:$PORT -h /www"]\n`,
